@@ -1,0 +1,19 @@
+// `tinynmt bench`: not built yet.
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace tinynmt::cli {
+
+Command add_bench_command(CLI::App& app) {
+  Command c;
+  c.app = app.add_subcommand("bench", "(not built yet)");
+  c.app->allow_extras();
+  c.run = [] {
+    std::cerr << "error: 'tinynmt bench' is not built yet\n";
+    return 2;
+  };
+  return c;
+}
+
+}  // namespace tinynmt::cli

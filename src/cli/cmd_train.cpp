@@ -1,0 +1,19 @@
+// `tinynmt train`: not built yet.
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace tinynmt::cli {
+
+Command add_train_command(CLI::App& app) {
+  Command c;
+  c.app = app.add_subcommand("train", "(not built yet)");
+  c.app->allow_extras();
+  c.run = [] {
+    std::cerr << "error: 'tinynmt train' is not built yet\n";
+    return 2;
+  };
+  return c;
+}
+
+}  // namespace tinynmt::cli

@@ -1,0 +1,53 @@
+// tinynmt: the command-line entry point. Errors reach the user as one line on stderr with exit
+// code 2 (usage) or 1 (runtime), never as an uncaught exception.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+#include <vector>
+
+#include "cli/commands.h"
+#include "config/config.h"
+
+int main(int argc, char** argv) {
+  using namespace tinynmt::cli;
+  CLI::App app{"tinynmt: neural machine translation with attention you can see and score"};
+  app.set_version_flag("--version", std::string("tinynmt ") + TINYNMT_VERSION);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.require_subcommand(1);
+
+  std::vector<Command> commands = {add_train_command(app),   add_translate_command(app),
+                                   add_align_command(app),   add_heatmap_command(app),
+                                   add_evaluate_command(app), add_bench_command(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+  try {
+    for (auto& c : commands)
+      if (c.app->parsed()) return c.run();
+  } catch (const tinynmt::ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const UsageError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    // LibTorch messages carry a C++ backtrace after the first line: keep the first line only.
+    auto nl = msg.find('\n');
+    if (nl != std::string::npos) msg = msg.substr(0, nl);
+    std::cerr << "error: " << msg << "\n";
+    return 1;
+  } catch (...) {
+    std::cerr << "error: unknown failure\n";
+    return 1;
+  }
+  return 2;
+}
