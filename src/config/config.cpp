@@ -238,6 +238,8 @@ std::string suggestion(const std::string& path) {
     std::string rest = f.path.substr(prefix.size());
     if (rest.find('.') != std::string::npos) rest = rest.substr(0, rest.find('.'));
     size_t d = edit_distance(leaf, rest);
+    // A known name that starts the unknown one (lr -> lr_rate) is a likely meaning.
+    if (rest.size() >= 2 && leaf.compare(0, rest.size(), rest) == 0) d = std::min<size_t>(d, 1);
     if (d < best_d) best_d = d, best = prefix + rest;
   }
   if (best_d <= std::max<size_t>(3, leaf.size() / 2)) return fmt::format(" (did you mean '{}'?)", best);
@@ -456,26 +458,47 @@ void validate(const Config& cfg, bool check_files) {
     fail("training.early_stopping.patience: needs a dev set (data.dev)");
 }
 
+namespace {
+
+// An insertion-ordered tree of key paths, for emitting the resolved config section by section.
+struct KeyTree {
+  std::vector<std::pair<std::string, KeyTree>> children;
+  const Field* field = nullptr;
+  KeyTree& child(const std::string& k) {
+    for (auto& c : children)
+      if (c.first == k) return c.second;
+    children.emplace_back(k, KeyTree{});
+    return children.back().second;
+  }
+};
+
+void emit(YAML::Emitter& out, const KeyTree& t, const Config& cfg) {
+  out << YAML::BeginMap;
+  for (const auto& [key, sub] : t.children) {
+    out << YAML::Key << key << YAML::Value;
+    if (sub.field) {
+      YAML::Node v = sub.field->get(cfg);
+      if (sub.field->kind == Kind::kString) out << YAML::DoubleQuoted << v.as<std::string>();
+      else out << v.Scalar();
+    } else {
+      emit(out, sub, cfg);
+    }
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
 std::string to_yaml_string(const Config& cfg) {
-  YAML::Node root;
+  KeyTree root;
   for (const auto& f : fields()) {
-    // Build nested maps along the path.
-    std::vector<std::string> parts;
+    KeyTree* node = &root;
     std::stringstream ss(f.path);
-    for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
-    YAML::Node value = f.get(cfg);
-    std::function<void(YAML::Node, size_t)> put = [&](YAML::Node n, size_t i) {
-      if (i + 1 == parts.size()) {
-        n[parts[i]] = value;
-        return;
-      }
-      YAML::Node child = n[parts[i]];
-      put(child, i + 1);
-    };
-    put(root, 0);
+    for (std::string p; std::getline(ss, p, '.');) node = &node->child(p);
+    node->field = &f;
   }
   YAML::Emitter out;
-  out << root;
+  emit(out, root, cfg);
   return std::string("# tinynmt resolved config (every key, defaults filled in)\n") + out.c_str() +
          "\n";
 }
