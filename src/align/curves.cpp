@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kFont = "DejaVu Sans";
 constexpr int kWidth = 720;
 constexpr int kHeight = 560;
-constexpr double kLeft = 64, kRight = 20, kTop = 36, kBottom = 44, kPanelGap = 52;
+constexpr double kLeft = 64, kRight = 28, kTop = 56, kBottom = 44, kPanelGap = 52;
 
 std::string tick_text(double v, double step) {
   int digits = 0;
@@ -150,7 +150,7 @@ void render_curves(const std::vector<CurvePoint>& points, const std::string& pat
   if (!title.empty()) {
     set_font(cr, kFont, 13, true);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_move_to(cr, kLeft, 18);
+    cairo_move_to(cr, kLeft, 22);
     cairo_show_text(cr, title.c_str());
   }
   const double w = kWidth - kLeft - kRight;
