@@ -1,0 +1,250 @@
+// Attention modules: every registered name through one parameterised test, multihead against
+// torch::nn::MultiheadAttention, the registry's errors.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <string>
+
+#include "models/attention/multi_head.h"
+#include "models/attention/registry.h"
+#include "models/model_config.h"
+#include "models/seq2seq.h"
+#include "models/special_ids.h"
+
+namespace tinynmt {
+namespace {
+
+constexpr int64_t kB = 3, kT = 5, kS = 9, kWindow = 2;
+
+AttentionConfig small_config(const std::string& name) {
+  AttentionConfig c;
+  c.type = name;
+  c.query_dim = name == "luong-dot" ? 8 : 6;  // dot needs equal sizes
+  c.key_dim = 8;
+  c.value_dim = 8;
+  c.hidden_dim = name == "multihead" ? 8 : 0;
+  c.heads = name == "multihead" ? 2 : 1;
+  c.window = kWindow;
+  return c;
+}
+
+// [batch, 1, src_len] padding mask for lengths {9, 6, 3}.
+torch::Tensor padding_mask() {
+  auto len = torch::tensor({9, 6, 3}, torch::kInt64).view({kB, 1});
+  return (torch::arange(kS).view({1, kS}) < len).unsqueeze(1);  // [batch, 1, src_len]
+}
+
+class AttentionByName : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(AttentionByName, ShapesRowsMaskAndWindow) {
+  torch::manual_seed(1);
+  const auto name = GetParam();
+  auto cfg = small_config(name);
+  auto att = make_attention(cfg);
+  att->eval();
+  auto q = torch::randn({kB, kT, cfg.query_dim});
+  auto k = torch::randn({kB, kS, cfg.key_dim});
+  auto mask = padding_mask();
+  auto out = att->forward(q, k, k, mask);
+  ASSERT_EQ(out.context.sizes(), torch::IntArrayRef({kB, kT, att->output_dim()}));
+  ASSERT_EQ(out.weights.sizes(), torch::IntArrayRef({kB, att->heads(), kT, kS}));
+  EXPECT_EQ(att->heads(), cfg.heads);
+  // Rows sum to 1 and no NaN.
+  auto sums = out.weights.sum(-1);
+  EXPECT_LT((sums - 1).abs().max().item<double>(), 1e-5) << name;
+  EXPECT_FALSE(out.weights.isnan().any().item<bool>());
+  // Masked positions exactly 0.
+  auto blocked = mask.logical_not().unsqueeze(1).expand_as(out.weights);  // [b, h, t, s]
+  EXPECT_EQ(out.weights.masked_select(blocked).abs().max().item<double>(), 0.0) << name;
+  const auto lengths = std::vector<int64_t>{9, 6, 3};
+  if (name == "local-m") {
+    // p_t = t, clamped to the last real source position; |s - p_t| > D is exactly 0.
+    for (int64_t b = 0; b < kB; ++b)
+      for (int64_t t = 0; t < kT; ++t) {
+        const int64_t p = std::min(t, lengths[b] - 1);
+        for (int64_t s = 0; s < kS; ++s) {
+          const float w = out.weights[b][0][t][s].item<float>();
+          if (std::abs(s - p) > kWindow) {
+            EXPECT_EQ(w, 0.0f) << "b=" << b << " t=" << t;
+          } else if (s < lengths[b]) {
+            EXPECT_GT(w, 0.0f) << "b=" << b << " t=" << t << " s=" << s;
+          }
+        }
+      }
+  }
+  if (name == "local-p") {
+    // The non-zero weights of a row lie inside one window of half-width D.
+    for (int64_t b = 0; b < kB; ++b)
+      for (int64_t t = 0; t < kT; ++t) {
+        auto nz = out.weights[b][0][t].nonzero().view(-1);
+        ASSERT_GT(nz.numel(), 0);
+        EXPECT_LE(nz.numel(), 2 * kWindow + 1);
+        EXPECT_LE(nz.max().item<int64_t>() - nz.min().item<int64_t>(), 2 * kWindow);
+      }
+  }
+  // A fully valid mask never gives NaN, even with large scores.
+  auto big = att->forward(q * 100, k * 100, k * 100, torch::ones({kB, 1, kS}, torch::kBool));
+  EXPECT_FALSE(big.weights.isnan().any().item<bool>());
+  EXPECT_LT((big.weights.sum(-1) - 1).abs().max().item<double>(), 1e-5);
+}
+
+TEST_P(AttentionByName, GradientsReachEveryParameter) {
+  torch::manual_seed(2);
+  const auto name = GetParam();
+  auto cfg = small_config(name);
+  auto att = make_attention(cfg);
+  auto q = torch::randn({kB, kT, cfg.query_dim}, torch::requires_grad());
+  auto k = torch::randn({kB, kS, cfg.key_dim}, torch::requires_grad());
+  auto out = att->forward(q, k, k, padding_mask());
+  (out.context * torch::randn_like(out.context)).sum().backward();
+  auto params = att->named_parameters();
+  if (name != "luong-dot") {
+    ASSERT_GT(params.size(), 0u) << name;  // dot has no parameters
+  }
+  for (const auto& p : params) {
+    ASSERT_TRUE(p.value().grad().defined()) << name << " " << p.key();
+    EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << name << " " << p.key();
+  }
+  EXPECT_GT(q.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_GT(k.grad().abs().sum().item<double>(), 0.0);
+}
+
+ModelConfig model_config(const std::string& enc, const std::string& dec,
+                         const std::string& attention) {
+  ModelConfig m;
+  m.encoder.type = enc;
+  m.encoder.layers = 1;
+  m.encoder.embedding_dim = 6;
+  m.encoder.hidden_size = 4;  // bidirectional: 8
+  m.encoder.d_model = 8;
+  m.encoder.heads = 2;
+  m.encoder.ff = 16;
+  m.encoder.dropout = 0.0;
+  m.decoder.type = dec;
+  m.decoder.attention = attention;
+  m.decoder.layers = 2;
+  m.decoder.embedding_dim = 6;
+  m.decoder.hidden_size = 8;
+  m.decoder.d_model = 8;
+  m.decoder.heads = 2;
+  m.decoder.ff = 16;
+  m.decoder.dropout = 0.0;
+  m.decoder.attention_dropout = 0.0;
+  m.decoder.window = 2;
+  return m;
+}
+
+void check_in_decoder(const std::string& type, const std::string& name) {
+  torch::manual_seed(3);
+  auto model = make_seq2seq(model_config(type, type, name), 11, 13);
+  auto src = torch::tensor({4, 5, 6, 7, 8, 9, 3, 4, 5, 3, 0, 0, 0, 0}, torch::kInt64).view({2, 7});
+  auto tgt = torch::tensor({2, 4, 5, 6, 7, 2, 4, 5, 0, 0}, torch::kInt64).view({2, 5});
+  auto out = model->forward(src, tgt);
+  const int64_t layers = type == "rnn" ? 1 : 2, heads = name == "multihead" ? 2 : 1;
+  EXPECT_EQ(model->attention_layers(), layers);
+  EXPECT_EQ(model->attention_heads(), heads);
+  ASSERT_EQ(out.logits.sizes(), torch::IntArrayRef({2, 5, 13})) << type << " " << name;
+  ASSERT_EQ(out.attention.sizes(), torch::IntArrayRef({2, layers, heads, 5, 7}))
+      << type << " " << name;
+  EXPECT_LT((out.attention.sum(-1) - 1).abs().max().item<double>(), 1e-5);
+  // Padding of the second source (positions 3..6) gets no attention.
+  EXPECT_EQ(out.attention[1].slice(-1, 3).abs().max().item<double>(), 0.0);
+  // The whole network trains through this attention.
+  torch::nn::functional::cross_entropy(out.logits.view({-1, 13}), tgt.view(-1)).backward();
+  for (const auto& p : model->named_parameters())
+    ASSERT_TRUE(p.value().grad().defined()) << type << " " << name << " " << p.key();
+}
+
+TEST_P(AttentionByName, WorksInRnnDecoder) { check_in_decoder("rnn", GetParam()); }
+TEST_P(AttentionByName, WorksInTransformerDecoder) { check_in_decoder("transformer", GetParam()); }
+
+INSTANTIATE_TEST_SUITE_P(AllRegistered, AttentionByName, ::testing::ValuesIn(attention_names()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string n = info.param;
+                           for (auto& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+TEST(MultiHeadAttention, EqualsTorchMultiheadAttention) {
+  torch::manual_seed(4);
+  const int64_t e = 8, h = 2;
+  MultiHeadAttention ours(MultiHeadAttentionOptions(e, e, e, h));
+  torch::nn::MultiheadAttention ref(torch::nn::MultiheadAttentionOptions(e, h));
+  ours->eval();
+  ref->eval();
+  {
+    torch::NoGradGuard g;
+    ref->in_proj_weight.copy_(
+        torch::cat({ours->q_proj->weight, ours->k_proj->weight, ours->v_proj->weight}, 0));
+    ref->in_proj_bias.copy_(
+        torch::cat({ours->q_proj->bias, ours->k_proj->bias, ours->v_proj->bias}, 0));
+    ref->out_proj->weight.copy_(ours->out_proj->weight);
+    ref->out_proj->bias.copy_(ours->out_proj->bias);
+  }
+  auto q = torch::randn({kB, kT, e});
+  auto kv = torch::randn({kB, kS, e});
+  auto mask = padding_mask();  // [batch, 1, src_len]
+  auto mine = ours->forward(q, kv, kv, mask);
+  auto theirs = ref->forward(q.transpose(0, 1), kv.transpose(0, 1), kv.transpose(0, 1),
+                             mask.squeeze(1).logical_not());
+  auto ref_out = std::get<0>(theirs).transpose(0, 1);  // [batch, tgt_len, e]
+  auto ref_w = std::get<1>(theirs);                    // [batch, tgt_len, src_len], head mean
+  EXPECT_LT((mine.context - ref_out).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((mine.weights.mean(1) - ref_w).abs().max().item<double>(), 1e-5);
+}
+
+TEST(MultiHeadAttention, CausalMaskZerosTheFuture) {
+  torch::manual_seed(5);
+  MultiHeadAttention att(MultiHeadAttentionOptions(8, 8, 8, 2));
+  auto x = torch::randn({2, 6, 8});
+  auto causal = torch::ones({6, 6}, torch::kBool).tril().unsqueeze(0);  // [1, 6, 6]
+  auto w = att->forward(x, x, x, causal).weights;                      // [2, 2, 6, 6]
+  EXPECT_EQ(w.masked_select(causal.logical_not().unsqueeze(0).expand_as(w)).abs().max()
+                .item<double>(), 0.0);
+  EXPECT_LT((w.sum(-1) - 1).abs().max().item<double>(), 1e-5);
+}
+
+TEST(AttentionRegistry, UnknownNameListsChoices) {
+  AttentionConfig c = small_config("bahdanau");
+  c.type = "luong-fancy";
+  try {
+    make_attention(c);
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("luong-fancy"), std::string::npos) << msg;
+    for (const auto& n : attention_names()) EXPECT_NE(msg.find(n), std::string::npos) << msg;
+  }
+}
+
+TEST(AttentionRegistry, BadSizesThrow) {
+  AttentionConfig c = small_config("luong-dot");
+  c.query_dim = 6;  // != key_dim 8
+  EXPECT_THROW(make_attention(c), std::invalid_argument);
+  c = small_config("multihead");
+  c.heads = 3;  // does not divide 8
+  EXPECT_THROW(make_attention(c), std::invalid_argument);
+  c = small_config("local-p");
+  c.window = 0;
+  EXPECT_THROW(make_attention(c), std::invalid_argument);
+}
+
+TEST(AttentionPrecompute, AdditiveProjectsKeysOnceAndReusesThem) {
+  torch::manual_seed(6);
+  auto att = make_attention(small_config("bahdanau"));
+  auto q = torch::randn({kB, kT, 6});
+  auto k = torch::randn({kB, kS, 8});
+  auto cache = att->precompute(k, k);
+  EXPECT_EQ(cache.keys.sizes(), torch::IntArrayRef({kB, kS, 6}));  // U k: [b, s, hidden]
+  // Step-by-step attention with the cache equals attending all queries at once.
+  auto all = att->attend(q, cache, padding_mask());
+  for (int64_t t = 0; t < kT; ++t) {
+    auto one = att->attend(q.slice(1, t, t + 1), cache, padding_mask());
+    EXPECT_LT((one.context.squeeze(1) - all.context.select(1, t)).abs().max().item<double>(),
+              1e-6);
+  }
+}
+
+}  // namespace
+}  // namespace tinynmt
