@@ -1,7 +1,6 @@
 // Alignment formats: Pharaoh round trip, subword -> word aggregation, hard alignments,
 // attention JSON Lines and .npy round trips.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cmath>
@@ -43,14 +42,12 @@ TEST(Pharaoh, ParsesOneBasedAndRejectsGarbage) {
 }
 
 TEST(WordAlign, PiecesToWordIndices) {
-  const std::vector<std::string> pieces = {"\u2581Ein", "\u2581Hund", "e", "s", "\u2581.",
-                                           "</s>"};
+  const std::vector<std::string> pieces = {"\u2581Ein", "\u2581Hund", "e", "s", "\u2581.", "</s>"};
   const auto idx = word_index_of_pieces(pieces);
   EXPECT_EQ(idx, (std::vector<int>{0, 1, 1, 1, 2, -1}));
   EXPECT_EQ(words_of_pieces(pieces, idx), (std::vector<std::string>{"Ein", "Hundes", "."}));
   // A first piece without the marker still starts word 0; BOS is special too.
-  EXPECT_EQ(word_index_of_pieces({"<s>", "ab", "c", "\u2581d"}),
-            (std::vector<int>{-1, 0, 0, 1}));
+  EXPECT_EQ(word_index_of_pieces({"<s>", "ab", "c", "\u2581d"}), (std::vector<int>{-1, 0, 0, 1}));
 }
 
 TEST(WordAlign, AggregatesRowsByMeanAndColumnsBySum) {
@@ -143,8 +140,7 @@ TEST(AttentionIo, JsonlRoundTrip) {
         for (size_t s = 0; s < 4; ++s)
           EXPECT_NEAR(b.subword[l][h][t][s], r.subword[l][h][t][s], 5.1e-5);
       for (size_t t = 0; t < 2; ++t)
-        for (size_t s = 0; s < 2; ++s)
-          EXPECT_NEAR(b.word[l][h][t][s], r.word[l][h][t][s], 5.1e-5);
+        for (size_t s = 0; s < 2; ++s) EXPECT_NEAR(b.word[l][h][t][s], r.word[l][h][t][s], 5.1e-5);
     }
   std::remove(path.c_str());
 }

@@ -1,6 +1,5 @@
 // Metrics: sacreBLEU-compatible BLEU/chrF (against sacreBLEU 2.4.3's own figures) and AER.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -101,9 +100,9 @@ TEST(SacreBleuReference, ReproducesEveryFigure) {
     if (!expected.contains(group)) continue;
     for (const auto& [name, e] : expected[group].items()) {
       SCOPED_TRACE(name);
-      const std::string ref_name =
-          e.contains("reference") ? e["reference"].get<std::string>()
-                                  : expected["reference"].get<std::string>();
+      const std::string ref_name = e.contains("reference")
+                                       ? e["reference"].get<std::string>()
+                                       : expected["reference"].get<std::string>();
       const auto refs = read_lines(dir + "/" + ref_name);
       const auto hyps = read_lines(dir + "/" + name);
       ASSERT_EQ(refs.size(), hyps.size());

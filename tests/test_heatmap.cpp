@@ -5,8 +5,8 @@
 
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -181,9 +181,9 @@ TEST(Heatmap, ShapeMismatchThrows) {
   EXPECT_THROW(render_heatmap({}, {}, {}, temp_path("x.png"), ImageFormat::kPng),
                std::invalid_argument);
   EXPECT_THROW(parse_image_format("gif"), std::invalid_argument);
-  EXPECT_THROW(render_heatmap(known_matrix(), kSrc, kTgt, "/nonexistent-dir/x.png",
-                              ImageFormat::kPng),
-               std::runtime_error);
+  EXPECT_THROW(
+      render_heatmap(known_matrix(), kSrc, kTgt, "/nonexistent-dir/x.png", ImageFormat::kPng),
+      std::runtime_error);
 }
 
 TEST(Heatmap, TextShadesFollowTheWeights) {

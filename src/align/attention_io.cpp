@@ -102,21 +102,21 @@ void validate(const AttentionRecord& rec, const std::string& where) {
   }
   for (int w : rec.src_word_of_token) {
     if (w < -1 || w >= static_cast<int>(rec.src_words.size())) {
-      fail(fmt::format("src_word_of_token value {} out of range [-1, {})", w,
-                       rec.src_words.size()));
+      fail(
+          fmt::format("src_word_of_token value {} out of range [-1, {})", w, rec.src_words.size()));
     }
   }
   for (int w : rec.tgt_word_of_token) {
     if (w < -1 || w >= static_cast<int>(rec.tgt_words.size())) {
-      fail(fmt::format("tgt_word_of_token value {} out of range [-1, {})", w,
-                       rec.tgt_words.size()));
+      fail(
+          fmt::format("tgt_word_of_token value {} out of range [-1, {})", w, rec.tgt_words.size()));
     }
   }
   if (rec.layers < 1 || rec.heads < 1) {
     fail(fmt::format("layers ({}) and heads ({}) must be >= 1", rec.layers, rec.heads));
   }
-  check_matrices(rec.subword, rec.layers, rec.heads, rec.tgt_tokens.size(),
-                 rec.src_tokens.size(), where, "subword");
+  check_matrices(rec.subword, rec.layers, rec.heads, rec.tgt_tokens.size(), rec.src_tokens.size(),
+                 where, "subword");
   if (!rec.word.empty()) {
     check_matrices(rec.word, rec.layers, rec.heads, rec.tgt_words.size(), rec.src_words.size(),
                    where, "word");
@@ -224,8 +224,8 @@ void write_npy(const std::string& path, const std::vector<float>& data,
     n *= d;
   }
   if (n != static_cast<int64_t>(data.size())) {
-    throw std::invalid_argument(fmt::format("write_npy: {}: shape holds {} values but data has {}",
-                                            path, n, data.size()));
+    throw std::invalid_argument(
+        fmt::format("write_npy: {}: shape holds {} values but data has {}", path, n, data.size()));
   }
   std::string dims;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -233,8 +233,7 @@ void write_npy(const std::string& path, const std::vector<float>& data,
     if (shape.size() == 1 || i + 1 < shape.size()) dims += ",";
     if (i + 1 < shape.size()) dims += " ";
   }
-  std::string header =
-      "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
   // magic (6) + version (2) + header length (2) + header + '\n' is a multiple of 64.
   const size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');

@@ -14,10 +14,9 @@
 // Numbers are written with at most `decimals` (default 4) digits after the point.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -34,8 +33,8 @@ inline constexpr const char* kSpecialTokensNote =
     "word level excludes EOS/BOS rows and columns and is not renormalised";
 
 struct AttentionRecord {
-  int64_t index = 0;  // 0-based sentence number in the input
-  std::string model;  // model (run) name
+  int64_t index = 0;                                // 0-based sentence number in the input
+  std::string model;                                // model (run) name
   std::vector<std::string> src_tokens, tgt_tokens;  // subword pieces, specials included
   std::vector<std::string> src_words, tgt_words;
   std::vector<int> src_word_of_token, tgt_word_of_token;  // -1 = special token

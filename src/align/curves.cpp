@@ -27,8 +27,8 @@ struct Series {
   std::vector<std::pair<double, double>> xy;
 };
 
-void draw_panel(cairo_t* cr, double x0, double y0, double w, double h, const Series& s,
-                double xmin, double xmax, const std::string& ylabel, double r, double g, double b,
+void draw_panel(cairo_t* cr, double x0, double y0, double w, double h, const Series& s, double xmin,
+                double xmax, const std::string& ylabel, double r, double g, double b,
                 bool markers) {
   // Frame.
   cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
@@ -156,8 +156,8 @@ void render_curves(const std::vector<CurvePoint>& points, const std::string& pat
   const double w = kWidth - kLeft - kRight;
   const double h = (kHeight - kTop - kBottom - kPanelGap) / 2;
   draw_panel(cr, kLeft, kTop, w, h, loss, xmin, xmax, "training loss", 0.17, 0.40, 0.70, false);
-  draw_panel(cr, kLeft, kTop + h + kPanelGap, w, h, bleu, xmin, xmax, "validation BLEU", 0.80,
-             0.33, 0.10, true);
+  draw_panel(cr, kLeft, kTop + h + kPanelGap, w, h, bleu, xmin, xmax, "validation BLEU", 0.80, 0.33,
+             0.10, true);
   set_font(cr, kFont, 11);
   cairo_set_source_rgb(cr, 0, 0, 0);
   cairo_move_to(cr, kLeft + w / 2 - 12, kHeight - 10);

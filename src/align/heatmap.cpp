@@ -25,9 +25,9 @@ void check_shape(const Matrix& m, const std::vector<std::string>& src_labels,
   }
   for (size_t r = 0; r < m.size(); ++r) {
     if (m[r].size() != src_labels.size()) {
-      throw std::invalid_argument(fmt::format(
-          "heatmap: row {} has {} columns but there are {} source labels", r, m[r].size(),
-          src_labels.size()));
+      throw std::invalid_argument(
+          fmt::format("heatmap: row {} has {} columns but there are {} source labels", r,
+                      m[r].size(), src_labels.size()));
     }
   }
 }
@@ -57,8 +57,8 @@ std::string tick_label(double v) { return fmt::format("{:.2g}", v); }
 struct Layout {
   double cell = 20;
   double font = 11;
-  double ylabel_w = 0;   // widest target label
-  double xlabel_h = 0;   // widest source label (drawn rotated)
+  double ylabel_w = 0;  // widest target label
+  double xlabel_h = 0;  // widest source label (drawn rotated)
   double panel_title_h = 0;
   double matrix_w = 0, matrix_h = 0;
   double panel_w = 0, panel_h = 0;  // including labels and panel title
@@ -126,8 +126,7 @@ void draw_panel(cairo_t* cr, double x0, double y0, const Layout& l, const Matrix
   for (size_t c = 0; c < src.size(); ++c) {
     const double w = text_width(cr, src[c]);
     cairo_save(cr);
-    cairo_move_to(cr, mx + (c + 0.5) * l.cell + baseline_shift,
-                  my + l.matrix_h + kLabelGap + w);
+    cairo_move_to(cr, mx + (c + 0.5) * l.cell + baseline_shift, my + l.matrix_h + kLabelGap + w);
     cairo_rotate(cr, -kPi / 2);
     cairo_show_text(cr, src[c].c_str());
     cairo_restore(cr);
@@ -206,7 +205,8 @@ Figure make_figure(size_t n, size_t rows, size_t cols, const std::vector<std::st
   f.grid_w = f.grid_cols * f.l.panel_w + (f.grid_cols - 1) * f.gap;
   f.grid_h = f.grid_rows * f.l.panel_h + (f.grid_rows - 1) * f.gap;
   f.top = kMargin + f.title_h;
-  f.width = static_cast<int>(std::ceil(std::max(kMargin + f.grid_w + bar_w, 2 * kMargin + title_w)));
+  f.width =
+      static_cast<int>(std::ceil(std::max(kMargin + f.grid_w + bar_w, 2 * kMargin + title_w)));
   f.height = static_cast<int>(std::ceil(f.top + f.grid_h + kMargin));
   return f;
 }
@@ -237,14 +237,12 @@ void render_panels(const std::vector<Matrix>& panels, const std::vector<std::str
     draw_panel(cr, x0, y0, f.l, panels[k], src, tgt, k < titles.size() ? titles[k] : "", scale,
                f.panel_opts);
   }
-  draw_colour_bar(cr, kMargin + f.grid_w + kMargin, f.top + f.l.panel_title_h, f.l.matrix_h,
-                  scale, o, f.l.font);
+  draw_colour_bar(cr, kMargin + f.grid_w + kMargin, f.top + f.l.panel_title_h, f.l.matrix_h, scale,
+                  o, f.l.font);
   canvas.finish();
 }
 
-int display_width(const std::string& s) {
-  return static_cast<int>(eval::utf8_decode(s).size());
-}
+int display_width(const std::string& s) { return static_cast<int>(eval::utf8_decode(s).size()); }
 
 }  // namespace
 
@@ -331,10 +329,11 @@ std::string render_heatmap_text(const Matrix& m, const std::vector<std::string>&
     }
     out += fmt::format("\u2502 {} {:.2f}\n", src_labels[best], m[r][best]);
   }
-  out += fmt::format("shades: ' '<{:.2g} \u2591 \u2592 \u2593 \u2588>={:.2g}; right: argmax "
-                     "source token and its weight\n",
-                     scale.first + 0.125 * (scale.second - scale.first),
-                     scale.first + 0.875 * (scale.second - scale.first));
+  out += fmt::format(
+      "shades: ' '<{:.2g} \u2591 \u2592 \u2593 \u2588>={:.2g}; right: argmax "
+      "source token and its weight\n",
+      scale.first + 0.125 * (scale.second - scale.first),
+      scale.first + 0.875 * (scale.second - scale.first));
   return out;
 }
 

@@ -13,24 +13,25 @@
 namespace tinynmt::align {
 
 struct HeatmapOptions {
-  std::string title;                  // figure title (e.g. "sentence 3 | model | layer 2 | head 0")
-  std::string font = "DejaVu Sans";   // fontconfig family; must cover the labels' characters
-  double vmin = 0.0;                  // colour scale; weight <= vmin is the darkest colour
-  double vmax = 1.0;                  // weight >= vmax is the brightest; vmax <= vmin: use max
-  int max_cell = 28;                  // cell side in px, upper bound
-  int min_cell = 6;                   // cell side in px, lower bound
-  int max_matrix_side = 900;          // px budget for the longer side of one matrix
+  std::string title;                 // figure title (e.g. "sentence 3 | model | layer 2 | head 0")
+  std::string font = "DejaVu Sans";  // fontconfig family; must cover the labels' characters
+  double vmin = 0.0;                 // colour scale; weight <= vmin is the darkest colour
+  double vmax = 1.0;                 // weight >= vmax is the brightest; vmax <= vmin: use max
+  int max_cell = 28;                 // cell side in px, upper bound
+  int min_cell = 6;                  // cell side in px, lower bound
+  int max_matrix_side = 900;         // px budget for the longer side of one matrix
 };
 
 /// Where render_heatmap puts things (pixels/points from the top-left corner of the image).
 struct HeatmapGeometry {
-  int width = 0, height = 0;         // image size
+  int width = 0, height = 0;          // image size
   double matrix_x = 0, matrix_y = 0;  // top-left corner of cell [0][0]
-  double cell = 0;                   // side of one cell
+  double cell = 0;                    // side of one cell
 };
 
 /// The geometry render_heatmap uses for a rows x cols matrix with these labels and options.
-HeatmapGeometry heatmap_geometry(size_t rows, size_t cols, const std::vector<std::string>& src_labels,
+HeatmapGeometry heatmap_geometry(size_t rows, size_t cols,
+                                 const std::vector<std::string>& src_labels,
                                  const std::vector<std::string>& tgt_labels,
                                  const HeatmapOptions& opts = {});
 

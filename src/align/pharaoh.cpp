@@ -43,9 +43,8 @@ Alignment parse_pharaoh(const std::string& line, bool one_based, const std::stri
     int i = 0, j = 0;
     if (dash == std::string::npos || !parse_int(tok.substr(0, dash), i) ||
         !parse_int(tok.substr(dash + 1), j)) {
-      throw std::runtime_error(
-          fmt::format("{}: bad alignment link '{}' (expected i-j with integer indices)", where,
-                      tok));
+      throw std::runtime_error(fmt::format(
+          "{}: bad alignment link '{}' (expected i-j with integer indices)", where, tok));
     }
     if (i < offset || j < offset) {
       throw std::runtime_error(fmt::format("{}: alignment link '{}' has an index below {} ({})",

@@ -48,9 +48,9 @@ Matrix aggregate_to_words(const Matrix& subword, const std::vector<int>& tgt_wor
                           const std::vector<int>& src_word_of_token, int num_tgt_words,
                           int num_src_words) {
   if (subword.size() != tgt_word_of_token.size()) {
-    throw std::invalid_argument(fmt::format(
-        "aggregate_to_words: matrix has {} rows but {} target word indices", subword.size(),
-        tgt_word_of_token.size()));
+    throw std::invalid_argument(
+        fmt::format("aggregate_to_words: matrix has {} rows but {} target word indices",
+                    subword.size(), tgt_word_of_token.size()));
   }
   for (size_t r = 0; r < subword.size(); ++r) {
     if (subword[r].size() != src_word_of_token.size()) {
@@ -69,8 +69,8 @@ Matrix aggregate_to_words(const Matrix& subword, const std::vector<int>& tgt_wor
   auto check = [](const std::vector<int>& map, int n, const char* side) {
     for (int w : map) {
       if (w < -1 || w >= n) {
-        throw std::invalid_argument(fmt::format(
-            "aggregate_to_words: {} word index {} out of range [-1, {})", side, w, n));
+        throw std::invalid_argument(
+            fmt::format("aggregate_to_words: {} word index {} out of range [-1, {})", side, w, n));
       }
     }
   };

@@ -3,7 +3,8 @@
 // A model attends over subword pieces; alignments and AER are defined over words. Following the
 // usual practice for attention-based alignment (e.g. Zenkel et al. 2019; Garg et al. 2019, §4;
 // Dou & Neubig 2021 awesome-align), the word-level matrix A[t][s] is
-//   A[t][s] = mean over target pieces p of word t of ( sum over source pieces q of word s of a[p][q] )
+//   A[t][s] = mean over target pieces p of word t of ( sum over source pieces q of word s of
+//   a[p][q] )
 // so each row of A stays a distribution over source words when the subword rows are
 // distributions (up to the mass on special tokens, which is dropped, not renormalised).
 // Hard alignment: each target word is linked to its highest-weighted source word (argmax), or

@@ -65,7 +65,8 @@ int run_bleu(const EvaluateArgs& a) {
     j["lines"] = hyps.size();
     if (a.sentence) {
       nlohmann::json s = nlohmann::json::array();
-      for (size_t i = 0; i < hyps.size(); ++i) s.push_back(eval::sentence_bleu(hyps[i], refs[i]).score);
+      for (size_t i = 0; i < hyps.size(); ++i)
+        s.push_back(eval::sentence_bleu(hyps[i], refs[i]).score);
       j["sentence_bleu"] = s;
     }
     std::cout << j.dump(1) << "\n";
@@ -101,16 +102,20 @@ int run_aer(const EvaluateArgs& a) {
   }
   const auto r = eval::compute_aer(gold, pred);
   if (a.json) {
-    nlohmann::json j = {{"aer", r.aer},           {"precision", r.precision},
-                        {"recall", r.recall},     {"predicted", r.predicted},
-                        {"sure", r.sure},         {"possible", r.possible},
-                        {"hit_sure", r.hit_sure}, {"hit_possible", r.hit_possible},
+    nlohmann::json j = {{"aer", r.aer},
+                        {"precision", r.precision},
+                        {"recall", r.recall},
+                        {"predicted", r.predicted},
+                        {"sure", r.sure},
+                        {"possible", r.possible},
+                        {"hit_sure", r.hit_sure},
+                        {"hit_possible", r.hit_possible},
                         {"sentences", r.sentences}};
     std::cout << j.dump(1) << "\n";
     return 0;
   }
-  std::cout << fmt::format("AER = {:.4f} precision = {:.4f} recall = {:.4f}\n", r.aer,
-                           r.precision, r.recall);
+  std::cout << fmt::format("AER = {:.4f} precision = {:.4f} recall = {:.4f}\n", r.aer, r.precision,
+                           r.recall);
   std::cout << fmt::format(
       "(sentences = {} |A| = {} |S| = {} |P| = {} |A∩S| = {} |A∩P| = {}; Och & Ney 2003)\n",
       r.sentences, r.predicted, r.sure, r.possible, r.hit_sure, r.hit_possible);

@@ -36,8 +36,8 @@ int parse_index(const std::string& s, int n, const char* what) {
     throw UsageError(fmt::format("heatmap: --{} '{}' is not a number", what, s));
   }
   if (v < -n || v >= n) {
-    throw UsageError(fmt::format("heatmap: --{} {} out of range (the file has {} {}s)", what, v,
-                                 n, what));
+    throw UsageError(
+        fmt::format("heatmap: --{} {} out of range (the file has {} {}s)", what, v, n, what));
   }
   return v < 0 ? v + n : v;
 }
@@ -83,8 +83,8 @@ int run(const HeatmapArgs& a) {
       want = std::stoll(a.sentence, &used);
       if (used != a.sentence.size()) throw std::invalid_argument(a.sentence);
     } catch (const std::exception&) {
-      throw UsageError(fmt::format("heatmap: --sentence '{}' (a sentence index or 'all')",
-                                   a.sentence));
+      throw UsageError(
+          fmt::format("heatmap: --sentence '{}' (a sentence index or 'all')", a.sentence));
     }
     for (const auto& r : records)
       if (r.index == want) chosen.push_back(&r);
@@ -112,17 +112,17 @@ int run(const HeatmapArgs& a) {
       for (int l = 0; l < rec->layers; ++l) layers.push_back(l);
       layer_name = "mean";
     } else {
-      const int l = a.layer == "last" ? rec->layers - 1 : parse_index(a.layer, rec->layers, "layer");
+      const int l =
+          a.layer == "last" ? rec->layers - 1 : parse_index(a.layer, rec->layers, "layer");
       layers.push_back(l);
       layer_name = std::to_string(l);
     }
     align::HeatmapOptions opts;
     opts.vmax = a.vmax;
-    const std::string base = fmt::format("sentence {} | {} | layer {} | {} level", rec->index,
-                                         rec->model.empty() ? "model" : rec->model, layer_name,
-                                         a.level);
-    const std::string stem =
-        fmt::format("sent{:04d}_{}_L{}", rec->index, a.level, layer_name);
+    const std::string base =
+        fmt::format("sentence {} | {} | layer {} | {} level", rec->index,
+                    rec->model.empty() ? "model" : rec->model, layer_name, a.level);
+    const std::string stem = fmt::format("sent{:04d}_{}_L{}", rec->index, a.level, layer_name);
     if (a.head == "grid") {
       std::vector<align::Matrix> panels;
       std::vector<std::string> titles;

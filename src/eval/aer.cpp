@@ -33,8 +33,8 @@ GoldAlignment parse_gold_line(const std::string& line, bool one_based, const std
     }
     if (i < offset || j < offset) {
       throw std::runtime_error(fmt::format(
-          "{}: gold link '{}' has an index below {} ({}; use --one-based for 1-based files)",
-          where, tok, offset, one_based ? "1-based input" : "0-based input"));
+          "{}: gold link '{}' has an index below {} ({}; use --one-based for 1-based files)", where,
+          tok, offset, one_based ? "1-based input" : "0-based input"));
     }
     align::Link link{i - offset, j - offset};
     if (tok[sep] == '-') {

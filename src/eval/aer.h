@@ -32,14 +32,14 @@ GoldAlignment parse_gold_line(const std::string& line, bool one_based,
 std::vector<GoldAlignment> read_gold_file(const std::string& path, bool one_based);
 
 struct AerResult {
-  double aer = 0;        // 0-1
-  double precision = 0;  // 0-1
-  double recall = 0;     // 0-1
-  long predicted = 0;    // |A|
-  long sure = 0;         // |S|
-  long possible = 0;     // |P| (sure included)
-  long hit_sure = 0;     // |A∩S|
-  long hit_possible = 0; // |A∩P|
+  double aer = 0;         // 0-1
+  double precision = 0;   // 0-1
+  double recall = 0;      // 0-1
+  long predicted = 0;     // |A|
+  long sure = 0;          // |S|
+  long possible = 0;      // |P| (sure included)
+  long hit_sure = 0;      // |A∩S|
+  long hit_possible = 0;  // |A∩P|
   long sentences = 0;
 };
 

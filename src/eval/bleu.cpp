@@ -226,9 +226,8 @@ BleuScore compute_bleu(const BleuStats& stats, bool effective_order) {
   out.signature = bleu_signature(effective_order);
   out.ratio = stats.ref_len > 0 ? static_cast<double>(stats.sys_len) / stats.ref_len : 0.0;
   if (stats.sys_len < stats.ref_len) {
-    out.bp = stats.sys_len > 0
-                 ? std::exp(1.0 - static_cast<double>(stats.ref_len) / stats.sys_len)
-                 : 0.0;
+    out.bp = stats.sys_len > 0 ? std::exp(1.0 - static_cast<double>(stats.ref_len) / stats.sys_len)
+                               : 0.0;
   } else {
     out.bp = 1.0;
   }
@@ -268,8 +267,8 @@ std::string BleuScore::format() const {
 
 BleuScore corpus_bleu(const std::vector<std::string>& hyps, const std::vector<std::string>& refs) {
   if (hyps.size() != refs.size()) {
-    throw std::invalid_argument(fmt::format(
-        "BLEU: {} hypothesis lines but {} reference lines", hyps.size(), refs.size()));
+    throw std::invalid_argument(
+        fmt::format("BLEU: {} hypothesis lines but {} reference lines", hyps.size(), refs.size()));
   }
   BleuStats total;
   for (size_t i = 0; i < hyps.size(); ++i) total += bleu_stats(hyps[i], refs[i]);
@@ -368,8 +367,8 @@ std::string ChrfScore::format() const { return fmt::format("chrF{} = {:.2f}", kC
 
 ChrfScore corpus_chrf(const std::vector<std::string>& hyps, const std::vector<std::string>& refs) {
   if (hyps.size() != refs.size()) {
-    throw std::invalid_argument(fmt::format(
-        "chrF: {} hypothesis lines but {} reference lines", hyps.size(), refs.size()));
+    throw std::invalid_argument(
+        fmt::format("chrF: {} hypothesis lines but {} reference lines", hyps.size(), refs.size()));
   }
   ChrfStats total;
   for (size_t i = 0; i < hyps.size(); ++i) total += chrf_stats(hyps[i], refs[i]);

@@ -33,8 +33,8 @@ std::string tokenize_13a(const std::string& line);
 
 /// Sufficient statistics of BLEU for one segment or a corpus (sums over segments).
 struct BleuStats {
-  int64_t sys_len = 0;                         // hypothesis tokens
-  int64_t ref_len = 0;                         // reference tokens
+  int64_t sys_len = 0;                           // hypothesis tokens
+  int64_t ref_len = 0;                           // reference tokens
   std::array<int64_t, kBleuMaxOrder> correct{};  // clipped n-gram matches, n = 1..4
   std::array<int64_t, kBleuMaxOrder> total{};    // hypothesis n-grams, n = 1..4
   BleuStats& operator+=(const BleuStats& o);
