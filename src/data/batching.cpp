@@ -126,7 +126,7 @@ Batch make_batch(const std::vector<std::vector<int64_t>>& src,
   Batch b;
   b.indices = indices;
   b.src = torch::full({B, S}, kPadId, torch::kInt64);  // [B, S]
-  b.src_lengths = torch::empty({B}, torch::kInt64);     // [B]
+  b.src_lengths = torch::empty({B}, torch::kInt64);    // [B]
   auto src_a = b.src.accessor<int64_t, 2>();
   auto len_a = b.src_lengths.accessor<int64_t, 1>();
   for (int64_t r = 0; r < B; ++r) {
@@ -169,9 +169,8 @@ TokenBatcher::TokenBatcher(std::vector<int64_t> src_lengths, std::vector<int64_t
     throw std::invalid_argument(fmt::format("TokenBatcher: {} source lengths but {} target lengths",
                                             src_len_.size(), tgt_len_.size()));
   if (max_tokens_ < 1)
-    throw std::invalid_argument(
-        fmt::format("training.batch_size: {} target tokens is not a valid budget (>= 1)",
-                    max_tokens_));
+    throw std::invalid_argument(fmt::format(
+        "training.batch_size: {} target tokens is not a valid budget (>= 1)", max_tokens_));
 }
 
 BatchPlan TokenBatcher::plan(int64_t epoch) const {
@@ -234,9 +233,8 @@ PaddingStats TokenBatcher::stats(const BatchPlan& plan) const {
 BatchPlan plan_decode_batches(const std::vector<int64_t>& src_lengths, int64_t max_sentences,
                               int64_t max_tokens) {
   if (max_sentences < 1)
-    throw std::invalid_argument(
-        fmt::format("decoding.batch_size: {} is not a valid number of sentences (>= 1)",
-                    max_sentences));
+    throw std::invalid_argument(fmt::format(
+        "decoding.batch_size: {} is not a valid number of sentences (>= 1)", max_sentences));
   std::vector<int64_t> order(src_lengths.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),

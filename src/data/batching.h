@@ -38,13 +38,13 @@ std::vector<int64_t> filter_by_length(const std::vector<std::vector<int64_t>>& s
 
 /// One batch as tensors (CPU, int64), padded with kPadId.
 struct Batch {
-  torch::Tensor src;          ///< [B, S] source ids, each row ends in EOS before its padding
-  torch::Tensor src_mask;     ///< [B, S] bool, true = real token (unsqueeze(1) -> [B, 1, S])
-  torch::Tensor src_lengths;  ///< [B] int64, tokens per row (EOS included)
-  torch::Tensor tgt_in;       ///< [B, T] BOS y1..yn; undefined for decoding batches
-  torch::Tensor tgt_out;      ///< [B, T] y1..yn EOS; undefined for decoding batches
-  int64_t num_src_tokens = 0;  ///< non-pad source tokens
-  int64_t num_tgt_tokens = 0;  ///< non-pad tokens of tgt_out (the loss normaliser)
+  torch::Tensor src;             ///< [B, S] source ids, each row ends in EOS before its padding
+  torch::Tensor src_mask;        ///< [B, S] bool, true = real token (unsqueeze(1) -> [B, 1, S])
+  torch::Tensor src_lengths;     ///< [B] int64, tokens per row (EOS included)
+  torch::Tensor tgt_in;          ///< [B, T] BOS y1..yn; undefined for decoding batches
+  torch::Tensor tgt_out;         ///< [B, T] y1..yn EOS; undefined for decoding batches
+  int64_t num_src_tokens = 0;    ///< non-pad source tokens
+  int64_t num_tgt_tokens = 0;    ///< non-pad tokens of tgt_out (the loss normaliser)
   std::vector<int64_t> indices;  ///< row r is example indices[r] of the corpus
   int64_t size() const { return static_cast<int64_t>(indices.size()); }
   /// Copy of the tensors on `device` (non_blocking where possible).
@@ -54,8 +54,7 @@ struct Batch {
 /// Builds the tensors for examples `indices` of (src, tgt). With tgt == nullptr (decoding) only
 /// the source tensors are filled. Throws std::invalid_argument for an empty index list.
 Batch make_batch(const std::vector<std::vector<int64_t>>& src,
-                 const std::vector<std::vector<int64_t>>* tgt,
-                 const std::vector<int64_t>& indices);
+                 const std::vector<std::vector<int64_t>>* tgt, const std::vector<int64_t>& indices);
 inline Batch make_batch(const EncodedCorpus& c, const std::vector<int64_t>& indices) {
   return make_batch(c.src, &c.tgt, indices);
 }

@@ -55,8 +55,9 @@ ParallelText read_tsv(const std::string& path) {
     size_t fields = 1;
     for (char c : line) fields += (c == '\t');
     if (fields != 2)
-      throw DataError(fmt::format("{}:{}: expected 2 tab-separated fields (source, target), found {}",
-                                  path, line_no, fields));
+      throw DataError(
+          fmt::format("{}:{}: expected 2 tab-separated fields (source, target), found {}", path,
+                      line_no, fields));
     add_pair(out, std::string_view(line).substr(0, tab), std::string_view(line).substr(tab + 1),
              line_no);
   }
@@ -91,7 +92,8 @@ ParallelText read_aligned(const std::string& src_path, const std::string& tgt_pa
 ParallelText read_parallel(const CorpusFiles& files) {
   if (!files.tsv.empty()) {
     if (!files.src.empty() || !files.tgt.empty())
-      throw DataError(fmt::format("{}: give either a TSV or src and tgt files, not both", files.tsv));
+      throw DataError(
+          fmt::format("{}: give either a TSV or src and tgt files, not both", files.tsv));
     return read_tsv(files.tsv);
   }
   if (files.src.empty() || files.tgt.empty())

@@ -1,18 +1,20 @@
 #include "data/tokenizer.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <unordered_map>
 
 #include "data/corpus.h"
+#include "data/spm_bridge.h"
 #include "models/special_ids.h"
 
 namespace fs = std::filesystem;
@@ -20,19 +22,56 @@ namespace fs = std::filesystem;
 namespace tinynmt {
 namespace {
 
-// Feeds in-memory sentences to SentencePiece's trainer (no temporary corpus file).
-class VectorIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit VectorIterator(const std::vector<const std::string*>& s) : s_(s) {}
-  bool done() const override { return i_ >= s_.size(); }
-  void Next() override { ++i_; }
-  const std::string& value() const override { return *s_[i_]; }
-  sentencepiece::util::Status status() const override { return {}; }
+constexpr const char* kBridgeName = "libtinynmt_spm.so";
 
- private:
-  const std::vector<const std::string*>& s_;
-  size_t i_ = 0;
-};
+// Candidate paths of the bridge library: $TINYNMT_SPM_LIB, the build tree (compile-time
+// TINYNMT_SPM_LIB), and next to the running executable.
+std::vector<std::string> bridge_candidates() {
+  std::vector<std::string> c;
+  if (const char* env = std::getenv("TINYNMT_SPM_LIB"); env && *env) c.emplace_back(env);
+#ifdef TINYNMT_SPM_LIB
+  c.emplace_back(TINYNMT_SPM_LIB);
+#endif
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) c.push_back((exe.parent_path() / kBridgeName).string());
+  c.emplace_back(kBridgeName);  // the dynamic linker's search path
+  return c;
+}
+
+// Loads libtinynmt_spm.so once, privately (RTLD_LOCAL) and binding to its own dependencies first
+// (RTLD_DEEPBIND), so SentencePiece's bundled protobuf never meets libtorch's libprotobuf.
+const spm_bridge::Api& bridge() {
+  static const spm_bridge::Api* api = nullptr;
+  static std::string error;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::string tried;
+    for (const auto& path : bridge_candidates()) {
+      if (path.find('/') != std::string::npos && !fs::exists(path)) continue;
+      void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      if (!h) {
+        const char* e = ::dlerror();
+        tried += fmt::format(" [{}: {}]", path, e ? e : "?");
+        continue;
+      }
+      auto fn =
+          reinterpret_cast<const spm_bridge::Api* (*)()>(::dlsym(h, "tinynmt_spm_bridge_api"));
+      if (!fn || !fn() || fn()->version != spm_bridge::kApiVersion) {
+        tried += fmt::format(" [{}: not a matching tinynmt SentencePiece bridge]", path);
+        continue;
+      }
+      api = fn();
+      return;
+    }
+    error = fmt::format(
+        "cannot load the SentencePiece bridge {} (set TINYNMT_SPM_LIB to its "
+        "path):{}",
+        kBridgeName, tried);
+  });
+  if (!api) throw DataError(error);
+  return *api;
+}
 
 // A deterministic sample of at most `limit` sentences (order kept), so that training on a large
 // corpus does not depend on SentencePiece's unseeded reservoir sampling.
@@ -54,9 +93,10 @@ std::vector<const std::string*> bounded_sample(const std::vector<const std::stri
   return out;
 }
 
-sentencepiece::util::Status run_trainer(const TokenizerConfig& cfg,
-                                        const std::vector<const std::string*>& sentences,
-                                        bool hard_limit, std::string* model_proto) {
+// Returns "" or SentencePiece's error.
+std::string run_trainer(const TokenizerConfig& cfg,
+                        const std::vector<const std::string*>& sentences, bool hard_limit,
+                        std::string* model_proto) {
   unsigned threads = std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
   std::unordered_map<std::string, std::string> args = {
       {"model_type", cfg.type},
@@ -74,11 +114,9 @@ sentencepiece::util::Status run_trainer(const TokenizerConfig& cfg,
       {"bos_piece", "<s>"},
       {"eos_piece", "</s>"},
       {"num_threads", std::to_string(threads)},
-      {"model_prefix", "unused"},  // the model comes back serialised, nothing is written
-      {"minloglevel", "2"},        // quiet: errors come back as a Status
+      {"minloglevel", "2"},  // quiet: errors come back as a status
   };
-  VectorIterator it(sentences);
-  return sentencepiece::SentencePieceTrainer::Train(args, &it, model_proto);
+  return bridge().train(args, sentences, model_proto);
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
@@ -98,38 +136,47 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 // SpmModel
 
 SpmModel::SpmModel() = default;
-SpmModel::~SpmModel() = default;
-SpmModel::SpmModel(SpmModel&&) noexcept = default;
-SpmModel& SpmModel::operator=(SpmModel&&) noexcept = default;
+SpmModel::~SpmModel() {
+  if (sp_) bridge().destroy(sp_);
+}
+SpmModel::SpmModel(SpmModel&& o) noexcept : sp_(o.sp_) { o.sp_ = nullptr; }
+SpmModel& SpmModel::operator=(SpmModel&& o) noexcept {
+  if (this != &o) {
+    if (sp_) bridge().destroy(sp_);
+    sp_ = o.sp_;
+    o.sp_ = nullptr;
+  }
+  return *this;
+}
 
 SpmModel SpmModel::load(const std::string& path) {
+  const auto& api = bridge();
   SpmModel m;
-  m.sp_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  auto st = m.sp_->Load(path);
-  if (!st.ok())
-    throw DataError(fmt::format("{}: cannot load SentencePiece model: {}", path, st.ToString()));
-  if (m.sp_->pad_id() != kPadId || m.sp_->unk_id() != kUnkId || m.sp_->bos_id() != kBosId ||
-      m.sp_->eos_id() != kEosId)
+  m.sp_ = api.create();
+  std::string e = api.load(m.sp_, path);
+  if (!e.empty()) throw DataError(fmt::format("{}: cannot load SentencePiece model: {}", path, e));
+  int pad, unk, bos, eos;
+  api.special_ids(m.sp_, &pad, &unk, &bos, &eos);
+  if (pad != kPadId || unk != kUnkId || bos != kBosId || eos != kEosId)
     throw DataError(fmt::format(
         "{}: SentencePiece model has special ids pad={} unk={} bos={} eos={}, expected {} {} {} {}",
-        path, m.sp_->pad_id(), m.sp_->unk_id(), m.sp_->bos_id(), m.sp_->eos_id(), kPadId, kUnkId,
-        kBosId, kEosId));
+        path, pad, unk, bos, eos, kPadId, kUnkId, kBosId, kEosId));
   return m;
 }
 
-int64_t SpmModel::size() const { return sp_->GetPieceSize(); }
+int64_t SpmModel::size() const { return bridge().piece_size(sp_); }
 
 std::vector<int64_t> SpmModel::encode(const std::string& text) const {
   std::vector<int> ids;
-  auto st = sp_->Encode(text, &ids);
-  if (!st.ok()) throw DataError("SentencePiece encode failed: " + st.ToString());
+  std::string e = bridge().encode_ids(sp_, text, &ids);
+  if (!e.empty()) throw DataError("SentencePiece encode failed: " + e);
   return std::vector<int64_t>(ids.begin(), ids.end());
 }
 
 std::vector<std::string> SpmModel::pieces(const std::string& text) const {
   std::vector<std::string> p;
-  auto st = sp_->Encode(text, &p);
-  if (!st.ok()) throw DataError("SentencePiece encode failed: " + st.ToString());
+  std::string e = bridge().encode_pieces(sp_, text, &p);
+  if (!e.empty()) throw DataError("SentencePiece encode failed: " + e);
   return p;
 }
 
@@ -145,18 +192,20 @@ std::string SpmModel::decode(const std::vector<int64_t>& ids) const {
     keep.push_back(static_cast<int>(id));
   }
   std::string text;
-  auto st = sp_->Decode(keep, &text);
-  if (!st.ok()) throw DataError("SentencePiece decode failed: " + st.ToString());
+  std::string e = bridge().decode_ids(sp_, keep, &text);
+  if (!e.empty()) throw DataError("SentencePiece decode failed: " + e);
   return text;
 }
 
 std::string SpmModel::id_to_piece(int64_t id) const {
   if (id < 0 || id >= size())
     throw DataError(fmt::format("piece id {} outside vocabulary of {} pieces", id, size()));
-  return sp_->IdToPiece(static_cast<int>(id));
+  return bridge().id_to_piece(sp_, static_cast<int>(id));
 }
 
-int64_t SpmModel::piece_to_id(const std::string& piece) const { return sp_->PieceToId(piece); }
+int64_t SpmModel::piece_to_id(const std::string& piece) const {
+  return bridge().piece_to_id(sp_, piece);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Training
@@ -170,37 +219,49 @@ void train_spm_model(const TokenizerConfig& cfg, const std::vector<const std::st
     throw DataError(fmt::format("{}: no training sentences for SentencePiece", model_path));
   auto sample = bounded_sample(sentences, cfg.input_sentence_size);
   std::string proto;
-  auto st = run_trainer(cfg, sample, /*hard_limit=*/true, &proto);
-  if (!st.ok()) {
-    std::string first = st.ToString();
-    spdlog::warn("SentencePiece training with vocab_size={} failed ({}); retrying with "
-                 "hard_vocab_limit=false",
-                 cfg.vocab_size, first);
-    proto.clear();
-    st = run_trainer(cfg, sample, /*hard_limit=*/false, &proto);
-    if (!st.ok())
-      throw DataError(fmt::format(
+  auto vocab_error = [](const std::string& e) {
+    return e.find("ocabulary size") != std::string::npos;
+  };
+  auto failure = [&](const std::string& e) {
+    if (vocab_error(e))
+      return DataError(fmt::format(
           "data.tokenizer.vocab_size: {} does not fit this training corpus ({} sentences): "
           "SentencePiece says: {}",
-          cfg.vocab_size, sample.size(), st.ToString()));
+          cfg.vocab_size, sample.size(), e));
+    return DataError(fmt::format(
+        "{}: SentencePiece training failed (data.tokenizer: type {}, vocab_size {}): {}",
+        model_path, cfg.type, cfg.vocab_size, e));
+  };
+  std::string e = run_trainer(cfg, sample, /*hard_limit=*/true, &proto);
+  if (!e.empty()) {
+    bool too_high =
+        e.find("too high") != std::string::npos || e.find("too large") != std::string::npos;
+    if (!vocab_error(e) || !too_high) throw failure(e);
+    spdlog::warn("SentencePiece: {}; retrying with hard_vocab_limit=false", e);
+    proto.clear();
+    e = run_trainer(cfg, sample, /*hard_limit=*/false, &proto);
+    if (!e.empty()) throw failure(e);
   }
   fs::path p(model_path);
   if (p.has_parent_path()) fs::create_directories(p.parent_path());
   write_file_atomic(model_path, proto);
 
   // A human-readable vocabulary next to the model: piece<TAB>score, line i = id i.
-  sentencepiece::SentencePieceProcessor sp;
-  if (sp.LoadFromSerializedProto(proto).ok()) {
+  const auto& api = bridge();
+  void* sp = api.create();
+  if (api.load_serialized(sp, proto).empty()) {
+    const int n = api.piece_size(sp);
     std::string vocab;
-    for (int i = 0; i < sp.GetPieceSize(); ++i)
-      vocab += fmt::format("{}\t{}\n", sp.IdToPiece(i), sp.GetScore(i));
+    for (int i = 0; i < n; ++i)
+      vocab += fmt::format("{}\t{}\n", api.id_to_piece(sp, i), api.score(sp, i));
     fs::path vp = p;
     vp.replace_extension(".vocab");
     write_file_atomic(vp.string(), vocab);
-    if (sp.GetPieceSize() < cfg.vocab_size)
+    if (n < cfg.vocab_size)
       spdlog::warn("SentencePiece model {} has {} pieces, fewer than data.tokenizer.vocab_size={}",
-                   model_path, sp.GetPieceSize(), cfg.vocab_size);
+                   model_path, n, cfg.vocab_size);
   }
+  api.destroy(sp);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,8 +289,8 @@ Tokenizer Tokenizer::load(const std::string& run_dir, bool joint) {
 Tokenizer Tokenizer::load(const std::string& run_dir) {
   if (exists(run_dir, true)) return load(run_dir, true);
   if (exists(run_dir, false)) return load(run_dir, false);
-  throw DataError(fmt::format("{}: no SentencePiece model ({} or {} + {})", run_dir,
-                              kJointSpmModel, kSrcSpmModel, kTgtSpmModel));
+  throw DataError(fmt::format("{}: no SentencePiece model ({} or {} + {})", run_dir, kJointSpmModel,
+                              kSrcSpmModel, kTgtSpmModel));
 }
 
 Tokenizer Tokenizer::train_or_load(const TokenizerConfig& cfg, const std::string& run_dir,

@@ -2,6 +2,8 @@
 // Sennrich et al. 2016) through its C++ API. One Tokenizer holds the source and target models
 // (the same model twice when the vocabulary is joint); the trainer, translator and aligner share
 // it. Ids are fixed across tinynmt (models/special_ids.h): pad 0, unk 1, bos 2, eos 3.
+// SentencePiece itself is reached through libtinynmt_spm.so (see data/spm_bridge.h for why);
+// every function here throws DataError when that library cannot be loaded.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +12,6 @@
 #include <vector>
 
 #include "config/config.h"
-
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
 
 namespace tinynmt {
 
@@ -27,8 +25,10 @@ class SpmModel {
  public:
   SpmModel();
   ~SpmModel();
-  SpmModel(SpmModel&&) noexcept;
-  SpmModel& operator=(SpmModel&&) noexcept;
+  SpmModel(SpmModel&& o) noexcept;
+  SpmModel& operator=(SpmModel&& o) noexcept;
+  SpmModel(const SpmModel&) = delete;
+  SpmModel& operator=(const SpmModel&) = delete;
 
   /// Loads a .model file. Throws DataError ("PATH: cannot load SentencePiece model: ...").
   static SpmModel load(const std::string& path);
@@ -48,7 +48,7 @@ class SpmModel {
   int64_t piece_to_id(const std::string& piece) const;
 
  private:
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  void* sp_ = nullptr;  // a sentencepiece::SentencePieceProcessor owned through spm_bridge.h
 };
 
 /// Source and target tokenisation for one run.
