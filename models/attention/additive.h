@@ -1,0 +1,35 @@
+// Additive attention (Bahdanau, Cho & Bengio 2015, "Neural Machine Translation by Jointly Learning
+// to Align and Translate", eq. (6) and appendix A.1.2): e_ij = v_a^T tanh(W_a s_{i-1} + U_a h_j).
+#pragma once
+
+#include "models/attention/attention.h"
+
+namespace tinynmt {
+
+struct AdditiveAttentionOptions {
+  AdditiveAttentionOptions(int64_t query_dim, int64_t key_dim, int64_t hidden_dim)
+      : query_dim_(query_dim), key_dim_(key_dim), hidden_dim_(hidden_dim) {}
+  TORCH_ARG(int64_t, query_dim);
+  TORCH_ARG(int64_t, key_dim);
+  TORCH_ARG(int64_t, hidden_dim);
+  TORCH_ARG(int64_t, value_dim) = 0;  ///< 0 = key_dim
+};
+
+/// `bahdanau`: score = v^T tanh(W q + U k). precompute() projects U k once per source batch
+/// (cache.keys [batch, src_len, hidden_dim]); values are used unprojected, so output_dim() =
+/// value_dim. Weights [batch, 1, tgt_len, src_len].
+class AdditiveAttentionImpl : public AttentionImpl {
+ public:
+  explicit AdditiveAttentionImpl(const AdditiveAttentionOptions& options);
+  AttentionCache precompute(const torch::Tensor& keys, const torch::Tensor& values) override;
+  AttentionOutput attend(const torch::Tensor& query, const AttentionCache& cache,
+                         const torch::Tensor& mask, const AttentionExtras& extras = {}) override;
+  int64_t output_dim() const override { return value_dim_; }
+
+ private:
+  AdditiveAttentionOptions options_;
+  int64_t value_dim_;
+  torch::nn::Linear w_{nullptr}, u_{nullptr}, v_{nullptr};
+};
+
+}  // namespace tinynmt

@@ -1,0 +1,45 @@
+// Multi-head scaled dot-product attention (Vaswani et al. 2017, "Attention Is All You Need",
+// §3.2.1 eq. (1) and §3.2.2): head_i = softmax(Q W_i^Q (K W_i^K)^T / sqrt(d_k)) V W_i^V,
+// MultiHead = Concat(head_1..head_h) W^O.
+#pragma once
+
+#include "models/attention/attention.h"
+
+namespace tinynmt {
+
+struct MultiHeadAttentionOptions {
+  MultiHeadAttentionOptions(int64_t query_dim, int64_t key_dim, int64_t model_dim, int64_t heads)
+      : query_dim_(query_dim), key_dim_(key_dim), model_dim_(model_dim), heads_(heads) {}
+  TORCH_ARG(int64_t, query_dim);
+  TORCH_ARG(int64_t, key_dim);
+  TORCH_ARG(int64_t, model_dim);      ///< d_model: projection size and output size
+  TORCH_ARG(int64_t, heads);
+  TORCH_ARG(int64_t, value_dim) = 0;  ///< 0 = key_dim
+  TORCH_ARG(double, dropout) = 0.0;   ///< on the attention weights (training only)
+};
+
+/// `multihead`. precompute() projects K and V once: cache.keys/values [batch, heads, src_len, d_k]
+/// (d_k = model_dim / heads). attend() returns context [batch, tgt_len, model_dim] (after W^O) and
+/// the per-head weights [batch, heads, tgt_len, src_len] (before dropout). Parameters are laid out
+/// like torch::nn::MultiheadAttention's (q/k/v/out projections with biases).
+/// Throws std::invalid_argument if model_dim is not divisible by heads.
+class MultiHeadAttentionImpl : public AttentionImpl {
+ public:
+  explicit MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options);
+  AttentionCache precompute(const torch::Tensor& keys, const torch::Tensor& values) override;
+  AttentionOutput attend(const torch::Tensor& query, const AttentionCache& cache,
+                         const torch::Tensor& mask, const AttentionExtras& extras = {}) override;
+  int64_t heads() const override { return options_.heads(); }
+  int64_t output_dim() const override { return options_.model_dim(); }
+
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
+
+ private:
+  MultiHeadAttentionOptions options_;
+  int64_t d_k_;
+  torch::nn::Dropout dropout_{nullptr};
+};
+
+TORCH_MODULE(MultiHeadAttention);
+
+}  // namespace tinynmt

@@ -1,0 +1,43 @@
+// Internal building blocks of Seq2Seq: an encoder and a decoder base class, so any encoder type
+// can be combined with any decoder type (rnn/transformer in both places).
+#pragma once
+
+#include <torch/torch.h>
+
+#include "models/seq2seq.h"
+
+namespace tinynmt {
+
+/// Encodes embedded source tokens.
+class EncoderImpl : public torch::nn::Module {
+ public:
+  ~EncoderImpl() override = default;
+  /// emb [batch, src_len, input_dim], src_mask [batch, src_len] bool (true = real token).
+  virtual EncoderOutput encode(const torch::Tensor& emb, const torch::Tensor& src_mask) = 0;
+  /// Size of EncoderOutput::states' last dim.
+  virtual int64_t output_dim() const = 0;
+};
+
+/// Decoder result before the output projection.
+struct DecoderOutput {
+  torch::Tensor features;   ///< [batch, tgt_len, output_dim]
+  torch::Tensor attention;  ///< [batch, layers, heads, tgt_len, src_len]
+};
+
+/// Decodes embedded target tokens against an encoder output.
+class DecoderImpl : public torch::nn::Module {
+ public:
+  ~DecoderImpl() override = default;
+  /// Teacher forcing: emb [batch, tgt_len, input_dim] (embedded BOS y1 .. y_{n-1}).
+  virtual DecoderOutput forward(const torch::Tensor& emb, const EncoderOutput& enc) = 0;
+  /// State before the first step (projected keys, bridged encoder state, source mask).
+  virtual DecoderState init_state(const EncoderOutput& enc) = 0;
+  /// One step: emb [batch, 1, input_dim] of the previous token; state.step is the position of
+  /// that token (the caller increments it afterwards). Returns features [batch, 1, output_dim].
+  virtual DecoderOutput step(const torch::Tensor& emb, DecoderState& state) = 0;
+  virtual int64_t output_dim() const = 0;
+  virtual int64_t attention_layers() const = 0;
+  virtual int64_t attention_heads() const = 0;
+};
+
+}  // namespace tinynmt

@@ -1,0 +1,205 @@
+#include "models/transformer.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "models/attention/registry.h"
+
+namespace tinynmt {
+namespace {
+
+bool parse_norm(const std::string& key, const std::string& v) {
+  if (v == "pre") return true;
+  if (v == "post") return false;
+  throw std::invalid_argument(key + ": unknown '" + v + "' (choices: pre, post)");
+}
+
+}  // namespace
+
+torch::Tensor causal_mask(int64_t len, const torch::Device& device) {
+  return torch::ones({len, len}, torch::TensorOptions().dtype(torch::kBool).device(device))
+      .tril()
+      .unsqueeze(0);  // [1, len, len]
+}
+
+FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t ff, double dropout) {
+  l1_ = register_module("l1", torch::nn::Linear(d_model, ff));
+  l2_ = register_module("l2", torch::nn::Linear(ff, d_model));
+  dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+  return l2_(dropout_(torch::relu(l1_(x))));  // [batch, len, ff] -> [batch, len, d]
+}
+
+TransformerEncoderLayerImpl::TransformerEncoderLayerImpl(int64_t d, int64_t heads, int64_t ff,
+                                                         double dropout, bool pre_norm)
+    : pre_norm_(pre_norm) {
+  namespace nn = torch::nn;
+  self_attn_ = register_module(
+      "self_attn", MultiHeadAttention(MultiHeadAttentionOptions(d, d, d, heads).dropout(dropout)));
+  ff_ = register_module("ff", FeedForward(d, ff, dropout));
+  ln1_ = register_module("ln1", nn::LayerNorm(nn::LayerNormOptions({d})));
+  ln2_ = register_module("ln2", nn::LayerNorm(nn::LayerNormOptions({d})));
+  dropout_ = register_module("dropout", nn::Dropout(dropout));
+}
+
+torch::Tensor TransformerEncoderLayerImpl::forward(const torch::Tensor& x,
+                                                   const torch::Tensor& mask) {
+  torch::Tensor h = x;
+  if (pre_norm_) {
+    auto y = ln1_(h);
+    h = h + dropout_(self_attn_->forward(y, y, y, mask).context);
+    return h + dropout_(ff_(ln2_(h)));
+  }
+  h = ln1_(h + dropout_(self_attn_->forward(h, h, h, mask).context));
+  return ln2_(h + dropout_(ff_(h)));
+}
+
+TransformerEncoderImpl::TransformerEncoderImpl(const EncoderConfig& cfg) : cfg_(cfg) {
+  const bool pre = parse_norm("model.encoder.norm", cfg_.norm);
+  if (cfg_.heads < 1 || cfg_.d_model % cfg_.heads != 0)
+    throw std::invalid_argument("model.encoder.heads: " + std::to_string(cfg_.heads) +
+                                " does not divide d_model " + std::to_string(cfg_.d_model));
+  for (int64_t l = 0; l < cfg_.layers; ++l)
+    layers_.push_back(register_module(
+        "layer" + std::to_string(l),
+        TransformerEncoderLayer(cfg_.d_model, cfg_.heads, cfg_.ff, cfg_.dropout, pre)));
+  if (pre)
+    final_ln_ = register_module("final_ln",
+                                torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg_.d_model})));
+}
+
+EncoderOutput TransformerEncoderImpl::encode(const torch::Tensor& emb,
+                                             const torch::Tensor& src_mask) {
+  auto mask = src_mask.unsqueeze(1);  // [batch, 1, src_len]
+  auto x = emb;
+  for (auto& layer : layers_) x = layer->forward(x, mask);  // [batch, src_len, d]
+  if (final_ln_) x = final_ln_(x);
+  EncoderOutput out;
+  out.states = x;
+  out.src_mask = src_mask;
+  return out;
+}
+
+TransformerDecoderLayerImpl::TransformerDecoderLayerImpl(const DecoderConfig& cfg, int64_t enc_dim)
+    : pre_norm_(parse_norm("model.decoder.norm", cfg.norm)) {
+  namespace nn = torch::nn;
+  const int64_t d = cfg.d_model;
+  self_attn_ = register_module(
+      "self_attn",
+      MultiHeadAttention(MultiHeadAttentionOptions(d, d, d, cfg.heads)
+                             .dropout(cfg.attention_dropout)));
+  AttentionConfig ac;
+  ac.type = cfg.attention;
+  ac.query_dim = d;
+  ac.key_dim = enc_dim;
+  ac.value_dim = enc_dim;
+  ac.hidden_dim = d;
+  ac.heads = cfg.attention == "multihead" ? cfg.heads : 1;
+  ac.dropout = cfg.attention_dropout;
+  ac.window = cfg.window;
+  cross_attn_ = register_module("cross_attn", make_attention(ac));
+  if (cross_attn_->output_dim() != d)
+    cross_proj_ = register_module("cross_proj", nn::Linear(cross_attn_->output_dim(), d));
+  ff_ = register_module("ff", FeedForward(d, cfg.ff, cfg.dropout));
+  ln1_ = register_module("ln1", nn::LayerNorm(nn::LayerNormOptions({d})));
+  ln2_ = register_module("ln2", nn::LayerNorm(nn::LayerNormOptions({d})));
+  ln3_ = register_module("ln3", nn::LayerNorm(nn::LayerNormOptions({d})));
+  dropout_ = register_module("dropout", nn::Dropout(cfg.dropout));
+}
+
+torch::Tensor TransformerDecoderLayerImpl::forward(const torch::Tensor& x, AttentionCache& self_kv,
+                                                   const torch::Tensor& self_mask,
+                                                   const AttentionCache& cross,
+                                                   const torch::Tensor& src_mask,
+                                                   const AttentionExtras& extras,
+                                                   torch::Tensor* weights) {
+  auto self_block = [&](const torch::Tensor& y) {
+    auto kv = self_attn_->precompute(y, y);  // [batch, heads, tgt_len, d_k] each
+    if (self_kv.defined()) {
+      kv.keys = torch::cat({self_kv.keys, kv.keys}, 2);        // [batch, heads, past+len, d_k]
+      kv.values = torch::cat({self_kv.values, kv.values}, 2);  // [batch, heads, past+len, d_k]
+    }
+    self_kv = kv;
+    return self_attn_->attend(y, kv, self_mask).context;  // [batch, tgt_len, d]
+  };
+  auto cross_block = [&](const torch::Tensor& y) {
+    auto a = cross_attn_->attend(y, cross, src_mask, extras);
+    *weights = a.weights;  // [batch, heads, tgt_len, src_len]
+    return cross_proj_ ? cross_proj_(a.context) : a.context;  // [batch, tgt_len, d]
+  };
+  torch::Tensor h = x;
+  if (pre_norm_) {
+    h = h + dropout_(self_block(ln1_(h)));
+    h = h + dropout_(cross_block(ln2_(h)));
+    return h + dropout_(ff_(ln3_(h)));
+  }
+  h = ln1_(h + dropout_(self_block(h)));
+  h = ln2_(h + dropout_(cross_block(h)));
+  return ln3_(h + dropout_(ff_(h)));
+}
+
+TransformerDecoderImpl::TransformerDecoderImpl(const DecoderConfig& cfg, int64_t enc_dim)
+    : cfg_(cfg) {
+  const bool pre = parse_norm("model.decoder.norm", cfg_.norm);
+  if (cfg_.heads < 1 || cfg_.d_model % cfg_.heads != 0)
+    throw std::invalid_argument("model.decoder.heads: " + std::to_string(cfg_.heads) +
+                                " does not divide d_model " + std::to_string(cfg_.d_model));
+  if (cfg_.layers < 1) throw std::invalid_argument("model.decoder.layers: must be >= 1");
+  for (int64_t l = 0; l < cfg_.layers; ++l)
+    layers_.push_back(
+        register_module("layer" + std::to_string(l), TransformerDecoderLayer(cfg_, enc_dim)));
+  if (pre)
+    final_ln_ = register_module("final_ln",
+                                torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg_.d_model})));
+}
+
+DecoderOutput TransformerDecoderImpl::forward(const torch::Tensor& emb, const EncoderOutput& enc) {
+  auto src_mask = enc.src_mask.unsqueeze(1);          // [batch, 1, src_len]
+  auto self_mask = causal_mask(emb.size(1), emb.device());  // [1, tgt_len, tgt_len]
+  std::vector<torch::Tensor> weights;
+  auto x = emb;
+  for (auto& layer : layers_) {
+    auto cross = layer->cross_attention().precompute(enc.states, enc.states);
+    AttentionCache self_kv;
+    torch::Tensor w;
+    x = layer->forward(x, self_kv, self_mask, cross, src_mask, {}, &w);  // [batch, tgt_len, d]
+    weights.push_back(w);
+  }
+  if (final_ln_) x = final_ln_(x);
+  return {x, torch::stack(weights, 1)};  // attention [batch, layers, heads, tgt_len, src_len]
+}
+
+DecoderState TransformerDecoderImpl::init_state(const EncoderOutput& enc) {
+  DecoderState s;
+  s["mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    auto cross = layers_[l]->cross_attention().precompute(enc.states, enc.states);
+    s["ck" + std::to_string(l)] = cross.keys;
+    s["cv" + std::to_string(l)] = cross.values;
+  }
+  return s;
+}
+
+DecoderOutput TransformerDecoderImpl::step(const torch::Tensor& emb, DecoderState& state) {
+  AttentionExtras extras;
+  extras.positions = torch::full({1}, state.step, torch::TensorOptions().dtype(torch::kInt64));
+  std::vector<torch::Tensor> weights;
+  auto x = emb;  // [batch, 1, d]
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const std::string s = std::to_string(l);
+    AttentionCache self_kv;
+    if (state.has("sk" + s)) self_kv = {state["sk" + s], state["sv" + s]};
+    AttentionCache cross{state["ck" + s], state["cv" + s]};
+    torch::Tensor w;
+    x = layers_[l]->forward(x, self_kv, {}, cross, state["mask"], extras, &w);  // [batch, 1, d]
+    state["sk" + s] = self_kv.keys;    // [batch, heads, step+1, d_k]
+    state["sv" + s] = self_kv.values;
+    weights.push_back(w);
+  }
+  if (final_ln_) x = final_ln_(x);
+  return {x, torch::stack(weights, 1)};  // [batch, layers, heads, 1, src_len]
+}
+
+}  // namespace tinynmt

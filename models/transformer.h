@@ -1,0 +1,109 @@
+// Transformer encoder and decoder (Vaswani et al. 2017 §3.1-3.3), pre-norm (Wang et al. 2019,
+// the default) or post-norm (the original). Self-attention is MultiHeadAttention; the decoder's
+// cross-attention is any registered attention (models/attention/registry.h).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "models/attention/attention.h"
+#include "models/attention/multi_head.h"
+#include "models/model_config.h"
+#include "models/network.h"
+
+namespace tinynmt {
+
+/// Position-wise feed-forward block: Linear(d, ff) -> ReLU -> dropout -> Linear(ff, d) (eq. 2).
+class FeedForwardImpl : public torch::nn::Module {
+ public:
+  FeedForwardImpl(int64_t d_model, int64_t ff, double dropout);
+  torch::Tensor forward(const torch::Tensor& x);  // [batch, len, d] -> [batch, len, d]
+
+ private:
+  torch::nn::Linear l1_{nullptr}, l2_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(FeedForward);
+
+/// One encoder layer: self-attention and feed-forward sublayers with residuals.
+class TransformerEncoderLayerImpl : public torch::nn::Module {
+ public:
+  TransformerEncoderLayerImpl(int64_t d_model, int64_t heads, int64_t ff, double dropout,
+                              bool pre_norm);
+  /// x [batch, src_len, d]; mask [batch, 1, src_len] bool. Returns [batch, src_len, d].
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
+
+ private:
+  bool pre_norm_;
+  MultiHeadAttention self_attn_{nullptr};
+  FeedForward ff_{nullptr};
+  torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(TransformerEncoderLayer);
+
+/// Stack of encoder layers (plus a final LayerNorm with pre-norm). EncoderOutput::final is left
+/// undefined. Throws std::invalid_argument for a bad norm or d_model not divisible by heads.
+class TransformerEncoderImpl : public EncoderImpl {
+ public:
+  explicit TransformerEncoderImpl(const EncoderConfig& cfg);
+  /// emb [batch, src_len, d_model] (already scaled and position-encoded).
+  EncoderOutput encode(const torch::Tensor& emb, const torch::Tensor& src_mask) override;
+  int64_t output_dim() const override { return cfg_.d_model; }
+
+ private:
+  EncoderConfig cfg_;
+  std::vector<TransformerEncoderLayer> layers_;
+  torch::nn::LayerNorm final_ln_{nullptr};
+};
+
+/// One decoder layer: masked self-attention, cross-attention, feed-forward.
+class TransformerDecoderLayerImpl : public torch::nn::Module {
+ public:
+  TransformerDecoderLayerImpl(const DecoderConfig& cfg, int64_t enc_dim);
+  /// x [batch, tgt_len, d]. self_kv: in/out cache of projected self-attention keys/values
+  /// ([batch, heads, past_len, d_k]); the new positions are appended (teacher forcing passes an
+  /// empty cache and the causal mask [1, tgt_len, tgt_len]; a step passes the cache and no mask).
+  /// cross: precomputed cross-attention cache; src_mask [batch, 1, src_len].
+  /// Returns x [batch, tgt_len, d]; *weights = cross weights [batch, heads, tgt_len, src_len].
+  torch::Tensor forward(const torch::Tensor& x, AttentionCache& self_kv,
+                        const torch::Tensor& self_mask, const AttentionCache& cross,
+                        const torch::Tensor& src_mask, const AttentionExtras& extras,
+                        torch::Tensor* weights);
+  AttentionImpl& cross_attention() { return *cross_attn_; }
+  const AttentionImpl& cross_attention() const { return *cross_attn_; }
+
+ private:
+  bool pre_norm_;
+  MultiHeadAttention self_attn_{nullptr};
+  std::shared_ptr<AttentionImpl> cross_attn_;
+  torch::nn::Linear cross_proj_{nullptr};  // when the cross-attention's output size != d_model
+  FeedForward ff_{nullptr};
+  torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr}, ln3_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(TransformerDecoderLayer);
+
+/// Stack of decoder layers. Teacher forcing runs all positions in parallel under a causal mask;
+/// step() keeps per-layer self-attention K/V caches ("sk<l>", "sv<l>", [batch, heads, t, d_k]) and
+/// the precomputed cross-attention caches ("ck<l>", "cv<l>") in the DecoderState.
+class TransformerDecoderImpl : public DecoderImpl {
+ public:
+  TransformerDecoderImpl(const DecoderConfig& cfg, int64_t enc_dim);
+  DecoderOutput forward(const torch::Tensor& emb, const EncoderOutput& enc) override;
+  DecoderState init_state(const EncoderOutput& enc) override;
+  DecoderOutput step(const torch::Tensor& emb, DecoderState& state) override;
+  int64_t output_dim() const override { return cfg_.d_model; }
+  int64_t attention_layers() const override { return cfg_.layers; }
+  int64_t attention_heads() const override { return layers_[0]->cross_attention().heads(); }
+
+ private:
+  DecoderConfig cfg_;
+  std::vector<TransformerDecoderLayer> layers_;
+  torch::nn::LayerNorm final_ln_{nullptr};
+};
+
+/// Causal mask [1, len, len] bool: position t may attend to positions <= t.
+torch::Tensor causal_mask(int64_t len, const torch::Device& device);
+
+}  // namespace tinynmt

@@ -1,0 +1,314 @@
+#include "align/attention_io.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace tinynmt::align {
+namespace {
+
+using nlohmann::json;
+
+void check_matrices(const LayerHeadMatrices& m, int layers, int heads, size_t rows, size_t cols,
+                    const std::string& where, const char* field) {
+  auto fail = [&](const std::string& what) {
+    throw std::runtime_error(fmt::format("{}: field '{}': {}", where, field, what));
+  };
+  if (static_cast<int>(m.size()) != layers) {
+    fail(fmt::format("{} layers, expected {}", m.size(), layers));
+  }
+  for (size_t l = 0; l < m.size(); ++l) {
+    if (static_cast<int>(m[l].size()) != heads) {
+      fail(fmt::format("layer {} has {} heads, expected {}", l, m[l].size(), heads));
+    }
+    for (size_t h = 0; h < m[l].size(); ++h) {
+      if (m[l][h].size() != rows) {
+        fail(fmt::format("layer {} head {} has {} rows, expected {}", l, h, m[l][h].size(), rows));
+      }
+      for (size_t r = 0; r < rows; ++r) {
+        if (m[l][h][r].size() != cols) {
+          fail(fmt::format("layer {} head {} row {} has {} columns, expected {}", l, h, r,
+                           m[l][h][r].size(), cols));
+        }
+      }
+    }
+  }
+}
+
+json rounded(const LayerHeadMatrices& m, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  json out = json::array();
+  for (const auto& layer : m) {
+    json jl = json::array();
+    for (const auto& head : layer) {
+      json jh = json::array();
+      for (const auto& row : head) {
+        json jr = json::array();
+        for (float v : row) {
+          double r = std::round(static_cast<double>(v) * scale) / scale;
+          if (r == 0.0) r = 0.0;  // no "-0.0"
+          jr.push_back(r);
+        }
+        jh.push_back(std::move(jr));
+      }
+      jl.push_back(std::move(jh));
+    }
+    out.push_back(std::move(jl));
+  }
+  return out;
+}
+
+template <typename T>
+T get_field(const json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end()) throw std::runtime_error(fmt::format("{}: missing field '{}'", where, key));
+  try {
+    return it->get<T>();
+  } catch (const json::exception& e) {
+    throw std::runtime_error(
+        fmt::format("{}: field '{}' has the wrong type ({})", where, key, it->type_name()));
+  }
+}
+
+}  // namespace
+
+void fill_word_level(AttentionRecord& rec) {
+  const int nt = static_cast<int>(rec.tgt_words.size());
+  const int ns = static_cast<int>(rec.src_words.size());
+  rec.word.assign(rec.subword.size(), {});
+  for (size_t l = 0; l < rec.subword.size(); ++l) {
+    for (const auto& m : rec.subword[l]) {
+      rec.word[l].push_back(
+          aggregate_to_words(m, rec.tgt_word_of_token, rec.src_word_of_token, nt, ns));
+    }
+  }
+}
+
+void validate(const AttentionRecord& rec, const std::string& where) {
+  auto fail = [&](const std::string& what) {
+    throw std::runtime_error(fmt::format("{}: {}", where, what));
+  };
+  if (rec.src_word_of_token.size() != rec.src_tokens.size()) {
+    fail(fmt::format("src_word_of_token has {} entries but src_tokens has {}",
+                     rec.src_word_of_token.size(), rec.src_tokens.size()));
+  }
+  if (rec.tgt_word_of_token.size() != rec.tgt_tokens.size()) {
+    fail(fmt::format("tgt_word_of_token has {} entries but tgt_tokens has {}",
+                     rec.tgt_word_of_token.size(), rec.tgt_tokens.size()));
+  }
+  for (int w : rec.src_word_of_token) {
+    if (w < -1 || w >= static_cast<int>(rec.src_words.size())) {
+      fail(fmt::format("src_word_of_token value {} out of range [-1, {})", w,
+                       rec.src_words.size()));
+    }
+  }
+  for (int w : rec.tgt_word_of_token) {
+    if (w < -1 || w >= static_cast<int>(rec.tgt_words.size())) {
+      fail(fmt::format("tgt_word_of_token value {} out of range [-1, {})", w,
+                       rec.tgt_words.size()));
+    }
+  }
+  if (rec.layers < 1 || rec.heads < 1) {
+    fail(fmt::format("layers ({}) and heads ({}) must be >= 1", rec.layers, rec.heads));
+  }
+  check_matrices(rec.subword, rec.layers, rec.heads, rec.tgt_tokens.size(),
+                 rec.src_tokens.size(), where, "subword");
+  if (!rec.word.empty()) {
+    check_matrices(rec.word, rec.layers, rec.heads, rec.tgt_words.size(), rec.src_words.size(),
+                   where, "word");
+  }
+}
+
+json to_json(const AttentionRecord& rec, int decimals) {
+  json j;
+  j["index"] = rec.index;
+  j["model"] = rec.model;
+  j["src_tokens"] = rec.src_tokens;
+  j["tgt_tokens"] = rec.tgt_tokens;
+  j["src_words"] = rec.src_words;
+  j["tgt_words"] = rec.tgt_words;
+  j["src_word_of_token"] = rec.src_word_of_token;
+  j["tgt_word_of_token"] = rec.tgt_word_of_token;
+  j["layers"] = rec.layers;
+  j["heads"] = rec.heads;
+  j["subword"] = rounded(rec.subword, decimals);
+  j["word"] = rounded(rec.word, decimals);
+  j["special_tokens"] = rec.special_tokens;
+  if (!rec.alignment.empty()) j["alignment"] = rec.alignment;
+  return j;
+}
+
+AttentionRecord record_from_json(const json& j, const std::string& where) {
+  if (!j.is_object()) throw std::runtime_error(fmt::format("{}: not a JSON object", where));
+  AttentionRecord rec;
+  rec.index = get_field<int64_t>(j, "index", where);
+  rec.model = j.contains("model") ? get_field<std::string>(j, "model", where) : "";
+  rec.src_tokens = get_field<std::vector<std::string>>(j, "src_tokens", where);
+  rec.tgt_tokens = get_field<std::vector<std::string>>(j, "tgt_tokens", where);
+  rec.src_word_of_token = get_field<std::vector<int>>(j, "src_word_of_token", where);
+  rec.tgt_word_of_token = get_field<std::vector<int>>(j, "tgt_word_of_token", where);
+  rec.src_words = j.contains("src_words")
+                      ? get_field<std::vector<std::string>>(j, "src_words", where)
+                      : words_of_pieces(rec.src_tokens, rec.src_word_of_token);
+  rec.tgt_words = j.contains("tgt_words")
+                      ? get_field<std::vector<std::string>>(j, "tgt_words", where)
+                      : words_of_pieces(rec.tgt_tokens, rec.tgt_word_of_token);
+  rec.subword = get_field<LayerHeadMatrices>(j, "subword", where);
+  rec.layers = j.contains("layers") ? get_field<int>(j, "layers", where)
+                                    : static_cast<int>(rec.subword.size());
+  rec.heads = j.contains("heads")
+                  ? get_field<int>(j, "heads", where)
+                  : (rec.subword.empty() ? 0 : static_cast<int>(rec.subword[0].size()));
+  if (j.contains("word")) rec.word = get_field<LayerHeadMatrices>(j, "word", where);
+  if (j.contains("special_tokens")) {
+    rec.special_tokens = get_field<std::string>(j, "special_tokens", where);
+  }
+  if (j.contains("alignment")) rec.alignment = get_field<std::string>(j, "alignment", where);
+  validate(rec, where);
+  if (rec.word.empty()) {
+    try {
+      fill_word_level(rec);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("{}: {}", where, e.what()));
+    }
+  }
+  return rec;
+}
+
+void write_attention_jsonl(std::ostream& out, const AttentionRecord& rec, int decimals) {
+  out << to_json(rec, decimals).dump() << '\n';
+}
+
+void write_attention_jsonl(const std::string& path, const std::vector<AttentionRecord>& recs,
+                           int decimals) {
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(fmt::format("{}: cannot write attention file", path));
+  for (const auto& r : recs) write_attention_jsonl(out, r, decimals);
+  if (!out) throw std::runtime_error(fmt::format("{}: write failed", path));
+}
+
+std::vector<AttentionRecord> read_attention_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open attention file", path));
+  std::vector<AttentionRecord> out;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = fmt::format("{}:{}", path, line_no);
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::parse_error& e) {
+      std::string msg = e.what();
+      throw std::runtime_error(fmt::format("{}: invalid JSON ({})", where, msg));
+    }
+    out.push_back(record_from_json(j, where));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// NumPy .npy
+
+void write_npy(const std::string& path, const std::vector<float>& data,
+               const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (auto d : shape) {
+    if (d < 0) throw std::invalid_argument(fmt::format("write_npy: negative dimension {}", d));
+    n *= d;
+  }
+  if (n != static_cast<int64_t>(data.size())) {
+    throw std::invalid_argument(fmt::format("write_npy: {}: shape holds {} values but data has {}",
+                                            path, n, data.size()));
+  }
+  std::string dims;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    dims += std::to_string(shape[i]);
+    if (shape.size() == 1 || i + 1 < shape.size()) dims += ",";
+    if (i + 1 < shape.size()) dims += " ";
+  }
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  // magic (6) + version (2) + header length (2) + header + '\n' is a multiple of 64.
+  const size_t unpadded = 10 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header.push_back('\n');
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw std::runtime_error(fmt::format("{}: cannot write .npy file", path));
+  out.write("\x93NUMPY\x01\x00", 8);
+  const uint16_t len = static_cast<uint16_t>(header.size());
+  const char len_bytes[2] = {static_cast<char>(len & 0xFF), static_cast<char>(len >> 8)};
+  out.write(len_bytes, 2);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  // float32 little-endian: copy bytes, swapping on big-endian hosts.
+  for (float v : data) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    const char b[4] = {static_cast<char>(bits & 0xFF), static_cast<char>((bits >> 8) & 0xFF),
+                       static_cast<char>((bits >> 16) & 0xFF),
+                       static_cast<char>((bits >> 24) & 0xFF)};
+    out.write(b, 4);
+  }
+  if (!out) throw std::runtime_error(fmt::format("{}: write failed", path));
+}
+
+std::vector<float> read_npy(const std::string& path, std::vector<int64_t>* shape) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open .npy file", path));
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
+    throw std::runtime_error(fmt::format("{}: not a .npy file", path));
+  }
+  size_t header_len = 0;
+  if (magic[6] == 1) {
+    unsigned char b[2];
+    in.read(reinterpret_cast<char*>(b), 2);
+    header_len = b[0] | (b[1] << 8);
+  } else {
+    unsigned char b[4];
+    in.read(reinterpret_cast<char*>(b), 4);
+    header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<size_t>(b[3]) << 24);
+  }
+  std::string header(header_len, '\0');
+  if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) {
+    throw std::runtime_error(fmt::format("{}: truncated .npy header", path));
+  }
+  if (header.find("'descr': '<f4'") == std::string::npos ||
+      header.find("'fortran_order': False") == std::string::npos) {
+    throw std::runtime_error(
+        fmt::format("{}: only little-endian float32 C-order .npy files are supported", path));
+  }
+  auto open = header.find("'shape': (");
+  auto close = header.find(')', open);
+  if (open == std::string::npos || close == std::string::npos) {
+    throw std::runtime_error(fmt::format("{}: .npy header has no shape", path));
+  }
+  std::vector<int64_t> dims;
+  std::stringstream ss(header.substr(open + 10, close - open - 10));
+  std::string item;
+  int64_t n = 1;
+  while (std::getline(ss, item, ',')) {
+    if (item.find_first_not_of(' ') == std::string::npos) continue;
+    dims.push_back(std::stoll(item));
+    n *= dims.back();
+  }
+  std::vector<float> data(static_cast<size_t>(n));
+  for (auto& v : data) {
+    unsigned char b[4];
+    if (!in.read(reinterpret_cast<char*>(b), 4)) {
+      throw std::runtime_error(fmt::format("{}: truncated .npy data", path));
+    }
+    uint32_t bits = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+    std::memcpy(&v, &bits, 4);
+  }
+  if (shape) *shape = dims;
+  return data;
+}
+
+}  // namespace tinynmt::align

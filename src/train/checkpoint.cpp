@@ -1,0 +1,167 @@
+#include "train/checkpoint.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstdio>
+#include <mutex>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace tinynmt {
+namespace {
+
+namespace fs = std::filesystem;
+
+void fsync_path(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+nlohmann::json state_to_json(const TrainState& s) {
+  return {{"step", s.step},
+          {"epoch", s.epoch},
+          {"batch_in_epoch", s.batch_in_epoch},
+          {"src_vocab", s.src_vocab},
+          {"tgt_vocab", s.tgt_vocab},
+          {"best_score", s.best_score},
+          {"has_best", s.has_best},
+          {"bad_validations", s.bad_validations},
+          {"elapsed_seconds", s.elapsed_seconds},
+          {"target_tokens", s.target_tokens},
+          {"schedule_state", s.schedule_state},
+          {"metric", s.metric}};
+}
+
+TrainState state_from_json(const nlohmann::json& j) {
+  TrainState s;
+  s.step = j.at("step");
+  s.epoch = j.at("epoch");
+  s.batch_in_epoch = j.at("batch_in_epoch");
+  s.src_vocab = j.at("src_vocab");
+  s.tgt_vocab = j.at("tgt_vocab");
+  s.best_score = j.at("best_score");
+  s.has_best = j.at("has_best");
+  s.bad_validations = j.at("bad_validations");
+  s.elapsed_seconds = j.at("elapsed_seconds");
+  s.target_tokens = j.at("target_tokens");
+  s.schedule_state = j.at("schedule_state");
+  s.metric = j.at("metric");
+  return s;
+}
+
+std::string read_string(torch::serialize::InputArchive& a, const std::string& key,
+                        const std::string& path) {
+  c10::IValue v;
+  if (!a.try_read(key, v) || !v.isString())
+    throw std::runtime_error(fmt::format("{}: not a tinynmt checkpoint (no '{}')", path, key));
+  return v.toStringRef();
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model,
+                     torch::optim::Optimizer* optimizer, const TrainState& state,
+                     const std::string& config_yaml, const CheckpointHooks& hooks) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive;
+  model.save(model_archive);
+  archive.write("model", model_archive);
+  if (optimizer) {
+    torch::serialize::OutputArchive opt_archive;
+    optimizer->save(opt_archive);
+    archive.write("optimizer", opt_archive);
+  }
+  archive.write("state", c10::IValue(state_to_json(state).dump()));
+  archive.write("config", c10::IValue(config_yaml));
+  archive.write("format", c10::IValue(std::string("tinynmt-checkpoint-1")));
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    archive.write("rng_cpu", gen.get_state());
+  }
+
+  fs::path final_path(path);
+  fs::path tmp = final_path;
+  tmp += fmt::format(".tmp{}", ::getpid());
+  try {
+    archive.save_to(tmp.string());
+    fsync_path(tmp.string(), false);
+    if (hooks.before_rename) hooks.before_rename(tmp.string());
+    fs::rename(tmp, final_path);
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw std::runtime_error(fmt::format("{}: cannot write checkpoint: {}", path, e.what()));
+  }
+  fsync_path(final_path.parent_path().empty() ? "." : final_path.parent_path().string(), true);
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path, torch::kCPU);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: cannot read checkpoint (corrupt or not a tinynmt "
+                                         "checkpoint)",
+                                         path));
+  }
+  CheckpointInfo info;
+  info.state = state_from_json(nlohmann::json::parse(read_string(archive, "state", path)));
+  info.config_yaml = read_string(archive, "config", path);
+  return info;
+}
+
+CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model,
+                               torch::optim::Optimizer* optimizer, const torch::Device& device,
+                               bool restore_rng) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path, device);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: cannot read checkpoint (corrupt or not a tinynmt "
+                                         "checkpoint)",
+                                         path));
+  }
+  CheckpointInfo info;
+  info.state = state_from_json(nlohmann::json::parse(read_string(archive, "state", path)));
+  info.config_yaml = read_string(archive, "config", path);
+  try {
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    model.load(model_archive);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    throw std::runtime_error(fmt::format(
+        "{}: the checkpoint's weights do not fit this model ({})", path,
+        msg.substr(0, msg.find('\n'))));
+  }
+  if (optimizer) {
+    torch::serialize::InputArchive opt_archive;
+    if (archive.try_read("optimizer", opt_archive)) optimizer->load(opt_archive);
+  }
+  if (restore_rng) {
+    torch::Tensor rng;
+    if (archive.try_read("rng_cpu", rng)) {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(rng.to(torch::kCPU));
+    }
+  }
+  return info;
+}
+
+std::string checkpoint_path(const std::string& run_dir, const std::string& which) {
+  fs::path p = which == "best" || which == "last" ? fs::path(run_dir) / (which + ".ckpt")
+                                                  : fs::path(which);
+  if (!fs::is_regular_file(p))
+    throw std::runtime_error(fmt::format("{}: no such checkpoint", p.string()));
+  return p.string();
+}
+
+}  // namespace tinynmt

@@ -1,0 +1,170 @@
+// Training parts: label-smoothed loss (hand computation, fused == unfused), LR schedules,
+// atomic checkpoints.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "train/checkpoint.h"
+#include "train/loss.h"
+#include "train/schedule.h"
+
+using namespace tinynmt;
+namespace fs = std::filesystem;
+
+TEST(Loss, LabelSmoothedMatchesHandComputation) {
+  // One position, vocab 3, logits (0, ln 2, 0): p = (1/4, 1/2, 1/4). Target 1, epsilon 0.3.
+  auto logits = torch::tensor({0.0, std::log(2.0), 0.0}, torch::kFloat).reshape({1, 1, 3});
+  auto target = torch::tensor({1}, torch::kLong).reshape({1, 1});
+  double eps = 0.3;
+  double nll = -std::log(0.5);
+  double smooth = -(std::log(0.25) + std::log(0.5) + std::log(0.25));
+  double expected = (1 - eps) * nll + eps / 3.0 * smooth;
+  auto sums = label_smoothed_loss(logits, target, eps, /*pad_id=*/0);
+  EXPECT_NEAR(sums.loss.item<double>(), expected, 1e-6);
+  EXPECT_NEAR(sums.nll.item<double>(), nll, 1e-6);
+}
+
+TEST(Loss, PaddingIsIgnored) {
+  torch::manual_seed(0);
+  auto logits = torch::randn({2, 3, 7});
+  auto target = torch::tensor({{4, 5, 0}, {6, 0, 0}}, torch::kLong);
+  auto full = label_smoothed_loss(logits, target, 0.1, 0).loss.item<double>();
+  // Changing the logits at padded positions must not change the loss.
+  auto logits2 = logits.clone();
+  logits2.index_put_({0, 2}, torch::randn({7}));
+  logits2.index_put_({1, 1}, torch::randn({7}));
+  EXPECT_NEAR(label_smoothed_loss(logits2, target, 0.1, 0).loss.item<double>(), full, 1e-6);
+}
+
+TEST(Loss, FusedEqualsUnfused) {
+  torch::manual_seed(1);
+  auto logits = torch::randn({4, 9, 50}) * 3;
+  auto target = torch::randint(1, 50, {4, 9}, torch::kLong);
+  target.index_put_({0, torch::indexing::Slice(6)}, 0);
+  target.index_put_({3, torch::indexing::Slice(2)}, 0);
+  for (double eps : {0.0, 0.1, 0.4}) {
+    double fused = label_smoothed_loss(logits, target, eps, 0).loss.item<double>();
+    double ref = label_smoothed_loss_reference(logits, target, eps, 0).item<double>();
+    EXPECT_NEAR(fused, ref, 1e-6 * std::max(1.0, std::abs(ref))) << "eps " << eps;
+  }
+}
+
+TEST(Schedule, NoamValues) {
+  TrainingConfig t;
+  t.schedule = "noam";
+  t.lr = 1e-3;
+  t.warmup = 100;
+  LrSchedule s(t);
+  EXPECT_NEAR(s.lr_at(1), 1e-3 * 1 / 100.0, 1e-12);
+  EXPECT_NEAR(s.lr_at(50), 1e-3 * 0.5, 1e-12);
+  EXPECT_NEAR(s.lr_at(100), 1e-3, 1e-12);  // the peak
+  EXPECT_NEAR(s.lr_at(400), 1e-3 * 0.5, 1e-12);  // sqrt(100/400)
+  EXPECT_NEAR(s.lr_at(10000), 1e-3 * 0.1, 1e-12);
+}
+
+TEST(Schedule, WarmupLinearAndPlateau) {
+  TrainingConfig t;
+  t.schedule = "warmup_linear";
+  t.lr = 2e-3;
+  t.warmup = 10;
+  t.max_steps = 110;
+  LrSchedule w(t);
+  EXPECT_NEAR(w.lr_at(5), 1e-3, 1e-12);
+  EXPECT_NEAR(w.lr_at(10), 2e-3, 1e-12);
+  EXPECT_NEAR(w.lr_at(60), 1e-3, 1e-12);
+  EXPECT_NEAR(w.lr_at(110), 0.0, 1e-12);
+
+  t.schedule = "plateau";
+  t.warmup = 0;
+  t.plateau_patience = 1;
+  t.decay_factor = 0.5;
+  LrSchedule p(t);
+  p.on_validation(10, true);   // best
+  p.on_validation(9, true);    // bad 1 (within patience)
+  EXPECT_NEAR(p.lr_at(1), 2e-3, 1e-12);
+  p.on_validation(9, true);    // bad 2 > patience: decay
+  EXPECT_NEAR(p.lr_at(1), 1e-3, 1e-12);
+  LrSchedule restored(t);
+  restored.load_state_json(p.state_json());
+  EXPECT_NEAR(restored.lr_at(1), 1e-3, 1e-12);
+}
+
+namespace {
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+}  // namespace
+
+TEST(Checkpoint, SaveLoadRoundTripWithOptimizerAndState) {
+  fs::path dir = fresh_dir("tinynmt_ckpt_roundtrip");
+  torch::manual_seed(3);
+  torch::nn::Linear net(4, 3);
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(0.01));
+  auto loss = net->forward(torch::randn({5, 4})).pow(2).sum();
+  loss.backward();
+  opt.step();
+  TrainState st;
+  st.step = 17;
+  st.epoch = 2;
+  st.batch_in_epoch = 5;
+  st.metric = "bleu";
+  st.schedule_state = "{}";
+  save_checkpoint((dir / "last.ckpt").string(), *net, &opt, st, "run: {}\n");
+
+  torch::nn::Linear other(4, 3);
+  torch::optim::Adam opt2(other->parameters(), torch::optim::AdamOptions(0.01));
+  auto info = load_checkpoint((dir / "last.ckpt").string(), *other, &opt2, torch::kCPU, false);
+  EXPECT_EQ(info.state.step, 17);
+  EXPECT_EQ(info.state.batch_in_epoch, 5);
+  EXPECT_EQ(info.config_yaml, "run: {}\n");
+  EXPECT_TRUE(torch::equal(other->weight, net->weight));
+  // The Adam moments came back: one more identical step gives identical weights.
+  auto x = torch::randn({5, 4});
+  opt.zero_grad();
+  net->forward(x).pow(2).sum().backward();
+  opt.step();
+  opt2.zero_grad();
+  other->forward(x).pow(2).sum().backward();
+  opt2.step();
+  EXPECT_TRUE(torch::allclose(other->weight, net->weight, 0, 0));
+}
+
+TEST(Checkpoint, FailedRenameLeavesPreviousCheckpointLoadable) {
+  fs::path dir = fresh_dir("tinynmt_ckpt_atomic");
+  torch::nn::Linear net(2, 2);
+  TrainState st;
+  st.step = 1;
+  st.schedule_state = "{}";
+  const std::string path = (dir / "last.ckpt").string();
+  save_checkpoint(path, *net, nullptr, st, "a");
+  st.step = 2;
+  CheckpointHooks hooks;
+  hooks.before_rename = [](const std::string&) { throw std::runtime_error("simulated crash"); };
+  EXPECT_THROW(save_checkpoint(path, *net, nullptr, st, "b", hooks), std::runtime_error);
+  auto info = read_checkpoint_info(path);
+  EXPECT_EQ(info.state.step, 1);
+  EXPECT_EQ(info.config_yaml, "a");
+  // No temporary file is left behind.
+  int files = 0;
+  for (auto& e : fs::directory_iterator(dir)) (void)e, ++files;
+  EXPECT_EQ(files, 1);
+}
+
+TEST(Checkpoint, CorruptFileGivesOneLineError) {
+  fs::path dir = fresh_dir("tinynmt_ckpt_corrupt");
+  { std::ofstream(dir / "last.ckpt") << "not a checkpoint"; }
+  try {
+    read_checkpoint_info((dir / "last.ckpt").string());
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("last.ckpt"), std::string::npos);
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
