@@ -1,77 +1,24 @@
 #include "data/tokenizer.h"
 
-#include <dlfcn.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <random>
 #include <thread>
-#include <unordered_map>
 
 #include "data/corpus.h"
-#include "data/spm_bridge.h"
+#include "data/sentencepiece.h"
 #include "models/special_ids.h"
 
 namespace fs = std::filesystem;
 
 namespace tinynmt {
 namespace {
-
-constexpr const char* kBridgeName = "libtinynmt_spm.so";
-
-// Candidate paths of the bridge library: $TINYNMT_SPM_LIB, the build tree (compile-time
-// TINYNMT_SPM_LIB), and next to the running executable.
-std::vector<std::string> bridge_candidates() {
-  std::vector<std::string> c;
-  if (const char* env = std::getenv("TINYNMT_SPM_LIB"); env && *env) c.emplace_back(env);
-#ifdef TINYNMT_SPM_LIB
-  c.emplace_back(TINYNMT_SPM_LIB);
-#endif
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) c.push_back((exe.parent_path() / kBridgeName).string());
-  c.emplace_back(kBridgeName);  // the dynamic linker's search path
-  return c;
-}
-
-// Loads libtinynmt_spm.so once, privately (RTLD_LOCAL) and binding to its own dependencies first
-// (RTLD_DEEPBIND), so SentencePiece's bundled protobuf never meets libtorch's libprotobuf.
-const spm_bridge::Api& bridge() {
-  static const spm_bridge::Api* api = nullptr;
-  static std::string error;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    std::string tried;
-    for (const auto& path : bridge_candidates()) {
-      if (path.find('/') != std::string::npos && !fs::exists(path)) continue;
-      void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-      if (!h) {
-        const char* e = ::dlerror();
-        tried += fmt::format(" [{}: {}]", path, e ? e : "?");
-        continue;
-      }
-      auto fn =
-          reinterpret_cast<const spm_bridge::Api* (*)()>(::dlsym(h, "tinynmt_spm_bridge_api"));
-      if (!fn || !fn() || fn()->version != spm_bridge::kApiVersion) {
-        tried += fmt::format(" [{}: not a matching tinynmt SentencePiece bridge]", path);
-        continue;
-      }
-      api = fn();
-      return;
-    }
-    error = fmt::format(
-        "cannot load the SentencePiece bridge {} (set TINYNMT_SPM_LIB to its "
-        "path):{}",
-        kBridgeName, tried);
-  });
-  if (!api) throw DataError(error);
-  return *api;
-}
 
 // A deterministic sample of at most `limit` sentences (order kept), so that training on a large
 // corpus does not depend on SentencePiece's unseeded reservoir sampling.
@@ -93,41 +40,52 @@ std::vector<const std::string*> bounded_sample(const std::vector<const std::stri
   return out;
 }
 
-// Returns "" or SentencePiece's error.
-std::string run_trainer(const TokenizerConfig& cfg,
-                        const std::vector<const std::string*>& sentences, bool hard_limit,
-                        std::string* model_proto) {
+// Trains with SentencePiece's flag string: input = a one-sentence-a-line file, the model goes to
+// `prefix`.model / .vocab. Returns "" or SentencePiece's error.
+std::string run_trainer(const TokenizerConfig& cfg, const std::string& input,
+                        const std::string& prefix, bool hard_limit) {
   unsigned threads = std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
-  std::unordered_map<std::string, std::string> args = {
-      {"model_type", cfg.type},
-      {"vocab_size", std::to_string(cfg.vocab_size)},
-      {"character_coverage", fmt::format("{}", cfg.character_coverage)},
-      {"input_sentence_size", "0"},  // already bounded by bounded_sample()
-      {"shuffle_input_sentence", "false"},
-      {"hard_vocab_limit", hard_limit ? "true" : "false"},
-      {"pad_id", std::to_string(kPadId)},
-      {"unk_id", std::to_string(kUnkId)},
-      {"bos_id", std::to_string(kBosId)},
-      {"eos_id", std::to_string(kEosId)},
-      {"pad_piece", "<pad>"},
-      {"unk_piece", "<unk>"},
-      {"bos_piece", "<s>"},
-      {"eos_piece", "</s>"},
-      {"num_threads", std::to_string(threads)},
-      {"minloglevel", "2"},  // quiet: errors come back as a status
-  };
-  return bridge().train(args, sentences, model_proto);
+  std::string args = fmt::format(
+      "--input={} --model_prefix={} --model_type={} --vocab_size={} --character_coverage={} "
+      "--input_sentence_size=0 --shuffle_input_sentence=false --hard_vocab_limit={} "
+      "--pad_id={} --unk_id={} --bos_id={} --eos_id={} --pad_piece=<pad> --unk_piece=<unk> "
+      "--bos_piece=<s> --eos_piece=</s> --num_threads={} --minloglevel=2",
+      input, prefix, cfg.type, cfg.vocab_size, cfg.character_coverage,
+      hard_limit ? "true" : "false", kPadId, kUnkId, kBosId, kEosId, threads);
+  try {
+    sentencepiece_train(args);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    return msg.empty() ? std::string("unknown SentencePiece error") : msg;
+  }
+  return {};
 }
 
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw DataError(fmt::format("{}: cannot write file", tmp));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw DataError(fmt::format("{}: write failed", tmp));
-  }
-  fs::rename(tmp, path);
+// A fresh folder for one training run (SentencePiece's flag string cannot hold spaces).
+fs::path make_work_dir() {
+  static std::atomic<int> counter{0};
+  fs::path base = fs::temp_directory_path();
+  fs::path dir = base / fmt::format("tinynmt_spm_{}_{}", ::getpid(), counter++);
+  if (dir.string().find_first_of(" \t\n") != std::string::npos)
+    throw DataError(
+        fmt::format("{}: SentencePiece needs a temporary folder without spaces (set "
+                    "TMPDIR)",
+                    dir.string()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Moves `from` to `to` (copy + rename when they lie on different file systems).
+void move_file(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (!ec) return;
+  fs::path tmp = to;
+  tmp += ".tmp";
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
+  fs::rename(tmp, to);
+  fs::remove(from);
 }
 
 }  // namespace
@@ -136,48 +94,47 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 // SpmModel
 
 SpmModel::SpmModel() = default;
-SpmModel::~SpmModel() {
-  if (sp_) bridge().destroy(sp_);
-}
-SpmModel::SpmModel(SpmModel&& o) noexcept : sp_(o.sp_) { o.sp_ = nullptr; }
-SpmModel& SpmModel::operator=(SpmModel&& o) noexcept {
-  if (this != &o) {
-    if (sp_) bridge().destroy(sp_);
-    sp_ = o.sp_;
-    o.sp_ = nullptr;
-  }
-  return *this;
-}
+SpmModel::~SpmModel() = default;
+SpmModel::SpmModel(SpmModel&& o) noexcept = default;
+SpmModel& SpmModel::operator=(SpmModel&& o) noexcept = default;
 
 SpmModel SpmModel::load(const std::string& path) {
-  const auto& api = bridge();
   SpmModel m;
-  m.sp_ = api.create();
-  std::string e = api.load(m.sp_, path);
-  if (!e.empty()) throw DataError(fmt::format("{}: cannot load SentencePiece model: {}", path, e));
-  int pad, unk, bos, eos;
-  api.special_ids(m.sp_, &pad, &unk, &bos, &eos);
-  if (pad != kPadId || unk != kUnkId || bos != kBosId || eos != kEosId)
-    throw DataError(fmt::format(
-        "{}: SentencePiece model has special ids pad={} unk={} bos={} eos={}, expected {} {} {} {}",
-        path, pad, unk, bos, eos, kPadId, kUnkId, kBosId, kEosId));
+  try {
+    m.sp_ = std::make_unique<SentencePieceModel>(path);
+  } catch (const std::exception& e) {
+    throw DataError(e.what());
+  }
+  const char* expected[] = {"<pad>", "<unk>", "<s>", "</s>"};  // ids kPadId .. kEosId
+  static_assert(kPadId == 0 && kUnkId == 1 && kBosId == 2 && kEosId == 3);
+  for (int id = 0; id < 4; ++id) {
+    std::string piece = id < m.sp_->size() ? m.sp_->id_to_piece(id) : std::string("(none)");
+    if (piece != expected[id])
+      throw DataError(fmt::format(
+          "{}: SentencePiece model has piece '{}' at id {}, expected '{}' (tinynmt's fixed ids: "
+          "pad 0, unk 1, bos 2, eos 3)",
+          path, piece, id, expected[id]));
+  }
   return m;
 }
 
-int64_t SpmModel::size() const { return bridge().piece_size(sp_); }
+int64_t SpmModel::size() const { return sp_->size(); }
 
 std::vector<int64_t> SpmModel::encode(const std::string& text) const {
-  std::vector<int> ids;
-  std::string e = bridge().encode_ids(sp_, text, &ids);
-  if (!e.empty()) throw DataError("SentencePiece encode failed: " + e);
-  return std::vector<int64_t>(ids.begin(), ids.end());
+  try {
+    std::vector<int> ids = sp_->encode_ids(text);
+    return std::vector<int64_t>(ids.begin(), ids.end());
+  } catch (const std::exception& e) {
+    throw DataError(std::string("SentencePiece encode failed: ") + e.what());
+  }
 }
 
 std::vector<std::string> SpmModel::pieces(const std::string& text) const {
-  std::vector<std::string> p;
-  std::string e = bridge().encode_pieces(sp_, text, &p);
-  if (!e.empty()) throw DataError("SentencePiece encode failed: " + e);
-  return p;
+  try {
+    return sp_->encode_pieces(text);
+  } catch (const std::exception& e) {
+    throw DataError(std::string("SentencePiece encode failed: ") + e.what());
+  }
 }
 
 std::string SpmModel::decode(const std::vector<int64_t>& ids) const {
@@ -191,21 +148,20 @@ std::string SpmModel::decode(const std::vector<int64_t>& ids) const {
     if (id == kPadId || id == kBosId) continue;
     keep.push_back(static_cast<int>(id));
   }
-  std::string text;
-  std::string e = bridge().decode_ids(sp_, keep, &text);
-  if (!e.empty()) throw DataError("SentencePiece decode failed: " + e);
-  return text;
+  try {
+    return sp_->decode_ids(keep);
+  } catch (const std::exception& e) {
+    throw DataError(std::string("SentencePiece decode failed: ") + e.what());
+  }
 }
 
 std::string SpmModel::id_to_piece(int64_t id) const {
   if (id < 0 || id >= size())
     throw DataError(fmt::format("piece id {} outside vocabulary of {} pieces", id, size()));
-  return bridge().id_to_piece(sp_, static_cast<int>(id));
+  return sp_->id_to_piece(static_cast<int>(id));
 }
 
-int64_t SpmModel::piece_to_id(const std::string& piece) const {
-  return bridge().piece_to_id(sp_, piece);
-}
+int64_t SpmModel::piece_to_id(const std::string& piece) const { return sp_->piece_to_id(piece); }
 
 // ---------------------------------------------------------------------------------------------
 // Training
@@ -218,7 +174,27 @@ void train_spm_model(const TokenizerConfig& cfg, const std::vector<const std::st
   if (sentences.empty())
     throw DataError(fmt::format("{}: no training sentences for SentencePiece", model_path));
   auto sample = bounded_sample(sentences, cfg.input_sentence_size);
-  std::string proto;
+
+  fs::path work = make_work_dir();
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{work};
+  std::string input = (work / "input.txt").string();
+  {
+    std::ofstream out(input, std::ios::binary);
+    for (const std::string* s : sample) {
+      std::string line = *s;
+      std::replace(line.begin(), line.end(), '\n', ' ');
+      out << line << '\n';
+    }
+    if (!out) throw DataError(fmt::format("{}: cannot write SentencePiece input", input));
+  }
+  std::string prefix = (work / "spm").string();
+
   auto vocab_error = [](const std::string& e) {
     return e.find("ocabulary size") != std::string::npos;
   };
@@ -232,36 +208,27 @@ void train_spm_model(const TokenizerConfig& cfg, const std::vector<const std::st
         "{}: SentencePiece training failed (data.tokenizer: type {}, vocab_size {}): {}",
         model_path, cfg.type, cfg.vocab_size, e));
   };
-  std::string e = run_trainer(cfg, sample, /*hard_limit=*/true, &proto);
+  std::string e = run_trainer(cfg, input, prefix, /*hard_limit=*/true);
   if (!e.empty()) {
     bool too_high =
         e.find("too high") != std::string::npos || e.find("too large") != std::string::npos;
     if (!vocab_error(e) || !too_high) throw failure(e);
     spdlog::warn("SentencePiece: {}; retrying with hard_vocab_limit=false", e);
-    proto.clear();
-    e = run_trainer(cfg, sample, /*hard_limit=*/false, &proto);
+    e = run_trainer(cfg, input, prefix, /*hard_limit=*/false);
     if (!e.empty()) throw failure(e);
   }
+
   fs::path p(model_path);
   if (p.has_parent_path()) fs::create_directories(p.parent_path());
-  write_file_atomic(model_path, proto);
+  fs::path vp = p;
+  vp.replace_extension(".vocab");
+  if (fs::exists(prefix + ".vocab")) move_file(prefix + ".vocab", vp);
+  move_file(prefix + ".model", p);
 
-  // A human-readable vocabulary next to the model: piece<TAB>score, line i = id i.
-  const auto& api = bridge();
-  void* sp = api.create();
-  if (api.load_serialized(sp, proto).empty()) {
-    const int n = api.piece_size(sp);
-    std::string vocab;
-    for (int i = 0; i < n; ++i)
-      vocab += fmt::format("{}\t{}\n", api.id_to_piece(sp, i), api.score(sp, i));
-    fs::path vp = p;
-    vp.replace_extension(".vocab");
-    write_file_atomic(vp.string(), vocab);
-    if (n < cfg.vocab_size)
-      spdlog::warn("SentencePiece model {} has {} pieces, fewer than data.tokenizer.vocab_size={}",
-                   model_path, n, cfg.vocab_size);
-  }
-  api.destroy(sp);
+  SpmModel m = SpmModel::load(model_path);
+  if (m.size() < cfg.vocab_size)
+    spdlog::warn("SentencePiece model {} has {} pieces, fewer than data.tokenizer.vocab_size={}",
+                 model_path, m.size(), cfg.vocab_size);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 // Sennrich et al. 2016) through its C++ API. One Tokenizer holds the source and target models
 // (the same model twice when the vocabulary is joint); the trainer, translator and aligner share
 // it. Ids are fixed across tinynmt (models/special_ids.h): pad 0, unk 1, bos 2, eos 3.
-// SentencePiece itself is reached through libtinynmt_spm.so (see data/spm_bridge.h for why);
-// every function here throws DataError when that library cannot be loaded.
+// SentencePiece itself is reached through data/sentencepiece.h (the libtinynmt_spm.so shim);
+// every function here throws DataError when a SentencePiece call fails.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,8 @@
 #include "config/config.h"
 
 namespace tinynmt {
+
+class SentencePieceModel;  // data/sentencepiece.h
 
 /// File names inside the run directory.
 constexpr const char* kJointSpmModel = "spm.model";    ///< joint vocabulary
@@ -48,7 +50,7 @@ class SpmModel {
   int64_t piece_to_id(const std::string& piece) const;
 
  private:
-  void* sp_ = nullptr;  // a sentencepiece::SentencePieceProcessor owned through spm_bridge.h
+  std::unique_ptr<SentencePieceModel> sp_;
 };
 
 /// Source and target tokenisation for one run.
@@ -103,9 +105,9 @@ std::vector<int64_t> make_tgt_in(const std::vector<int64_t>& y);
 /// Decoder reference output: y1 ... yn EOS (length n+1).
 std::vector<int64_t> make_tgt_out(const std::vector<int64_t>& y);
 
-/// Trains one SentencePiece model on `sentences` and writes it to `model_path` (written to a
-/// temporary file and renamed), plus a human-readable `.vocab` next to it. See
-/// Tokenizer::train_or_load for the options, retry and errors.
+/// Trains one SentencePiece model on `sentences` and writes it to `model_path`, plus
+/// SentencePiece's `.vocab` next to it (trained in a temporary folder, then renamed into place).
+/// See Tokenizer::train_or_load for the options, retry and errors.
 void train_spm_model(const TokenizerConfig& cfg, const std::vector<const std::string*>& sentences,
                      const std::string& model_path);
 
