@@ -115,11 +115,11 @@ std::pair<torch::Tensor, torch::Tensor> RnnDecoderImpl::run_step(const torch::Te
     auto q = r.h.back().unsqueeze(1);                 // [batch, 1, hidden]: s_{i-1}
     auto a = attention_->attend(q, cache, mask, extras);
     auto ctx = a.context.squeeze(1);                  // [batch, ctx]
-    advance(gx_emb + torch::mm(ctx, w_extra_.t()), r);
+    advance(torch::addmm(gx_emb, ctx, w_extra_.t()), r);
     auto o = torch::tanh(readout_(torch::cat({r.h.back(), ctx, emb_t}, 1)));  // [batch, hidden]
     return {dropout_(o), a.weights.squeeze(2)};       // weights [batch, heads, src_len]
   }
-  advance(feeding_ ? gx_emb + torch::mm(r.feed, w_extra_.t()) : gx_emb, r);
+  advance(feeding_ ? torch::addmm(gx_emb, r.feed, w_extra_.t()) : gx_emb, r);
   auto a = attention_->attend(r.h.back().unsqueeze(1), cache, mask, extras);
   auto ht = torch::tanh(readout_(torch::cat({a.context.squeeze(1), r.h.back()}, 1)));  // [b, H]
   if (feeding_) r.feed = ht;
@@ -150,6 +150,23 @@ DecoderOutput RnnDecoderImpl::forward(const torch::Tensor& emb, const EncoderOut
   }
   feats.reserve(T);
   weights.reserve(T);
+  if (bahdanau_) {
+    // The readout does not feed back into the recurrence: compute it for all steps at once.
+    std::vector<torch::Tensor> tops, ctxs;
+    AttentionExtras extras;
+    for (int64_t t = 0; t < T; ++t) {
+      extras.positions = torch::full({1}, t, torch::TensorOptions().dtype(torch::kInt64));
+      auto a = attention_->attend(r.h.back().unsqueeze(1), cache, mask, extras);  // s_{i-1}
+      auto ctx = a.context.squeeze(1);                                           // [batch, ctx]
+      advance(torch::addmm(gx_all.select(1, t), ctx, w_extra_.t()), r);
+      tops.push_back(r.h.back());
+      ctxs.push_back(ctx);
+      weights.push_back(a.weights.squeeze(2));  // [batch, heads, src_len]
+    }
+    auto o = torch::tanh(readout_(
+        torch::cat({torch::stack(tops, 1), torch::stack(ctxs, 1), emb}, 2)));  // [b, T, hidden]
+    return {dropout_(o), torch::stack(weights, 2).unsqueeze(1)};  // attn [b, 1, heads, T, S]
+  }
   for (int64_t t = 0; t < T; ++t) {
     auto fw = run_step(gx_all.select(1, t), emb.select(1, t), r, cache, mask, t);
     feats.push_back(fw.first);
