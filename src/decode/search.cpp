@@ -294,7 +294,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
                     .contiguous();  // [2, groups, n_cand]
     auto acc = host.accessor<double, 3>();
 
-    std::vector<int64_t> next_rows, next_tok, next_node, next_active;
+    std::vector<int64_t> next_rows, next_tok, next_node, next_active, next_old_group;
     std::vector<double> next_cum;
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t r = active[g];
@@ -333,6 +333,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
       }
       if (done) continue;
       next_active.push_back(r);
+      next_old_group.push_back(g);
       for (int64_t k = 0; k < K; ++k) {
         // Fewer than K possible continuations: pad with impossible copies of the best one.
         const bool real = k < static_cast<int64_t>(live.size());
@@ -346,7 +347,25 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
     att_offset += logp.size(0);
     if (next_active.empty()) break;
     auto idx = torch::tensor(next_rows, torch::kLong).to(device);  // [groups'*K]
-    state.select(idx);
+    // Per-sentence constants (kStaticStatePrefix) are the same in every beam of a sentence:
+    // reorder them only when the set of sentences or the rows per sentence change.
+    const bool same_layout = k_cur == K && next_active.size() == active.size();
+    torch::Tensor static_idx;
+    for (auto& kv : state.tensors) {
+      if (!kv.second.defined()) continue;
+      if (kv.first.rfind(kStaticStatePrefix, 0) != 0) {
+        kv.second = kv.second.index_select(0, idx);
+      } else if (!same_layout) {
+        if (!static_idx.defined()) {
+          std::vector<int64_t> rows;
+          rows.reserve(next_rows.size());
+          for (int64_t g : next_old_group)
+            for (int64_t k = 0; k < K; ++k) rows.push_back(g * k_cur + k % k_cur);
+          static_idx = torch::tensor(rows, torch::kLong).to(device);  // [groups'*K]
+        }
+        kv.second = kv.second.index_select(0, static_idx);
+      }
+    }
     prev = torch::tensor(next_tok, torch::kLong).to(device);                    // [groups'*K]
     cum = torch::tensor(next_cum, torch::kDouble).to(logp.options());          // [groups'*K]
     row_node.swap(next_node);

@@ -15,6 +15,14 @@
 
 namespace tinynmt::decode {
 
+/// DecoderState keys that start with this prefix hold per-sentence constants: rows that belong
+/// to the same source sentence are identical (encoder states, source mask, cross-attention keys
+/// and values projected once per batch). beam_search reorders them only when sentences are
+/// dropped or the batch is expanded into beams, not at every step (fairseq skips reordering
+/// static encoder-decoder keys the same way). Every other key is reordered at every step.
+/// A model that does not use the prefix stays correct, only slower.
+inline constexpr char kStaticStatePrefix[] = "static:";
+
 /// One decoded output.
 struct Hypothesis {
   /// Target ids without BOS; ends with kEosId if the hypothesis finished, and has exactly
@@ -103,6 +111,8 @@ std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& s
 ///    live beam can still beat the n_best-th finished one: log-probs are <= 0, so a live beam
 ///    with score s can reach at most s / lp(max_len);
 ///  - a stopped sentence's rows are dropped from the batch.
+/// The state is reordered with index_select(0, ...) on every tensor (as DecoderState::select),
+/// except kStaticStatePrefix tensors, see there.
 /// Attention is captured through back-pointers: every step's [rows, layers, heads, src_len]
 /// attention is kept and each output hypothesis gathers exactly the rows of its own ancestry.
 /// With K = 1 the result equals greedy_search (tokens and score).
