@@ -63,8 +63,8 @@ struct ForcedResult {
 };
 
 /// Both searches never output kPadId or kBosId (their log-probs are set to -inf; the others are
-/// not renormalised, so scores stay the model's log-probs). greedy_search overwrites those two
-/// columns of the StepOutput::log_probs returned by the model.
+/// not renormalised, so scores stay the model's log-probs). They overwrite those two columns of
+/// the StepOutput::log_probs returned by the model, in place.
 
 /// GNMT length penalty lp(Y) = ((5 + |Y|) / 6)^alpha (Wu et al. 2016, eq. 14). |Y| counts the
 /// output ids including EOS. Throws std::invalid_argument if alpha < 0 or length < 0.
@@ -99,9 +99,9 @@ std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& s
                                       bool capture_attention = false, double alpha = 0.0);
 
 /// Batched beam search (Sutskever et al. 2014 §3.2; length penalty and stopping rule after
-/// Wu et al. 2016 §7). The batch runs as [live_sentences * K] rows. Each step scores all K*V
-/// continuations of a sentence with one top-k over [sentences, K*V] (2K candidates), moves
-/// only the top-k values/indices to the host, and:
+/// Wu et al. 2016 §7). The batch runs as [live_sentences * K] rows. Each step finds the 2K best
+/// of a sentence's K*V continuations with an exact two-stage top-k (2K per row, then 2K per
+/// sentence), moves only those scores/ids to the host (one transfer per step), and:
 ///  - an EOS candidate among the first K becomes a finished hypothesis (set aside);
 ///  - the K best non-EOS candidates become the live beams; the state is reordered by their
 ///    origin beams (DecoderState::select), so each row keeps its own history;
