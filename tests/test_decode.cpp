@@ -104,14 +104,14 @@ class TinyAttnModelImpl : public Seq2SeqImpl {
     auto mean = (enc.states * m).sum(1) / m.sum(1).clamp_min(1.0);            // [B, D]
     DecoderState st;
     st["h"] = torch::tanh(bridge_(mean));  // [B, D]
-    st["enc"] = enc.states;                // [B, S, D]
-    st["mask"] = enc.src_mask;             // [B, S]
+    st["static:enc"] = enc.states;         // [B, S, D], the same in every beam
+    st["static:mask"] = enc.src_mask;      // [B, S]
     return st;
   }
   StepOutput decode_step(const torch::Tensor& prev, DecoderState& st) override {
     auto h = cell_(tgt_emb_(prev), st["h"]);  // [B, D]
     st["h"] = h;
-    auto r = attend(h.unsqueeze(1), st["enc"], st["mask"]);  // logits [B, 1, V]
+    auto r = attend(h.unsqueeze(1), st["static:enc"], st["static:mask"]);  // logits [B, 1, V]
     st.step += 1;
     return {torch::log_softmax(r.logits.squeeze(1), -1), r.attention.select(3, 0)};
   }
@@ -124,7 +124,8 @@ class TinyAttnModelImpl : public Seq2SeqImpl {
       h = cell_(emb.select(1, t), h);
       hs.push_back(h);
     }
-    auto r = attend(torch::stack(hs, 1), st["enc"], st["mask"]);  // all T steps at once
+    // All T steps at once.
+    auto r = attend(torch::stack(hs, 1), st["static:enc"], st["static:mask"]);
     return {r.logits, r.attention};
   }
   int64_t attention_layers() const override { return kLayers; }

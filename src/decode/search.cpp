@@ -278,23 +278,31 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
   for (int64_t t = 0; !active.empty(); ++t) {
     const auto groups = static_cast<int64_t>(active.size());
     StepOutput step = model.decode_step(prev, state);
-    const torch::Tensor& logp = step.log_probs;  // [groups*k_cur, V]
+    torch::Tensor& logp = step.log_probs;  // [groups*k_cur, V]
     const int64_t V = logp.size(1);
+    logp.index_fill_(1, banned, -INFINITY);  // never emit PAD or BOS
     if (!cum.defined()) cum = torch::zeros({logp.size(0)}, logp.options());
-    auto sum = cum.unsqueeze(1) + logp;         // [groups*k_cur, V]
-    sum.index_fill_(1, banned, -INFINITY);      // never emit PAD or BOS
-    auto cand = sum.view({groups, k_cur * V});  // [groups, k_cur*V]
-    const int64_t n_cand = std::min(2 * K, k_cur * V);
+    // Two-stage top-k, exact: a sentence's 2K best continuations are among the 2K best of
+    // each of its rows (adding the row's running score keeps a row's order). This avoids
+    // materialising the [rows, V] sum of running scores and log-probs.
+    const int64_t n_row = std::min(2 * K, V);
+    auto row_top = logp.topk(n_row, 1, /*largest=*/true, /*sorted=*/true);  // [rows, n_row]
+    auto cand = (cum.unsqueeze(1) + std::get<0>(row_top))                  // [rows, n_row]
+                    .view({groups, k_cur * n_row});                        // [groups, k_cur*n_row]
+    const int64_t n_cand = std::min(2 * K, k_cur * n_row);
     auto top = cand.topk(n_cand, 1, /*largest=*/true, /*sorted=*/true);  // [groups, n_cand]
+    auto top_tok = std::get<1>(row_top)
+                       .view({groups, k_cur * n_row})
+                       .gather(1, std::get<1>(top));                     // [groups, n_cand]
     if (opt.capture_attention) att_steps.push_back(step.attention);    // [rows, L, H, S]
-    // One host transfer per step: scores and flat candidate indices (exact in double).
+    // One host transfer per step: scores, candidate positions and token ids (exact in double).
     auto host = torch::stack({std::get<0>(top).to(torch::kDouble),
-                              std::get<1>(top).to(torch::kDouble)})
+                              std::get<1>(top).to(torch::kDouble), top_tok.to(torch::kDouble)})
                     .to(torch::kCPU)
-                    .contiguous();  // [2, groups, n_cand]
+                    .contiguous();  // [3, groups, n_cand]
     auto acc = host.accessor<double, 3>();
 
-    std::vector<int64_t> next_rows, next_tok, next_node, next_active;
+    std::vector<int64_t> next_rows, next_tok, next_node, next_active, next_old_group;
     std::vector<double> next_cum;
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t r = active[g];
@@ -310,8 +318,8 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
         const double v = acc[0][g][j];
         if (v == kNegInf || std::isnan(v)) break;  // sorted: the rest are impossible too
         const auto ci = static_cast<int64_t>(acc[1][g][j]);
-        const int64_t row = g * k_cur + ci / V;
-        const int64_t tok = ci % V;
+        const int64_t row = g * k_cur + ci / n_row;
+        const auto tok = static_cast<int64_t>(acc[2][g][j]);
         const bool ends = tok == kEosId || at_max;
         if (ends && j >= K) continue;  // only the first K candidates may finish
         if (!ends && static_cast<int64_t>(live.size()) >= K) continue;
@@ -333,6 +341,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
       }
       if (done) continue;
       next_active.push_back(r);
+      next_old_group.push_back(g);
       for (int64_t k = 0; k < K; ++k) {
         // Fewer than K possible continuations: pad with impossible copies of the best one.
         const bool real = k < static_cast<int64_t>(live.size());
@@ -346,7 +355,25 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
     att_offset += logp.size(0);
     if (next_active.empty()) break;
     auto idx = torch::tensor(next_rows, torch::kLong).to(device);  // [groups'*K]
-    state.select(idx);
+    // Per-sentence constants (kStaticStatePrefix) are the same in every beam of a sentence:
+    // reorder them only when the set of sentences or the rows per sentence change.
+    const bool same_layout = k_cur == K && next_active.size() == active.size();
+    torch::Tensor static_idx;
+    for (auto& kv : state.tensors) {
+      if (!kv.second.defined()) continue;
+      if (kv.first.rfind(kStaticStatePrefix, 0) != 0) {
+        kv.second = kv.second.index_select(0, idx);
+      } else if (!same_layout) {
+        if (!static_idx.defined()) {
+          std::vector<int64_t> rows;
+          rows.reserve(next_rows.size());
+          for (int64_t g : next_old_group)
+            for (int64_t k = 0; k < K; ++k) rows.push_back(g * k_cur + k % k_cur);
+          static_idx = torch::tensor(rows, torch::kLong).to(device);  // [groups'*K]
+        }
+        kv.second = kv.second.index_select(0, static_idx);
+      }
+    }
     prev = torch::tensor(next_tok, torch::kLong).to(device);                    // [groups'*K]
     cum = torch::tensor(next_cum, torch::kDouble).to(logp.options());          // [groups'*K]
     row_node.swap(next_node);

@@ -15,6 +15,14 @@
 
 namespace tinynmt::decode {
 
+/// DecoderState keys that start with this prefix hold per-sentence constants: rows that belong
+/// to the same source sentence are identical (encoder states, source mask, cross-attention keys
+/// and values projected once per batch). beam_search reorders them only when sentences are
+/// dropped or the batch is expanded into beams, not at every step (fairseq skips reordering
+/// static encoder-decoder keys the same way). Every other key is reordered at every step.
+/// A model that does not use the prefix stays correct, only slower.
+inline constexpr char kStaticStatePrefix[] = "static:";
+
 /// One decoded output.
 struct Hypothesis {
   /// Target ids without BOS; ends with kEosId if the hypothesis finished, and has exactly
@@ -55,8 +63,8 @@ struct ForcedResult {
 };
 
 /// Both searches never output kPadId or kBosId (their log-probs are set to -inf; the others are
-/// not renormalised, so scores stay the model's log-probs). greedy_search overwrites those two
-/// columns of the StepOutput::log_probs returned by the model.
+/// not renormalised, so scores stay the model's log-probs). They overwrite those two columns of
+/// the StepOutput::log_probs returned by the model, in place.
 
 /// GNMT length penalty lp(Y) = ((5 + |Y|) / 6)^alpha (Wu et al. 2016, eq. 14). |Y| counts the
 /// output ids including EOS. Throws std::invalid_argument if alpha < 0 or length < 0.
@@ -91,9 +99,9 @@ std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& s
                                       bool capture_attention = false, double alpha = 0.0);
 
 /// Batched beam search (Sutskever et al. 2014 §3.2; length penalty and stopping rule after
-/// Wu et al. 2016 §7). The batch runs as [live_sentences * K] rows. Each step scores all K*V
-/// continuations of a sentence with one top-k over [sentences, K*V] (2K candidates), moves
-/// only the top-k values/indices to the host, and:
+/// Wu et al. 2016 §7). The batch runs as [live_sentences * K] rows. Each step finds the 2K best
+/// of a sentence's K*V continuations with an exact two-stage top-k (2K per row, then 2K per
+/// sentence), moves only those scores/ids to the host (one transfer per step), and:
 ///  - an EOS candidate among the first K becomes a finished hypothesis (set aside);
 ///  - the K best non-EOS candidates become the live beams; the state is reordered by their
 ///    origin beams (DecoderState::select), so each row keeps its own history;
@@ -103,6 +111,8 @@ std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& s
 ///    live beam can still beat the n_best-th finished one: log-probs are <= 0, so a live beam
 ///    with score s can reach at most s / lp(max_len);
 ///  - a stopped sentence's rows are dropped from the batch.
+/// The state is reordered with index_select(0, ...) on every tensor (as DecoderState::select),
+/// except kStaticStatePrefix tensors, see there.
 /// Attention is captured through back-pointers: every step's [rows, layers, heads, src_len]
 /// attention is kept and each output hypothesis gathers exactly the rows of its own ancestry.
 /// With K = 1 the result equals greedy_search (tokens and score).
