@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -254,6 +255,11 @@ TrainResult train(const Config& cfg) {
   }
 
   install_stop_handlers();
+  // Test hook: TINYNMT_TEST_NAN_STEP=N turns the loss of step N into NaN (tests the divergence
+  // stop without having to provoke a real one).
+  const int64_t nan_step = std::getenv("TINYNMT_TEST_NAN_STEP")
+                               ? std::atoll(std::getenv("TINYNMT_TEST_NAN_STEP"))
+                               : -1;
   const bool tty = ::isatty(STDERR_FILENO);
   const double start = now_seconds() - state.elapsed_seconds;
   const double budget_s = t.max_minutes > 0 ? t.max_minutes * 60.0 : 0;
@@ -349,6 +355,7 @@ TrainResult train(const Config& cfg) {
         (sums.loss / static_cast<double>(step_tokens)).backward();
         step_loss = step_loss.defined() ? step_loss + sums.loss.detach() : sums.loss.detach();
       }
+      if (state.step + 1 == nan_step) step_loss = step_loss * std::nan("");
       // A NaN/inf loss: stop before the update, keeping the last good checkpoint. On CPU this
       // check costs nothing; on CUDA it is deferred to log steps to avoid a sync per step.
       bool check_now = device.is_cpu() || (state.step + 1) % t.log_every == 0;
