@@ -179,9 +179,9 @@ DecoderOutput RnnDecoderImpl::forward(const torch::Tensor& emb, const EncoderOut
 DecoderState RnnDecoderImpl::init_state(const EncoderOutput& enc) {
   DecoderState s;
   auto cache = attention_->precompute(enc.states, enc.states);
-  s["keys"] = cache.keys;
-  s["values"] = cache.values;
-  s["mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
+  s["static:keys"] = cache.keys;
+  s["static:values"] = cache.values;
+  s["static:mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
   Recurrent r;
   bridge(enc, r);
   s["h"] = torch::stack(r.h, 1);  // [batch, layers, hidden]
@@ -197,8 +197,8 @@ DecoderOutput RnnDecoderImpl::step(const torch::Tensor& emb, DecoderState& state
   if (feeding_) r.feed = state["feed"];
   auto e = emb.squeeze(1);                                  // [batch, input_dim]
   auto gx = torch::addmm(b_ih_[0], e, w_ih_[0].t());        // [batch, gates*hidden]
-  AttentionCache cache{state["keys"], state["values"]};
-  auto fw = run_step(gx, e, r, cache, state["mask"], state.step);
+  AttentionCache cache{state["static:keys"], state["static:values"]};
+  auto fw = run_step(gx, e, r, cache, state["static:mask"], state.step);
   state["h"] = torch::stack(r.h, 1);
   if (lstm_) state["c"] = torch::stack(r.c, 1);
   if (feeding_) state["feed"] = r.feed;

@@ -21,6 +21,9 @@ struct EncoderOutput {
 
 /// Explicit, model-owned decoder state for incremental decoding. Every tensor has the batch (or
 /// batch*beam) as dim 0, so beam search reorders or shrinks it generically with select().
+/// Keys starting with "static:" hold per-sentence constants (encoder states, source mask,
+/// projected cross-attention keys/values): beam search reorders them only when sentences drop or
+/// the batch expands into beams, not at every step.
 struct DecoderState {
   std::map<std::string, torch::Tensor> tensors;
   int64_t step = 0;  ///< number of target tokens consumed so far

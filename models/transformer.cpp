@@ -173,11 +173,11 @@ DecoderOutput TransformerDecoderImpl::forward(const torch::Tensor& emb, const En
 
 DecoderState TransformerDecoderImpl::init_state(const EncoderOutput& enc) {
   DecoderState s;
-  s["mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
+  s["static:mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
   for (size_t l = 0; l < layers_.size(); ++l) {
     auto cross = layers_[l]->cross_attention().precompute(enc.states, enc.states);
-    s["ck" + std::to_string(l)] = cross.keys;
-    s["cv" + std::to_string(l)] = cross.values;
+    s["static:ck" + std::to_string(l)] = cross.keys;
+    s["static:cv" + std::to_string(l)] = cross.values;
   }
   return s;
 }
@@ -191,9 +191,9 @@ DecoderOutput TransformerDecoderImpl::step(const torch::Tensor& emb, DecoderStat
     const std::string s = std::to_string(l);
     AttentionCache self_kv;
     if (state.has("sk" + s)) self_kv = {state["sk" + s], state["sv" + s]};
-    AttentionCache cross{state["ck" + s], state["cv" + s]};
+    AttentionCache cross{state["static:ck" + s], state["static:cv" + s]};
     torch::Tensor w;
-    x = layers_[l]->forward(x, self_kv, {}, cross, state["mask"], extras, &w);  // [batch, 1, d]
+    x = layers_[l]->forward(x, self_kv, {}, cross, state["static:mask"], extras, &w);  // [batch, 1, d]
     state["sk" + s] = self_kv.keys;    // [batch, heads, step+1, d_k]
     state["sv" + s] = self_kv.values;
     weights.push_back(w);
