@@ -1,18 +1,170 @@
-// `tinynmt align`: not built yet.
-#include <iostream>
+// `tinynmt align`: forced (teacher-forced) decoding of given sentence pairs with a trained run.
+// Writes
+//   PREFIX.jsonl  one attention record per pair (align/attention_io.h): subword tokens and words
+//                 of both sides, the subword matrix of every decoder layer and head (EOS row and
+//                 column included), the word-level matrices (EOS/BOS excluded; rows averaged over
+//                 a target word's pieces, columns summed over a source word's pieces), and the
+//                 hard alignment as a Pharaoh line in "alignment";
+//   PREFIX.align  the hard word alignments, Pharaoh format (0-based src-tgt pairs), one line per
+//                 pair; an empty line for a pair with an empty side;
+//   with --npy, per pair N (0-based, 4 digits): PREFIX.NNNN.subword.npy, float32 of shape
+//                 [layers, heads, tgt_tokens, src_tokens], and PREFIX.NNNN.word.npy, shape
+//                 [layers, heads, tgt_words, src_words].
+// The hard alignment is computed from the word-level matrix of --layer (default: mean over all
+// decoder layers) and --head (default: mean over heads): argmax source word per target word,
+// or every pair with weight >= --threshold.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "align/attention_io.h"
+#include "align/pharaoh.h"
 #include "cli/commands.h"
+#include "data/corpus.h"
+#include "decode/translator.h"
+#include "util/runtime.h"
 
 namespace tinynmt::cli {
+namespace {
+
+struct AlignArgs {
+  std::string model;
+  std::string checkpoint = "best";
+  std::string src, tgt, out;
+  bool tokenized = false;
+  std::string layer = "mean", head = "mean", method = "argmax";
+  double threshold = 0.3;
+  bool npy = false;
+  std::string device = "auto";
+  int64_t threads = 0, batch_size = 32;
+  CLI::Option* threads_opt = nullptr;
+};
+
+// Flattens [layers][heads][rows][cols] for write_npy.
+void write_matrices_npy(const std::string& path, const align::LayerHeadMatrices& m, int64_t rows,
+                        int64_t cols) {
+  std::vector<float> data;
+  int64_t layers = static_cast<int64_t>(m.size());
+  int64_t heads = layers ? static_cast<int64_t>(m[0].size()) : 0;
+  data.reserve(static_cast<size_t>(layers * heads * rows * cols));
+  for (const auto& layer : m)
+    for (const auto& mat : layer)
+      for (const auto& row : mat) data.insert(data.end(), row.begin(), row.end());
+  align::write_npy(path, data, {layers, heads, rows, cols});
+}
+
+int run(const AlignArgs& a) {
+  if (a.method != "argmax" && a.method != "threshold") {
+    throw UsageError(fmt::format("align: --method '{}' (choices: argmax, threshold)", a.method));
+  }
+  if (a.batch_size < 1) throw UsageError("align: --batch-size must be >= 1");
+  const auto src = read_lines(a.src);
+  const auto tgt = read_lines(a.tgt);
+  if (src.size() != tgt.size()) {
+    throw std::runtime_error(fmt::format("{}: {} lines, but {} has {} lines", a.tgt, tgt.size(),
+                                         a.src, src.size()));
+  }
+  auto loaded = decode::load_model(a.model, a.checkpoint, a.device);
+  configure_threads(a.threads_opt->count() ? a.threads : loaded.config.run.threads);
+
+  decode::AlignOptions opts;
+  opts.tokenized = a.tokenized;
+  opts.layer = a.layer;
+  opts.head = a.head;
+  opts.method = a.method;
+  opts.threshold = a.threshold;
+  opts.batch_size = a.batch_size;
+  try {  // bad --layer/--head: a usage error before any work
+    decode::force_align_encoded(loaded, {}, {}, opts);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("align: --{}", e.what()));
+  }
+
+  const auto parent = std::filesystem::path(a.out).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  const std::string jsonl_path = a.out + ".jsonl", align_path = a.out + ".align";
+  std::ofstream jsonl(jsonl_path), pharaoh(align_path);
+  if (!jsonl) throw std::runtime_error(fmt::format("{}: cannot write", jsonl_path));
+  if (!pharaoh) throw std::runtime_error(fmt::format("{}: cannot write", align_path));
+
+  const size_t chunk = static_cast<size_t>(std::max<int64_t>(a.batch_size * 16, 256));
+  int64_t links = 0;
+  for (size_t start = 0; start < src.size(); start += chunk) {
+    const size_t end = std::min(src.size(), start + chunk);
+    std::vector<std::string> s(src.begin() + start, src.begin() + end);
+    std::vector<std::string> t(tgt.begin() + start, tgt.begin() + end);
+    auto results = decode::force_align(loaded, s, t, opts, static_cast<int64_t>(start));
+    for (const auto& r : results) {
+      align::write_attention_jsonl(jsonl, r.record);
+      pharaoh << r.record.alignment << '\n';
+      links += static_cast<int64_t>(r.links.size());
+      if (a.npy) {
+        const std::string stem = fmt::format("{}.{:04d}", a.out, r.record.index);
+        const auto& rec = r.record;
+        write_matrices_npy(stem + ".subword.npy", rec.subword,
+                           static_cast<int64_t>(rec.tgt_tokens.size()),
+                           static_cast<int64_t>(rec.src_tokens.size()));
+        write_matrices_npy(stem + ".word.npy", rec.word,
+                           static_cast<int64_t>(rec.tgt_words.size()),
+                           static_cast<int64_t>(rec.src_words.size()));
+      }
+    }
+  }
+  jsonl.close();
+  pharaoh.close();
+  if (!jsonl || !pharaoh) throw std::runtime_error(fmt::format("{}.*: write failed", a.out));
+  std::cerr << fmt::format("aligned {} pairs ({} links; layer {}, head {}, {}): {} {}{}\n",
+                           src.size(), links, a.layer, a.head, a.method, jsonl_path, align_path,
+                           a.npy ? fmt::format(" {}.NNNN.{{subword,word}}.npy", a.out) : "");
+  return 0;
+}
+
+}  // namespace
 
 Command add_align_command(CLI::App& app) {
+  auto args = std::make_shared<AlignArgs>();
   Command c;
-  c.app = app.add_subcommand("align", "(not built yet)");
-  c.app->allow_extras();
-  c.run = [] {
-    std::cerr << "error: 'tinynmt align' is not built yet\n";
-    return 2;
-  };
+  c.app = app.add_subcommand(
+      "align",
+      "forced decoding of sentence pairs: attention matrices (JSONL, .npy) and Pharaoh word "
+      "alignments");
+  auto* sub = c.app;
+  sub->add_option("--model", args->model, "run directory (checkpoints, SentencePiece model)")
+      ->required();
+  sub->add_option("--checkpoint", args->checkpoint, "best, last or a checkpoint file")
+      ->capture_default_str();
+  sub->add_option("--src", args->src, "source sentences, one per line")->required();
+  sub->add_option("--tgt", args->tgt, "target sentences, line-aligned with --src")->required();
+  sub->add_option("--out", args->out, "output prefix: writes PREFIX.jsonl and PREFIX.align")
+      ->required();
+  sub->add_flag("--tokenized", args->tokenized,
+                "input is space-separated words (as in gold alignment sets); each word is "
+                "encoded on its own so subwords map back to these words exactly");
+  sub->add_option("--layer", args->layer,
+                  "decoder layer for the hard alignment: index (negative from the end) or mean")
+      ->capture_default_str();
+  sub->add_option("--head", args->head, "head for the hard alignment: index or mean")
+      ->capture_default_str();
+  sub->add_option("--method", args->method,
+                  "argmax: best source word per target word; threshold: all pairs >= T")
+      ->capture_default_str();
+  sub->add_option("--threshold", args->threshold, "T for --method threshold")
+      ->capture_default_str();
+  sub->add_flag("--npy", args->npy,
+                "also write PREFIX.NNNN.subword.npy and PREFIX.NNNN.word.npy per pair "
+                "(float32 [layers, heads, tgt, src])");
+  sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  args->threads_opt =
+      sub->add_option("--threads", args->threads, "CPU threads; 0 = all (default: run.threads)");
+  sub->add_option("--batch-size", args->batch_size, "sentence pairs per forward pass")
+      ->capture_default_str();
+  c.run = [args] { return run(*args); };
   return c;
 }
 

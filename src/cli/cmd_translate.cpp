@@ -1,18 +1,217 @@
-// `tinynmt translate`: not built yet.
-#include <iostream>
+// `tinynmt translate`: translates sentences given as arguments, stdin line by line (flushed after
+// each line, so it works interactively and in pipes), or a file (batched), with greedy or beam
+// search; optionally prints n-best lists with scores and writes the attention of every output
+// hypothesis as JSON Lines.
+//
+// Output: one detokenised line per input line. With --n-best N (given explicitly), instead
+// up to N lines per input line, best first: INDEX<TAB>SCORE<TAB>NORMALIZED<TAB>TEXT, where INDEX
+// is the 0-based input line, SCORE the sum of natural-log token probabilities (EOS included)
+// and NORMALIZED the score divided by the GNMT length penalty ((5 + |y|) / 6)^alpha.
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "align/attention_io.h"
 #include "cli/commands.h"
+#include "data/corpus.h"
+#include "decode/translator.h"
+#include "util/runtime.h"
 
 namespace tinynmt::cli {
+namespace {
+
+struct TranslateArgs {
+  std::string model;
+  std::string checkpoint = "best";
+  std::vector<std::string> sentences;
+  std::string input, output, attention;
+  std::string device = "auto";
+  int64_t beam = 0, n_best = 1, threads = 0, batch_size = 0, max_src_pieces = 0;
+  double alpha = 0, max_len_ratio = 0;
+  // Which options were given (the others come from the run's config).
+  CLI::Option *beam_opt = nullptr, *n_best_opt = nullptr, *alpha_opt = nullptr,
+              *ratio_opt = nullptr, *threads_opt = nullptr, *batch_opt = nullptr,
+              *max_src_opt = nullptr;
+};
+
+// Logs go to stderr: stdout carries the translations.
+void log_to_stderr() {
+  if (spdlog::get("tinynmt_stderr")) return;
+  const auto level = spdlog::default_logger()->level();
+  auto logger = spdlog::stderr_color_mt("tinynmt_stderr");
+  logger->set_level(level);
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+}
+
+class Printer {
+ public:
+  Printer(std::ostream& out, bool n_best, std::ofstream* attention)
+      : out_(out), n_best_(n_best), attention_(attention) {}
+
+  void print(const decode::Translation& tr, int64_t index) {
+    if (tr.truncated) {
+      spdlog::warn("line {}: {} source pieces, truncated to the first {} (--max-src-pieces)",
+                   index + 1, tr.src_pieces, max_src_pieces);
+    }
+    if (n_best_) {
+      for (const auto& h : tr.hypotheses) {
+        out_ << index << '\t' << fmt::format("{:.4f}\t{:.4f}", h.score, h.normalized_score)
+             << '\t' << h.text << '\n';
+      }
+    } else {
+      out_ << tr.hypotheses.front().text << '\n';
+    }
+    if (attention_) align::write_attention_jsonl(*attention_, tr.attention);
+  }
+  void flush() {
+    out_.flush();
+    if (attention_) attention_->flush();
+  }
+  int64_t max_src_pieces = 0;
+
+ private:
+  std::ostream& out_;
+  bool n_best_;
+  std::ofstream* attention_;
+};
+
+int run(TranslateArgs& a) {
+  log_to_stderr();
+  if (!a.sentences.empty() && !a.input.empty()) {
+    throw UsageError("translate: give sentences as arguments or --input FILE, not both");
+  }
+  if (a.model.empty()) throw UsageError("translate: --model RUN_DIR is required");
+  auto loaded = decode::load_model(a.model, a.checkpoint, a.device);
+  const Config& cfg = loaded.config;
+  configure_threads(a.threads_opt->count() ? a.threads : cfg.run.threads);
+
+  decode::TranslateOptions opts = decode::translate_options_from(cfg);
+  if (a.beam_opt->count()) opts.beam = a.beam;
+  if (a.alpha_opt->count()) opts.alpha = a.alpha;
+  if (a.ratio_opt->count()) opts.max_len_ratio = a.max_len_ratio;
+  if (a.batch_opt->count()) opts.batch_size = a.batch_size;
+  if (a.max_src_opt->count()) opts.max_src_pieces = a.max_src_pieces;
+  opts.n_best = a.n_best;
+  if (opts.beam < 1) throw UsageError(fmt::format("translate: --beam {} must be >= 1", opts.beam));
+  if (opts.n_best < 1) {
+    throw UsageError(fmt::format("translate: --n-best {} must be >= 1", opts.n_best));
+  }
+  if (opts.n_best > opts.beam) {
+    if (a.beam_opt->count()) {
+      throw UsageError(fmt::format("translate: --n-best {} is larger than --beam {}", opts.n_best,
+                                   opts.beam));
+    }
+    opts.beam = opts.n_best;  // the run's default beam is too small for the list asked for
+  }
+  if (opts.alpha < 0) throw UsageError(fmt::format("translate: --alpha {} < 0", opts.alpha));
+  if (opts.max_len_ratio < 0) {
+    throw UsageError(fmt::format("translate: --max-len-ratio {} < 0", opts.max_len_ratio));
+  }
+  if (opts.batch_size < 1) {
+    throw UsageError(fmt::format("translate: --batch-size {} must be >= 1", opts.batch_size));
+  }
+  if (opts.max_src_pieces < 0) {
+    throw UsageError(fmt::format("translate: --max-src-pieces {} < 0", opts.max_src_pieces));
+  }
+  opts.capture_attention = !a.attention.empty();
+  spdlog::info("{}: {} (step {}), {} on {}", a.model, loaded.checkpoint, loaded.state.step,
+               opts.beam == 1 && opts.n_best == 1 ? std::string("greedy")
+                                                  : fmt::format("beam {}", opts.beam),
+               loaded.device.str());
+  decode::Translator translator(loaded, opts);
+
+  std::ofstream att_file;
+  if (!a.attention.empty()) {
+    att_file.open(a.attention);
+    if (!att_file) throw std::runtime_error(fmt::format("{}: cannot write", a.attention));
+  }
+  std::ofstream out_file;
+  if (!a.output.empty()) {
+    out_file.open(a.output);
+    if (!out_file) throw std::runtime_error(fmt::format("{}: cannot write", a.output));
+  }
+  std::ostream& out = a.output.empty() ? std::cout : out_file;
+  Printer printer(out, a.n_best_opt->count() > 0, a.attention.empty() ? nullptr : &att_file);
+  printer.max_src_pieces = opts.max_src_pieces;
+
+  if (!a.sentences.empty() || !a.input.empty()) {
+    const std::vector<std::string> lines = a.input.empty() ? a.sentences : read_lines(a.input);
+    // Chunks of many batches: length sorting stays effective and output appears as it goes.
+    const size_t chunk = static_cast<size_t>(std::max<int64_t>(opts.batch_size * 16, 1024));
+    for (size_t start = 0; start < lines.size(); start += chunk) {
+      const size_t end = std::min(lines.size(), start + chunk);
+      std::vector<std::string> part(lines.begin() + start, lines.begin() + end);
+      auto trs = translator.translate(part, static_cast<int64_t>(start));
+      for (size_t k = 0; k < trs.size(); ++k) printer.print(trs[k], static_cast<int64_t>(start + k));
+      printer.flush();
+    }
+    if (!a.output.empty()) spdlog::info("wrote {} translations to {}", lines.size(), a.output);
+  } else {
+    // stdin: one line at a time, answered at once.
+    std::string line;
+    int64_t index = 0;
+    while (std::getline(std::cin, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      size_t bad = 0;
+      if (!is_valid_utf8(line, &bad)) {
+        throw DataError(fmt::format("stdin:{}: invalid UTF-8 at byte {}", index + 1, bad));
+      }
+      printer.print(translator.translate(line, index), index);
+      printer.flush();
+      ++index;
+    }
+  }
+  if (!a.attention.empty()) spdlog::info("attention written to {}", a.attention);
+  return 0;
+}
+
+}  // namespace
 
 Command add_translate_command(CLI::App& app) {
+  auto args = std::make_shared<TranslateArgs>();
   Command c;
-  c.app = app.add_subcommand("translate", "(not built yet)");
-  c.app->allow_extras();
-  c.run = [] {
-    std::cerr << "error: 'tinynmt translate' is not built yet\n";
-    return 2;
-  };
+  c.app = app.add_subcommand(
+      "translate",
+      "translate sentences (arguments, stdin line by line, or --input FILE) with a trained run");
+  auto* sub = c.app;
+  sub->add_option("sentences", args->sentences,
+                  "sentences to translate; none: read stdin line by line");
+  sub->add_option("--model", args->model, "run directory (checkpoints, SentencePiece model)")
+      ->required();
+  sub->add_option("--checkpoint", args->checkpoint, "best, last or a checkpoint file")
+      ->capture_default_str();
+  sub->add_option("--input", args->input, "file to translate, one sentence per line (batched)");
+  sub->add_option("--output", args->output, "write translations here instead of stdout");
+  args->beam_opt = sub->add_option("--beam", args->beam,
+                                   "beam size K; 1 = greedy (default: the run's decoding.beam)");
+  args->alpha_opt = sub->add_option(
+      "--alpha", args->alpha, "GNMT length penalty exponent (default: the run's decoding.alpha)");
+  args->n_best_opt = sub->add_option(
+      "--n-best", args->n_best,
+      "print the N best hypotheses per line as INDEX<TAB>SCORE<TAB>NORMALIZED<TAB>TEXT");
+  args->ratio_opt = sub->add_option(
+      "--max-len-ratio", args->max_len_ratio,
+      "max output length = ratio * source tokens + 10 (default: the run's decoding.max_len_ratio)");
+  args->max_src_opt = sub->add_option(
+      "--max-src-pieces", args->max_src_pieces,
+      "truncate longer inputs to this many pieces, with a warning; 0 = no limit "
+      "(default: the run's data.max_length)");
+  sub->add_option("--attention", args->attention,
+                  "write the attention of each output hypothesis to this JSON Lines file");
+  sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  args->threads_opt =
+      sub->add_option("--threads", args->threads, "CPU threads; 0 = all (default: run.threads)");
+  args->batch_opt = sub->add_option(
+      "--batch-size", args->batch_size,
+      "sentences per batch for --input and arguments (default: the run's decoding.batch_size)");
+  c.run = [args] { return run(*args); };
   return c;
 }
 

@@ -1,0 +1,420 @@
+#include "decode/translator.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+#include "align/word_align.h"
+#include "data/batching.h"
+#include "data/corpus.h"
+#include "decode/search.h"
+#include "models/special_ids.h"
+#include "util/runtime.h"
+
+namespace tinynmt::decode {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kEosPiece = "</s>";
+
+// [layers, heads, tgt, src] float tensor -> nested vectors [layer][head][tgt][src].
+align::LayerHeadMatrices to_matrices(const torch::Tensor& attention) {
+  auto a = attention.to(torch::kCPU, torch::kFloat32).contiguous();
+  const int64_t layers = a.size(0), heads = a.size(1), tgt = a.size(2), src = a.size(3);
+  auto acc = a.accessor<float, 4>();
+  align::LayerHeadMatrices out(layers, std::vector<align::Matrix>(heads));
+  for (int64_t l = 0; l < layers; ++l)
+    for (int64_t h = 0; h < heads; ++h) {
+      auto& m = out[l][h];
+      m.assign(tgt, std::vector<float>(src));
+      for (int64_t t = 0; t < tgt; ++t)
+        for (int64_t s = 0; s < src; ++s) m[t][s] = acc[l][h][t][s];
+    }
+  return out;
+}
+
+// A record with no tokens (empty input): the model's layer/head shape with empty matrices.
+align::AttentionRecord empty_record(const LoadedModel& m, int64_t index) {
+  align::AttentionRecord rec;
+  rec.index = index;
+  rec.model = m.name;
+  rec.layers = static_cast<int>(m.model->attention_layers());
+  rec.heads = static_cast<int>(m.model->attention_heads());
+  rec.subword.assign(rec.layers, std::vector<align::Matrix>(rec.heads));
+  rec.word = rec.subword;
+  return rec;
+}
+
+// Pieces of `ids` as the model sees them (surface pieces when SentencePiece's piece list lines
+// up with the ids, so an unknown character shows as itself rather than "<unk>").
+std::vector<std::string> pieces_of(const SpmModel& spm, const std::string& text,
+                                   const std::vector<int64_t>& ids) {
+  auto pieces = spm.pieces(text);
+  if (pieces.size() == ids.size()) return pieces;
+  pieces.clear();
+  for (auto id : ids) pieces.push_back(spm.id_to_piece(id));
+  return pieces;
+}
+
+// Parses "mean" (-> -1) or an index in [-n, n) (negative counts from the end).
+int parse_selection(const std::string& s, int n, const char* what) {
+  if (s == "mean") return -1;
+  int v = 0;
+  try {
+    size_t used = 0;
+    v = std::stoi(s, &used);
+    if (used != s.size()) throw std::invalid_argument(s);
+  } catch (const std::exception&) {
+    throw std::invalid_argument(fmt::format("{} '{}': expected an index or 'mean'", what, s));
+  }
+  if (v < -n || v >= n) {
+    throw std::invalid_argument(
+        fmt::format("{} {} out of range (the model has {} {}s)", what, v, n, what));
+  }
+  return v < 0 ? v + n : v;
+}
+
+std::string model_name(const std::string& run_dir) {
+  fs::path p = fs::path(run_dir).lexically_normal();
+  std::string name = p.filename().string();
+  if (name.empty() || name == ".") name = p.parent_path().filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    name = fs::absolute(run_dir).lexically_normal().filename().string();
+  }
+  return name;
+}
+
+}  // namespace
+
+LoadedModel load_model(const std::string& run_dir, const std::string& which,
+                       const std::string& device_spec) {
+  if (!fs::is_directory(run_dir)) {
+    throw std::runtime_error(fmt::format("{}: no such run directory", run_dir));
+  }
+  std::string path;
+  if (which == "best" && !fs::exists(fs::path(run_dir) / "best.ckpt") &&
+      fs::exists(fs::path(run_dir) / "last.ckpt")) {
+    spdlog::warn("{}: no best.ckpt (no validation yet); using last.ckpt", run_dir);
+    path = checkpoint_path(run_dir, "last");
+  } else {
+    path = checkpoint_path(run_dir, which);
+  }
+  LoadedModel m;
+  m.checkpoint = path;
+  m.name = model_name(run_dir);
+  CheckpointInfo info = read_checkpoint_info(path);
+  m.state = info.state;
+  m.config = parse_config(info.config_yaml, path + " (stored config)");
+  validate(m.config, /*check_files=*/false);
+  m.tokenizer = Tokenizer::load(run_dir, m.config.data.tokenizer.joint);
+  if (m.state.src_vocab <= 0 || m.state.tgt_vocab <= 0) {
+    throw std::runtime_error(fmt::format("{}: the checkpoint records no vocabulary sizes", path));
+  }
+  if (m.tokenizer.src_vocab_size() != m.state.src_vocab ||
+      m.tokenizer.tgt_vocab_size() != m.state.tgt_vocab) {
+    throw std::runtime_error(fmt::format(
+        "{}: vocabulary sizes {}/{} (src/tgt) do not match the SentencePiece model(s) in {} "
+        "({}/{})",
+        path, m.state.src_vocab, m.state.tgt_vocab, run_dir, m.tokenizer.src_vocab_size(),
+        m.tokenizer.tgt_vocab_size()));
+  }
+  m.device = resolve_device(device_spec);
+  m.model = make_seq2seq(m.config.model, m.state.src_vocab, m.state.tgt_vocab);
+  m.model->to(m.device);
+  load_checkpoint(path, *m.model, nullptr, m.device, /*restore_rng=*/false);
+  m.model->to(m.device);
+  m.model->eval();
+  spdlog::debug("loaded {} (step {}) on {}", path, m.state.step, m.device.str());
+  return m;
+}
+
+TranslateOptions translate_options_from(const Config& cfg) {
+  TranslateOptions o;
+  o.beam = cfg.decoding.beam;
+  o.alpha = cfg.decoding.alpha;
+  o.max_len_ratio = cfg.decoding.max_len_ratio;
+  o.batch_size = cfg.decoding.batch_size;
+  o.max_src_pieces = cfg.data.max_length;
+  return o;
+}
+
+Translator::Translator(const LoadedModel& model, TranslateOptions options)
+    : m_(model), options_(std::move(options)) {
+  const auto& o = options_;
+  if (o.beam < 1) throw std::invalid_argument(fmt::format("beam {} must be >= 1", o.beam));
+  if (o.n_best < 1 || o.n_best > o.beam) {
+    throw std::invalid_argument(
+        fmt::format("n-best {} must be between 1 and the beam size {}", o.n_best, o.beam));
+  }
+  if (o.alpha < 0) throw std::invalid_argument(fmt::format("alpha {} must be >= 0", o.alpha));
+  if (o.max_len_ratio < 0) {
+    throw std::invalid_argument(fmt::format("max-len-ratio {} must be >= 0", o.max_len_ratio));
+  }
+  if (o.batch_size < 1) {
+    throw std::invalid_argument(fmt::format("batch size {} must be >= 1", o.batch_size));
+  }
+  if (!m_.model) throw std::invalid_argument("Translator: no model loaded");
+}
+
+Translation Translator::translate(const std::string& line, int64_t index) const {
+  return translate(std::vector<std::string>{line}, index).front();
+}
+
+std::vector<Translation> Translator::translate(const std::vector<std::string>& lines,
+                                               int64_t first_index) const {
+  const Tokenizer& tok = m_.tokenizer;
+  const auto& o = options_;
+  std::vector<Translation> out(lines.size());
+  // Encode; empty lines are answered at once.
+  std::vector<std::vector<int64_t>> src_ids;         // pieces + EOS of the non-empty lines
+  std::vector<std::vector<std::string>> src_tokens;  // pieces + "</s>"
+  std::vector<size_t> line_of;                       // non-empty line -> index into `lines`
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto ids = tok.src().encode(lines[i]);
+    Translation& tr = out[i];
+    tr.src_pieces = static_cast<int64_t>(ids.size());
+    if (ids.empty()) {
+      tr.hypotheses.emplace_back();
+      if (o.capture_attention) tr.attention = empty_record(m_, first_index + int64_t(i));
+      continue;
+    }
+    auto pieces = pieces_of(tok.src(), lines[i], ids);
+    if (o.max_src_pieces > 0 && static_cast<int64_t>(ids.size()) > o.max_src_pieces) {
+      ids.resize(o.max_src_pieces);
+      pieces.resize(o.max_src_pieces);
+      tr.truncated = true;
+    }
+    ids.push_back(kEosId);
+    pieces.push_back(kEosPiece);
+    src_ids.push_back(std::move(ids));
+    src_tokens.push_back(std::move(pieces));
+    line_of.push_back(i);
+  }
+  if (src_ids.empty()) return out;
+
+  std::vector<int64_t> lengths;
+  for (const auto& s : src_ids) lengths.push_back(static_cast<int64_t>(s.size()));
+  torch::NoGradGuard no_grad;
+  for (const auto& batch_idx : plan_decode_batches(lengths, o.batch_size)) {
+    Batch b = make_batch(src_ids, nullptr, batch_idx).to(m_.device);
+    auto max_lens = max_target_lengths(source_lengths(b.src_mask), o.max_len_ratio);
+    std::vector<std::vector<Hypothesis>> hyps;
+    if (o.beam == 1 && o.n_best == 1) {
+      for (auto& h : greedy_search(*m_.model, b.src, b.src_mask, max_lens, o.capture_attention,
+                                   o.alpha))
+        hyps.push_back({std::move(h)});
+    } else {
+      BeamOptions bo;
+      bo.beam = o.beam;
+      bo.alpha = o.alpha;
+      bo.n_best = o.n_best;
+      bo.max_len_ratio = o.max_len_ratio;
+      bo.max_lens = max_lens;
+      bo.capture_attention = o.capture_attention;
+      hyps = beam_search(*m_.model, b.src, b.src_mask, bo);
+    }
+    for (size_t k = 0; k < batch_idx.size(); ++k) {
+      const size_t j = static_cast<size_t>(batch_idx[k]);
+      const size_t i = line_of[j];
+      Translation& tr = out[i];
+      for (const auto& h : hyps[k]) {
+        TranslationHypothesis th;
+        th.ids = h.tokens;
+        th.text = tok.decode_tgt(h.tokens);
+        th.score = h.score;
+        th.normalized_score = h.normalized_score;
+        for (auto id : h.tokens) th.pieces.push_back(tok.tgt().id_to_piece(id));
+        tr.hypotheses.push_back(std::move(th));
+      }
+      if (tr.hypotheses.empty()) tr.hypotheses.emplace_back();  // defensive: never none
+      if (o.capture_attention && !hyps[k].empty()) {
+        align::AttentionRecord rec;
+        rec.index = first_index + static_cast<int64_t>(i);
+        rec.model = m_.name;
+        rec.src_tokens = src_tokens[j];
+        rec.tgt_tokens = tr.hypotheses.front().pieces;
+        rec.src_word_of_token = align::word_index_of_pieces(rec.src_tokens);
+        rec.tgt_word_of_token = align::word_index_of_pieces(rec.tgt_tokens);
+        rec.src_words = align::words_of_pieces(rec.src_tokens, rec.src_word_of_token);
+        rec.tgt_words = align::words_of_pieces(rec.tgt_tokens, rec.tgt_word_of_token);
+        const auto& att = hyps[k].front().attention;  // [layers, heads, tgt, src]
+        rec.layers = static_cast<int>(att.size(0));
+        rec.heads = static_cast<int>(att.size(1));
+        rec.subword = to_matrices(att);
+        align::fill_word_level(rec);
+        tr.attention = std::move(rec);
+      } else if (o.capture_attention) {
+        tr.attention = empty_record(m_, first_index + static_cast<int64_t>(i));
+      }
+    }
+  }
+  return out;
+}
+
+EncodedSide encode_side(const SpmModel& spm, const std::string& line, bool tokenized) {
+  EncodedSide side;
+  if (!tokenized) {
+    side.ids = spm.encode(line);
+    if (side.ids.empty()) return side;
+    side.tokens = pieces_of(spm, line, side.ids);
+    side.ids.push_back(kEosId);
+    side.tokens.push_back(kEosPiece);
+    side.word_of_token = align::word_index_of_pieces(side.tokens);
+    side.words = align::words_of_pieces(side.tokens, side.word_of_token);
+    return side;
+  }
+  // Pre-tokenised: words are separated by spaces or tabs; each is encoded on its own.
+  size_t pos = 0;
+  while (pos < line.size()) {
+    size_t start = line.find_first_not_of(" \t\r\n", pos);
+    if (start == std::string::npos) break;
+    size_t end = line.find_first_of(" \t\r\n", start);
+    if (end == std::string::npos) end = line.size();
+    side.words.push_back(line.substr(start, end - start));
+    pos = end;
+  }
+  for (size_t w = 0; w < side.words.size(); ++w) {
+    auto ids = spm.encode(side.words[w]);
+    auto pieces = pieces_of(spm, side.words[w], ids);
+    for (size_t k = 0; k < ids.size(); ++k) {
+      side.ids.push_back(ids[k]);
+      side.tokens.push_back(pieces[k]);
+      side.word_of_token.push_back(static_cast<int>(w));
+    }
+  }
+  if (side.ids.empty()) return EncodedSide{};
+  side.ids.push_back(kEosId);
+  side.tokens.push_back(kEosPiece);
+  side.word_of_token.push_back(-1);
+  return side;
+}
+
+align::Matrix select_layer_head(const align::LayerHeadMatrices& m, const std::string& layer,
+                                const std::string& head) {
+  if (m.empty() || m[0].empty()) throw std::invalid_argument("select_layer_head: no matrices");
+  const int nl = static_cast<int>(m.size()), nh = static_cast<int>(m[0].size());
+  const int l = parse_selection(layer, nl, "layer");
+  const int h = parse_selection(head, nh, "head");
+  std::vector<const align::Matrix*> chosen;
+  for (int li = 0; li < nl; ++li) {
+    if (l >= 0 && li != l) continue;
+    if (static_cast<int>(m[li].size()) != nh) {
+      throw std::invalid_argument(
+          fmt::format("select_layer_head: layer {} has {} heads, layer 0 has {}", li,
+                      m[li].size(), nh));
+    }
+    for (int hi = 0; hi < nh; ++hi)
+      if (h < 0 || hi == h) chosen.push_back(&m[li][hi]);
+  }
+  align::Matrix mean = *chosen.front();
+  for (size_t c = 1; c < chosen.size(); ++c) {
+    const auto& x = *chosen[c];
+    if (x.size() != mean.size()) throw std::invalid_argument("select_layer_head: shape mismatch");
+    for (size_t r = 0; r < mean.size(); ++r) {
+      if (x[r].size() != mean[r].size())
+        throw std::invalid_argument("select_layer_head: shape mismatch");
+      for (size_t s = 0; s < mean[r].size(); ++s) mean[r][s] += x[r][s];
+    }
+  }
+  const float inv = 1.0f / static_cast<float>(chosen.size());
+  for (auto& row : mean)
+    for (auto& v : row) v *= inv;
+  return mean;
+}
+
+std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
+                                             const std::vector<EncodedSide>& src,
+                                             const std::vector<EncodedSide>& tgt,
+                                             const AlignOptions& options, int64_t first_index) {
+  if (src.size() != tgt.size()) {
+    throw std::invalid_argument(
+        fmt::format("align: {} source but {} target sentences", src.size(), tgt.size()));
+  }
+  if (options.method != "argmax" && options.method != "threshold") {
+    throw std::invalid_argument(
+        fmt::format("align: method '{}' (choices: argmax, threshold)", options.method));
+  }
+  if (options.batch_size < 1) throw std::invalid_argument("align: batch size must be >= 1");
+  const int nl = static_cast<int>(model.model->attention_layers());
+  const int nh = static_cast<int>(model.model->attention_heads());
+  parse_selection(options.layer, nl, "layer");  // fail early, before any work
+  parse_selection(options.head, nh, "head");
+
+  std::vector<AlignResult> out(src.size());
+  std::vector<size_t> live;  // pairs with both sides non-empty
+  for (size_t i = 0; i < src.size(); ++i) {
+    out[i].record = empty_record(model, first_index + static_cast<int64_t>(i));
+    const auto& s = src[i];
+    const auto& t = tgt[i];
+    if (s.ids.size() != s.tokens.size() || s.ids.size() != s.word_of_token.size() ||
+        t.ids.size() != t.tokens.size() || t.ids.size() != t.word_of_token.size()) {
+      throw std::invalid_argument(fmt::format("align: pair {}: ids, tokens and word maps differ "
+                                              "in length",
+                                              first_index + static_cast<int64_t>(i)));
+    }
+    if (s.ids.empty() || t.ids.empty()) continue;
+    live.push_back(i);
+  }
+  if (live.empty()) return out;
+
+  std::vector<std::vector<int64_t>> src_ids;
+  std::vector<int64_t> lengths;
+  for (size_t i : live) {
+    src_ids.push_back(src[i].ids);
+    lengths.push_back(static_cast<int64_t>(src[i].ids.size()));
+  }
+  torch::NoGradGuard no_grad;
+  for (const auto& batch_idx : plan_decode_batches(lengths, options.batch_size)) {
+    Batch b = make_batch(src_ids, nullptr, batch_idx).to(model.device);
+    std::vector<std::vector<int64_t>> targets;
+    for (auto j : batch_idx) targets.push_back(tgt[live[j]].ids);
+    auto [tgt_in, tgt_out] = teacher_forcing_batch(targets, model.device);
+    auto forced = forced_decode(*model.model, b.src, b.src_mask, tgt_in, tgt_out);
+    for (size_t k = 0; k < batch_idx.size(); ++k) {
+      const size_t i = live[batch_idx[k]];
+      AlignResult& r = out[i];
+      auto& rec = r.record;
+      rec.src_tokens = src[i].tokens;
+      rec.tgt_tokens = tgt[i].tokens;
+      rec.src_words = src[i].words;
+      rec.tgt_words = tgt[i].words;
+      rec.src_word_of_token = src[i].word_of_token;
+      rec.tgt_word_of_token = tgt[i].word_of_token;
+      const auto& att = forced[k].attention;  // [layers, heads, tgt, src]
+      rec.layers = static_cast<int>(att.size(0));
+      rec.heads = static_cast<int>(att.size(1));
+      rec.subword = to_matrices(att);
+      align::fill_word_level(rec);
+      const align::Matrix sel = select_layer_head(rec.word, options.layer, options.head);
+      r.links = options.method == "argmax"
+                    ? align::argmax_alignment(sel)
+                    : align::threshold_alignment(sel, static_cast<float>(options.threshold));
+      rec.alignment = align::format_pharaoh(r.links);
+      r.score = forced[k].score;
+    }
+  }
+  return out;
+}
+
+std::vector<AlignResult> force_align(const LoadedModel& model, const std::vector<std::string>& src,
+                                     const std::vector<std::string>& tgt,
+                                     const AlignOptions& options, int64_t first_index) {
+  if (src.size() != tgt.size()) {
+    throw std::invalid_argument(
+        fmt::format("align: {} source lines but {} target lines", src.size(), tgt.size()));
+  }
+  std::vector<EncodedSide> s, t;
+  s.reserve(src.size());
+  t.reserve(tgt.size());
+  for (size_t i = 0; i < src.size(); ++i) {
+    s.push_back(encode_side(model.tokenizer.src(), src[i], options.tokenized));
+    t.push_back(encode_side(model.tokenizer.tgt(), tgt[i], options.tokenized));
+  }
+  return force_align_encoded(model, s, t, options, first_index);
+}
+
+}  // namespace tinynmt::decode

@@ -1,0 +1,167 @@
+// Inference over a trained run: loading a checkpoint with its tokenizer, batched translation of
+// text lines (greedy or beam search, n-best lists, attention of the output hypothesis), and
+// forced alignment of given sentence pairs (teacher-forced decoding, soft attention matrices and
+// hard word alignments). `tinynmt translate` and `tinynmt align` are thin layers over this file.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "align/attention_io.h"
+#include "align/pharaoh.h"
+#include "config/config.h"
+#include "data/tokenizer.h"
+#include "models/seq2seq.h"
+#include "train/checkpoint.h"
+
+namespace tinynmt::decode {
+
+/// A trained model ready for inference (eval mode, on `device`).
+struct LoadedModel {
+  Config config;                        ///< the resolved config stored in the checkpoint
+  TrainState state;                     ///< training progress stored in the checkpoint
+  Tokenizer tokenizer;                  ///< the run's SentencePiece model(s)
+  std::shared_ptr<Seq2SeqImpl> model;   ///< weights loaded, eval mode
+  torch::Device device = torch::kCPU;
+  std::string checkpoint;               ///< path of the checkpoint file read
+  std::string name;                     ///< model name for exports: the run directory's name
+};
+
+/// Loads RUN_DIR's checkpoint `which` ("best", "last" or a file path; "best" falls back to
+/// "last" with a warning when the run has no best.ckpt): the resolved config stored in the
+/// checkpoint, the tokenizer of RUN_DIR (Tokenizer::load(run_dir, data.tokenizer.joint)), and a
+/// network built with make_seq2seq(config.model, state.src_vocab, state.tgt_vocab) whose weights
+/// are mapped onto `device_spec` (auto|cpu|cuda|cuda:N, see resolve_device). The model is put
+/// in eval mode. Throws std::runtime_error naming the path when the checkpoint is missing or
+/// unreadable, ConfigError when its config is invalid, DataError when the tokenizer is missing,
+/// and std::runtime_error when the tokenizer's vocabulary size differs from the checkpoint's.
+LoadedModel load_model(const std::string& run_dir, const std::string& which = "best",
+                       const std::string& device_spec = "auto");
+
+/// Options of Translator.
+struct TranslateOptions {
+  int64_t beam = 5;            ///< K; 1 with n_best 1 runs greedy search
+  double alpha = 0.6;          ///< GNMT length penalty exponent (Wu et al. 2016, eq. 14)
+  int64_t n_best = 1;          ///< hypotheses returned per line (1 <= n_best <= beam)
+  double max_len_ratio = 1.5;  ///< max output length = ceil(ratio * source tokens) + 10
+  int64_t batch_size = 64;     ///< sentences per decoding batch (lines sorted by length)
+  int64_t max_src_pieces = 0;  ///< longer sources are truncated to this many pieces; 0 = no limit
+  bool capture_attention = false;  ///< fill Translation::attention for the best hypothesis
+};
+
+/// The options a run's config gives (decoding.*, data.max_length as max_src_pieces).
+TranslateOptions translate_options_from(const Config& cfg);
+
+/// One output hypothesis.
+struct TranslationHypothesis {
+  std::string text;                 ///< detokenised (SentencePiece decode)
+  double score = 0.0;               ///< sum of natural-log token probabilities, EOS included
+  double normalized_score = 0.0;    ///< score / GNMT length penalty
+  std::vector<int64_t> ids;         ///< output ids; ends with kEosId when the search finished it
+  std::vector<std::string> pieces;  ///< the pieces of `ids` ("</s>" for the EOS)
+};
+
+/// The result for one input line.
+struct Translation {
+  /// n-best hypotheses, best first (by normalized_score). An empty or blank input line gives
+  /// exactly one hypothesis with empty text, no ids and score 0 (the model is not run).
+  std::vector<TranslationHypothesis> hypotheses;
+  bool truncated = false;  ///< the source had more than max_src_pieces pieces and was cut
+  int64_t src_pieces = 0;  ///< source pieces before truncation (EOS not counted)
+  /// Attention of hypotheses[0] (when capture_attention): src tokens = the source pieces as fed
+  /// to the encoder plus "</s>", tgt tokens = hypotheses[0].pieces, words and word maps from
+  /// the SentencePiece word-boundary marker, subword matrices [layers][heads][tgt][src] and the
+  /// word level (fill_word_level). For an empty line: no tokens, no words, empty matrices.
+  align::AttentionRecord attention;
+};
+
+/// Translates lines with a loaded model. Not thread-safe (one model, one device).
+class Translator {
+ public:
+  /// Throws std::invalid_argument on bad options (beam < 1, n_best outside [1, beam],
+  /// alpha < 0, max_len_ratio < 0, batch_size < 1).
+  Translator(const LoadedModel& model, TranslateOptions options);
+
+  /// Translates `lines` (raw text, one sentence each) in batches of options.batch_size sorted by
+  /// source length, and returns one Translation per line in input order. `first_index` is the
+  /// sentence number given to the first line's attention record (AttentionRecord::index).
+  std::vector<Translation> translate(const std::vector<std::string>& lines,
+                                     int64_t first_index = 0) const;
+
+  /// Same for one line.
+  Translation translate(const std::string& line, int64_t index = 0) const;
+
+  const TranslateOptions& options() const { return options_; }
+
+ private:
+  const LoadedModel& m_;
+  TranslateOptions options_;
+};
+
+/// One side of a sentence pair as fed to the model, with its word structure.
+struct EncodedSide {
+  std::vector<int64_t> ids;          ///< the ids fed to the model, kEosId last (when present)
+  std::vector<std::string> tokens;   ///< one piece per id ("</s>" for kEosId)
+  std::vector<int> word_of_token;    ///< word index per token; -1 for specials (EOS, BOS, pad)
+  std::vector<std::string> words;    ///< the words
+};
+
+/// Encodes one line for forced alignment and adds kEosId. Raw text (tokenized = false): the
+/// whole line is encoded and words are read off the SentencePiece word-boundary marker
+/// (align::word_index_of_pieces / words_of_pieces). Pre-tokenised text (tokenized = true): the
+/// line is split at spaces/tabs into words and each word is encoded on its own, so token t
+/// belongs to word word_of_token[t] exactly, whatever SentencePiece does inside a word; a word
+/// that encodes to no pieces (e.g. a lone control character) keeps its index and gets none.
+/// An empty or blank line gives no ids at all (not even EOS). Throws DataError from SentencePiece.
+EncodedSide encode_side(const SpmModel& spm, const std::string& line, bool tokenized);
+
+/// Options of forced alignment.
+struct AlignOptions {
+  bool tokenized = false;      ///< input is space-separated words (see encode_side)
+  std::string layer = "mean";  ///< decoder layer for the hard alignment: index (negative
+                               ///< counts from the end) or "mean" over all layers
+  std::string head = "mean";   ///< head index or "mean" over heads
+  std::string method = "argmax";  ///< argmax | threshold
+  double threshold = 0.3;         ///< method threshold: link every word pair with weight >= T
+  int64_t batch_size = 64;        ///< sentence pairs per forward pass
+};
+
+/// One aligned pair.
+struct AlignResult {
+  /// Soft alignment: every layer and head at subword level (EOS row and column included) and at
+  /// word level (EOS/BOS excluded); `alignment` holds the Pharaoh line of `links`.
+  align::AttentionRecord record;
+  align::Alignment links;      ///< hard word alignment (source word, target word), 0-based
+  double score = 0.0;          ///< log P(target | source) under teacher forcing (nats)
+};
+
+/// Forced (teacher-forced) decoding of pairs already encoded (src.ids and tgt.ids both end with
+/// kEosId, or are both empty), batched by options.batch_size in length order. The hard
+/// alignment comes from the word-level matrix of the selected layer/head (mean of the selected
+/// subword matrices, aggregated to words: rows averaged over a target word's pieces, columns
+/// summed over a source word's pieces, EOS/BOS dropped); argmax links each target word to its
+/// best source word, threshold links every pair >= options.threshold. A pair with an empty side
+/// gives an empty record and no links. Records are numbered first_index, first_index + 1, ...
+/// Throws std::invalid_argument on size mismatches or a bad layer/head/method.
+std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
+                                             const std::vector<EncodedSide>& src,
+                                             const std::vector<EncodedSide>& tgt,
+                                             const AlignOptions& options, int64_t first_index = 0);
+
+/// Encodes src/tgt lines with the run's tokenizer (encode_side) and aligns them
+/// (force_align_encoded). Throws std::invalid_argument when the line counts differ.
+std::vector<AlignResult> force_align(const LoadedModel& model, const std::vector<std::string>& src,
+                                     const std::vector<std::string>& tgt,
+                                     const AlignOptions& options, int64_t first_index = 0);
+
+/// The matrix a layer/head selection picks from `m` ([layers][heads] of [tgt][src]): one
+/// matrix, or the mean over all layers and/or heads. `layer`/`head`: an index (negative counts
+/// from the end) or "mean". Throws std::invalid_argument naming the bad value and the range.
+align::Matrix select_layer_head(const align::LayerHeadMatrices& m, const std::string& layer,
+                                const std::string& head);
+
+}  // namespace tinynmt::decode
