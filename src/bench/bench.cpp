@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <torch/csrc/autograd/profiler.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -13,6 +14,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -33,6 +35,9 @@ namespace tinynmt::bench {
 namespace {
 
 namespace fs = std::filesystem;
+
+/// Training steps recorded with --profile (after the timed ones).
+constexpr int64_t kProfileSteps = 3;
 
 /// Multi30k's training set size: the synthetic corpus has as many pairs.
 constexpr int64_t kSyntheticTrainPairs = 29000;
@@ -182,7 +187,8 @@ std::string describe(const ModelConfig& m) {
 }
 
 TrainingFigures bench_training(const Config& cfg, const BenchData& data, const torch::Device& device,
-                               const BenchOptions& o, double sgemm_gflops, int64_t* parameters) {
+                               const BenchOptions& o, double sgemm_gflops,
+                               const std::string& profile_path, int64_t* parameters) {
   const auto& t = cfg.training;
   TrainingFigures f;
   f.data = data.train_kind;
@@ -206,6 +212,19 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
   double tokens_sum = 0, gflop_sum = 0;
   torch::Tensor last_loss;
   int64_t last_tokens = 1;
+  // One optimiser step, as the trainer runs it (one batch per step: training.accumulate only
+  // changes how often the optimiser runs). Returns the batch; timed by the caller.
+  auto run_step = [&](const std::vector<int64_t>& idx) {
+    Batch b = make_batch(data.train, idx).to(device);
+    optimizer->zero_grad();
+    last_loss = forward_backward(*model, b, t.label_smoothing,
+                                 static_cast<double>(b.num_tgt_tokens));
+    if (t.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), t.clip_norm);
+    optimizer->step();
+    synchronize(device);
+    last_tokens = b.num_tgt_tokens;
+    return b;
+  };
   for (int64_t i = 0; i < o.warmup + o.steps; ++i) {
     const auto& idx = plan[static_cast<size_t>(i) % plan.size()];
     // Real lengths and FLOPs are computed before the clock starts.
@@ -218,16 +237,9 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
                          forward_flops(cfg.model, data.tgt_vocab, src_len, tgt_len).total();
 
     const double t0 = now_seconds();
-    Batch b = make_batch(data.train, idx).to(device);
-    optimizer->zero_grad();
-    last_loss = forward_backward(*model, b, t.label_smoothing,
-                                 static_cast<double>(b.num_tgt_tokens));
-    if (t.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), t.clip_norm);
-    optimizer->step();
-    synchronize(device);
+    Batch b = run_step(idx);
     const double dt = std::max(1e-9, now_seconds() - t0);
 
-    last_tokens = b.num_tgt_tokens;
     if (i < o.warmup) continue;
     const int64_t rows = b.size();
     src_tok += b.num_src_tokens;
@@ -239,6 +251,17 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
     secs.push_back(dt);
     tokens_sum += static_cast<double>(b.num_tgt_tokens);
     gflop_sum += flops / 1e9;
+  }
+  if (!profile_path.empty()) {
+    // Extra steps under the autograd profiler (its overhead stays out of the figures above).
+    fs::create_directories(fs::path(profile_path).parent_path());
+    {
+      torch::autograd::profiler::RecordProfile guard(profile_path);
+      for (int64_t i = 0; i < kProfileSteps; ++i)
+        run_step(plan[static_cast<size_t>(o.warmup + o.steps + i) % plan.size()]);
+    }
+    f.profile = profile_path;
+    spdlog::info("  profile of {} steps: {} (chrome://tracing)", kProfileSteps, profile_path);
   }
   f.tokens_per_s = median(tok_s);
   f.model_gflops = median(gflops);
@@ -348,7 +371,11 @@ ConfigReport bench_config(const std::string& path, const BenchOptions& o, double
   r.tgt_vocab = data.tgt_vocab;
   spdlog::info("  training data: {} ({} pairs), batches of {} target tokens", data.train_kind,
                data.train.size(), cfg.training.batch_size);
-  r.training = bench_training(cfg, data, device, o, sgemm_gflops, &r.parameters);
+  const std::string profile_path =
+      o.profile_dir.empty()
+          ? std::string()
+          : (fs::path(o.profile_dir) / (fs::path(path).stem().string() + ".trace.json")).string();
+  r.training = bench_training(cfg, data, device, o, sgemm_gflops, profile_path, &r.parameters);
   spdlog::info("  training: {:.0f} tok/s, {:.1f} GFLOP/s ({:.1f}% of sgemm), padding {:.1f}%, "
                "peak RSS {:.0f} MB",
                r.training.tokens_per_s, r.training.model_gflops, r.training.pct_of_sgemm_peak,
@@ -463,8 +490,9 @@ BenchReport run_bench(const BenchOptions& o) {
       ConfigReport r;
       r.config = path;
       std::string msg = e.what();
-      r.error = msg.substr(0, msg.find('\n'));
-      spdlog::error("{}: {}", path, r.error);
+      msg = msg.substr(0, msg.find('\n'));
+      r.error = msg.rfind(path, 0) == 0 ? msg : path + ": " + msg;  // name the config once
+      std::cerr << "error: " << r.error << std::endl;
       report.configs.push_back(std::move(r));
     }
   }
@@ -509,6 +537,7 @@ nlohmann::json to_json(const BenchReport& r) {
                       {"peak_rss_mb", t.peak_rss_mb},
                       {"peak_rss_scope", t.peak_rss_scope},
                       {"last_loss", t.last_loss}};
+    if (!t.profile.empty()) cj["training"]["profile"] = t.profile;
     if (c.decoding.measured) {
       const auto& d = c.decoding;
       cj["decoding"] = {{"data", d.data},

@@ -36,6 +36,9 @@ struct BenchOptions {
   int64_t threads = -1;                ///< -1: the first config's run.threads; 0: all cores
   int64_t decode_sentences = 1000;     ///< dev sentences decoded per search; 0 = no decoding
   std::string device;                  ///< "" = each config's run.device
+  /// When set, 3 more training steps per config run under the autograd profiler and are written
+  /// as a chrome://tracing file PROFILE_DIR/<config name>.trace.json (not part of the figures).
+  std::string profile_dir;
   int64_t sgemm_size = 1024;
   int64_t sgemm_repeats = 20;
 };
@@ -61,6 +64,7 @@ struct TrainingFigures {
   double peak_rss_mb = 0;        ///< peak resident memory while this config trained
   std::string peak_rss_scope;    ///< "config" (VmHWM reset before training) or "process"
   double last_loss = 0;          ///< label-smoothed loss per target token of the last step
+  std::string profile;           ///< the profiler trace written, or ""
 };
 
 struct SearchFigures {
@@ -122,7 +126,8 @@ constexpr double kSyntheticPiecesPerWord = 1.2;
 EncodedCorpus synthetic_corpus(int64_t pairs, int64_t vocab, uint64_t seed, int64_t max_length);
 
 /// Runs the whole benchmark (see the header comment), logging progress with spdlog. A config
-/// that cannot be loaded or measured gets ConfigReport::error and the others still run.
+/// that cannot be loaded or measured gets ConfigReport::error (also printed to stderr as one
+/// `error: CONFIG: ...` line) and the others still run.
 /// Throws std::invalid_argument for bad options.
 BenchReport run_bench(const BenchOptions& options);
 

@@ -1,5 +1,6 @@
 // `tinynmt bench [CONFIG...] [--steps N] [--warmup W] [--threads T] [--json FILE]
-//                [--decode-sentences N] [--set key=value ...] [--device D] [--sgemm-size N]`:
+//                [--decode-sentences N] [--set key=value ...] [--device D] [--sgemm-size N]
+//                [--profile DIR]`:
 // training and decoding throughput on this machine (see bench/bench.h).
 #include <spdlog/spdlog.h>
 
@@ -48,6 +49,9 @@ Command add_bench_command(CLI::App& app) {
   c.app->add_option("--set", opts->overrides, "override a key in every config: --set k=v")
       ->take_all();
   c.app->add_option("--device", opts->device, "auto|cpu|cuda|cuda:N (overrides run.device)");
+  c.app->add_option("--profile", opts->profile_dir,
+                    "also profile 3 extra training steps per config (autograd profiler) and write "
+                    "DIR/<config>.trace.json for chrome://tracing");
   c.app->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n sgemm peak measurement")
       ->capture_default_str();
   c.run = [opts, json_path] {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CLI smoke test of `tinynmt bench`: two tiny configs (a Transformer and a GRU with Bahdanau
 # attention) whose data files do not exist, so synthetic batches are used; a few steps, a few
-# decoded sentences, a small sgemm. Checks the exit code, the table and the JSON fields; then a
+# decoded sentences, a small sgemm, --profile. Checks the exit code, the table and the JSON fields; then a
 # missing config: exit 1, one clear error line, and an "error" entry in the JSON.
 # Not a timing benchmark: the figures are not checked, only that they are there and sane.
 set -u
@@ -38,7 +38,8 @@ decoding: {batch_size: 4}
 YAML
 
 out=$("$bin" bench "$tmp/tiny_tf.yaml" "$tmp/tiny_rnn.yaml" --steps 3 --warmup 1 \
-      --decode-sentences 8 --threads 1 --sgemm-size 128 --json "$tmp/bench.json" 2>"$tmp/err")
+      --decode-sentences 8 --threads 1 --sgemm-size 128 --json "$tmp/bench.json" \
+      --profile "$tmp/prof" 2>"$tmp/err")
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$tmp/err"; fail "bench exited $rc"; }
 grep -q "GFLOP/s" <<<"$out" || fail "no GFLOP/s in the table: $out"
@@ -71,8 +72,13 @@ for c in j["configs"]:
         assert d[s]["sentences"] == 8, d
         assert d[s]["sentences_per_s"] > 0 and d[s]["tokens_per_s"] > 0, d
         assert d[s]["tokens"] >= 8, d
+    assert c["training"]["profile"].endswith(".trace.json"), c
 print("json ok")
 PY
+for n in tiny_tf tiny_rnn; do
+  python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); assert len(e) > 0' \
+    "$tmp/prof/$n.trace.json" || fail "profile $n.trace.json missing or not JSON"
+done
 
 # A missing config: measured configs still reported, exit 1, one error line, "error" in JSON.
 "$bin" bench "$tmp/nope.yaml" --steps 1 --warmup 0 --decode-sentences 0 --threads 1 \
