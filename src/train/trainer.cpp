@@ -22,6 +22,7 @@
 #include "train/checkpoint.h"
 #include "train/loss.h"
 #include "train/schedule.h"
+#include "train/train_step.h"
 #include "util/runtime.h"
 
 namespace tinynmt {
@@ -32,21 +33,6 @@ namespace fs = std::filesystem;
 void on_signal(int sig) { stop_signal().store(sig); }
 
 bool higher_is_better(const std::string& metric) { return metric == "bleu" || metric == "chrf"; }
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
-                                                        std::vector<torch::Tensor> params) {
-  if (t.optimizer == "adamw")
-    return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).eps(1e-9).weight_decay(
-                    t.weight_decay));
-  return std::make_unique<torch::optim::Adam>(
-      params,
-      torch::optim::AdamOptions(t.lr).betas({t.beta1, t.beta2}).eps(1e-9).weight_decay(t.weight_decay));
-}
-
-void set_lr(torch::optim::Optimizer& opt, double lr) {
-  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
-}
 
 /// Appends JSON lines to RUN_DIR/metrics.jsonl, flushed per record.
 class MetricsLog {
@@ -337,7 +323,7 @@ TrainResult train(const Config& cfg) {
     while (state.batch_in_epoch < static_cast<int64_t>(plan.size())) {
       // One optimiser step over `accumulate` batches.
       const double lr = schedule.lr_at(state.step + 1);
-      set_lr(*optimizer, lr);
+      set_learning_rate(*optimizer, lr);
       optimizer->zero_grad();
       int64_t step_tokens = 0;
       std::vector<Batch> micro;
@@ -349,11 +335,9 @@ TrainResult train(const Config& cfg) {
       }
       torch::Tensor step_loss;
       for (auto& mb : micro) {
-        Batch b = mb.to(device);
-        auto out = model->forward(b.src, b.tgt_in);
-        auto sums = label_smoothed_loss(out.logits, b.tgt_out, t.label_smoothing, kPadId);
-        (sums.loss / static_cast<double>(step_tokens)).backward();
-        step_loss = step_loss.defined() ? step_loss + sums.loss.detach() : sums.loss.detach();
+        auto loss = forward_backward(*model, mb.to(device), t.label_smoothing,
+                                     static_cast<double>(step_tokens));
+        step_loss = step_loss.defined() ? step_loss + loss : loss;
       }
       if (state.step + 1 == nan_step) step_loss = step_loss * std::nan("");
       // A NaN/inf loss: stop before the update, keeping the last good checkpoint. On CPU this

@@ -1,0 +1,38 @@
+#include "train/train_step.h"
+
+#include <stdexcept>
+
+#include "models/special_ids.h"
+#include "train/loss.h"
+
+namespace tinynmt {
+
+torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
+                               double normaliser) {
+  if (!batch.tgt_in.defined() || !batch.tgt_out.defined())
+    throw std::invalid_argument("forward_backward: the batch has no targets (a decoding batch?)");
+  if (!(normaliser > 0))
+    throw std::invalid_argument("forward_backward: normaliser must be > 0, got " +
+                                std::to_string(normaliser));
+  auto out = model.forward(batch.src, batch.tgt_in);  // logits [batch, tgt_len, vocab]
+  auto sums = label_smoothed_loss(out.logits, batch.tgt_out, label_smoothing, kPadId);
+  (sums.loss / normaliser).backward();
+  return sums.loss.detach();
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
+                                                        std::vector<torch::Tensor> params) {
+  if (t.optimizer == "adamw")
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).eps(1e-9).weight_decay(
+                    t.weight_decay));
+  return std::make_unique<torch::optim::Adam>(
+      params,
+      torch::optim::AdamOptions(t.lr).betas({t.beta1, t.beta2}).eps(1e-9).weight_decay(t.weight_decay));
+}
+
+void set_learning_rate(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
+}
+
+}  // namespace tinynmt

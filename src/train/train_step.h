@@ -1,0 +1,35 @@
+// One training step's pieces, shared by the trainer (train/trainer.cpp) and `tinynmt bench`
+// (bench/bench.cpp), so the benchmark measures exactly the computation that training runs.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+#include "data/batching.h"
+#include "models/seq2seq.h"
+
+namespace tinynmt {
+
+/// Forward pass, label-smoothed cross-entropy (train/loss.h, Szegedy et al. 2016 §7) and
+/// backward pass of one (micro-)batch. `batch` must already be on the model's device and hold
+/// tgt_in/tgt_out. The gradient of loss_sum / normaliser is accumulated into the parameters'
+/// .grad (the caller zeroes them once per optimiser step; pass the step's total number of target
+/// tokens as `normaliser` so accumulated micro-batches average over the whole step).
+/// Returns the detached loss sum over the batch's non-pad target tokens: a scalar tensor on the
+/// model's device. Nothing is read back to the host (no device synchronisation).
+/// Throws std::invalid_argument when the batch has no targets or normaliser <= 0.
+torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
+                               double normaliser);
+
+/// The optimiser of training.optimizer (adam | adamw) with training.lr, betas, weight decay and
+/// eps 1e-9 (Vaswani et al. 2017 §5.3).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
+                                                        std::vector<torch::Tensor> params);
+
+/// Sets the learning rate of every parameter group.
+void set_learning_rate(torch::optim::Optimizer& opt, double lr);
+
+}  // namespace tinynmt

@@ -1,0 +1,295 @@
+// `tinynmt bench` parts: the FLOP formula (a hand case, and a cross-check against the weight
+// matrices of the real networks), the synthetic corpus, the JSON report, and train_step's
+// forward_backward (shared with the trainer).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "bench/bench.h"
+#include "bench/flops.h"
+#include "data/batching.h"
+#include "models/seq2seq.h"
+#include "models/special_ids.h"
+#include "train/loss.h"
+#include "train/train_step.h"
+
+using namespace tinynmt;
+using namespace tinynmt::bench;
+
+namespace {
+
+ModelConfig tiny_transformer(int64_t d, int64_t ff, int64_t layers, int64_t heads) {
+  ModelConfig m;
+  m.encoder.type = "transformer";
+  m.encoder.d_model = d;
+  m.encoder.ff = ff;
+  m.encoder.layers = layers;
+  m.encoder.heads = heads;
+  m.encoder.dropout = 0.0;
+  m.decoder.type = "transformer";
+  m.decoder.attention = "multihead";
+  m.decoder.d_model = d;
+  m.decoder.ff = ff;
+  m.decoder.layers = layers;
+  m.decoder.heads = heads;
+  m.decoder.dropout = 0.0;
+  m.decoder.attention_dropout = 0.0;
+  m.decoder.tie_embeddings = true;
+  return m;
+}
+
+ModelConfig tiny_rnn(const std::string& rnn, const std::string& attention, bool feeding) {
+  ModelConfig m;
+  m.encoder.type = "rnn";
+  m.encoder.rnn_type = rnn;
+  m.encoder.layers = 2;
+  m.encoder.embedding_dim = 6;
+  m.encoder.hidden_size = 5;
+  m.encoder.bidirectional = true;
+  m.encoder.dropout = 0.0;
+  m.decoder.type = "rnn";
+  m.decoder.rnn_type = rnn;
+  m.decoder.attention = attention;
+  m.decoder.input_feeding = feeding;
+  m.decoder.layers = 2;
+  m.decoder.embedding_dim = 6;
+  m.decoder.hidden_size = 7;
+  m.decoder.dropout = 0.0;
+  m.decoder.tie_embeddings = true;  // hidden 7 != embedding 6: a pre-output projection
+  return m;
+}
+
+/// Σ numel of the model's 2-D parameters (weight matrices) whose name satisfies `keep`.
+double weights(const torch::nn::Module& m, const std::function<bool(const std::string&)>& keep) {
+  double n = 0;
+  for (const auto& p : m.named_parameters())
+    if (p.value().dim() == 2 && keep(p.key())) n += static_cast<double>(p.value().numel());
+  return n;
+}
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool starts(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+TEST(BenchFlops, TransformerHandCase) {
+  // 1 layer, d = 4, ff = 8, V = 10, a sentence pair with S = 3, T = 2.
+  // Encoder: per source token Q,K,V,O 2·4·16 = 128 and FFN 2·2·4·8 = 128: 3 · 256 = 768;
+  //          scores + context 2·2·S·S·d = 144.                                  -> 912
+  // Decoder: self-attention projections 2 · 128 = 256, scores + context 2·2·T·T·d = 64,
+  //          FFN 2 · 128 = 256.                                                 -> 576
+  // Cross-attention: Q,O per target token 2 · 2·2·16 = 128, K,V per source token
+  //          3 · 2·2·16 = 192, scores + context 2·2·T·S·d = 96.                 -> 416
+  // Output: 2·d·V per target token = 2 · 80.                                    -> 160
+  auto f = forward_flops(tiny_transformer(4, 8, 1, 2), 10, 3, 2);
+  EXPECT_DOUBLE_EQ(f.encoder, 912);
+  EXPECT_DOUBLE_EQ(f.decoder, 576);
+  EXPECT_DOUBLE_EQ(f.attention, 416);
+  EXPECT_DOUBLE_EQ(f.output, 160);
+  EXPECT_DOUBLE_EQ(f.total(), 2064);
+  // Two layers double everything but the output layer.
+  auto f2 = forward_flops(tiny_transformer(4, 8, 2, 2), 10, 3, 2);
+  EXPECT_DOUBLE_EQ(f2.total(), 2 * (912 + 576 + 416) + 160);
+}
+
+TEST(BenchFlops, TransformerMatchesTheNetworksWeightMatrices) {
+  // Every weight matrix of a Transformer is used once per token of its side: the per-token part
+  // of the count must be 2 · (Σ weights) per token, whatever the sizes.
+  const int64_t d = 12, ff = 20, L = 2, V = 37, S = 5, T = 4;
+  auto cfg = tiny_transformer(d, ff, L, 3);
+  auto model = make_seq2seq(cfg, V, V);
+  auto f = forward_flops(cfg, V, S, T);
+  const double enc_w = weights(*model, [](const std::string& n) { return starts(n, "encoder."); });
+  EXPECT_DOUBLE_EQ(f.encoder, 2.0 * S * enc_w + L * 4.0 * S * S * d);
+  const double dec_w = weights(*model, [](const std::string& n) {
+    return starts(n, "decoder.") && !has(n, ".cross_attn.");
+  });
+  EXPECT_DOUBLE_EQ(f.decoder, 2.0 * T * dec_w + L * 4.0 * T * T * d);
+  const double cross_q = weights(*model, [](const std::string& n) {
+    return has(n, ".cross_attn.q_proj") || has(n, ".cross_attn.out_proj");
+  });
+  const double cross_kv = weights(*model, [](const std::string& n) {
+    return has(n, ".cross_attn.k_proj") || has(n, ".cross_attn.v_proj");
+  });
+  EXPECT_DOUBLE_EQ(f.attention, 2.0 * T * cross_q + 2.0 * S * cross_kv + L * 4.0 * T * S * d);
+  EXPECT_DOUBLE_EQ(f.output, 2.0 * T * V * d);
+}
+
+TEST(BenchFlops, RnnMatchesTheNetworksWeightMatrices) {
+  // RNN encoder: every matrix once per source token (per direction). RNN decoder: the cell,
+  // input-feeding/context and readout matrices once per target token, the bridge once per
+  // sentence; the attention as documented in attention_flops().
+  const int64_t V = 23, S = 6, T = 5;
+  struct Case {
+    std::string rnn, attention;
+    bool feeding;
+  };
+  for (const Case& c : {Case{"gru", "bahdanau", false}, Case{"lstm", "luong-general", true},
+                        Case{"gru", "luong-dot", false}, Case{"lstm", "luong-concat", true}}) {
+    SCOPED_TRACE(c.rnn + " " + c.attention);
+    auto cfg = tiny_rnn(c.rnn, c.attention, c.feeding);
+    if (c.attention == "luong-dot") cfg.decoder.hidden_size = 10;  // query size = 2 · 5 keys
+    auto model = make_seq2seq(cfg, V, V);
+    auto f = forward_flops(cfg, V, S, T);
+    const double enc_w = weights(*model, [](const std::string& n) { return starts(n, "encoder."); });
+    EXPECT_DOUBLE_EQ(f.encoder, 2.0 * S * enc_w);
+    const double per_token = weights(*model, [](const std::string& n) {
+      return starts(n, "decoder.") && !has(n, "attention.") && !has(n, "bridge_");
+    });
+    const double bridge = weights(*model, [](const std::string& n) { return has(n, "bridge_"); });
+    EXPECT_DOUBLE_EQ(f.decoder, 2.0 * T * per_token + 2.0 * bridge);
+    const int64_t H = cfg.decoder.hidden_size, enc = 10;
+    double attention = 2.0 * T * S * enc;  // context
+    if (c.attention == "bahdanau" || c.attention == "luong-concat")
+      attention += 2.0 * S * enc * H + 2.0 * T * H * H + 2.0 * T * S * H;
+    else if (c.attention == "luong-general")
+      attention += 2.0 * S * enc * H + 2.0 * T * S * H;
+    else
+      attention += 2.0 * T * S * enc;
+    EXPECT_DOUBLE_EQ(f.attention, attention);
+    // Tied output with hidden 7 != embedding 6 (or 10 != 6): pre-projection, then 2·E·V.
+    EXPECT_DOUBLE_EQ(f.output, 2.0 * T * H * 6 + 2.0 * T * 6 * V);
+  }
+}
+
+TEST(BenchFlops, SumsOverPairsAndRejectsMismatch) {
+  auto cfg = tiny_transformer(8, 16, 1, 2);
+  auto a = forward_flops(cfg, 50, 7, 3).total(), b = forward_flops(cfg, 50, 2, 9).total();
+  EXPECT_DOUBLE_EQ(forward_flops(cfg, 50, {7, 2}, {3, 9}).total(), a + b);
+  EXPECT_THROW(forward_flops(cfg, 50, {7, 2}, {3}), std::invalid_argument);
+  AttentionConfig bad;
+  bad.type = "nope";
+  bad.query_dim = bad.key_dim = 4;
+  EXPECT_THROW(attention_flops(bad, 3, 3), std::invalid_argument);
+}
+
+TEST(BenchSynthetic, LengthsIdsAndDeterminism) {
+  auto c = synthetic_corpus(4000, 100, 7, 0);
+  ASSERT_EQ(c.size(), 4000u);
+  double sum = 0, sq = 0;
+  for (size_t i = 0; i < c.size(); ++i) {
+    ASSERT_GE(c.src[i].size(), 2u);
+    ASSERT_EQ(c.src[i].back(), kEosId);
+    for (size_t k = 0; k + 1 < c.src[i].size(); ++k) ASSERT_TRUE(c.src[i][k] > kEosId && c.src[i][k] < 100);
+    ASSERT_GE(c.tgt[i].size(), 1u);
+    for (auto id : c.tgt[i]) ASSERT_TRUE(id > kEosId && id < 100);
+    const double n = static_cast<double>(c.src[i].size() - 1);
+    sum += n;
+    sq += n * n;
+  }
+  const double mean = sum / c.size(), sd = std::sqrt(sq / c.size() - mean * mean);
+  EXPECT_NEAR(mean, kSyntheticMeanWords * kSyntheticPiecesPerWord, 0.4);
+  EXPECT_NEAR(sd, kSyntheticSdWords * kSyntheticPiecesPerWord, 0.4);
+  auto again = synthetic_corpus(4000, 100, 7, 0);
+  EXPECT_EQ(again.src, c.src);
+  EXPECT_EQ(again.tgt, c.tgt);
+  auto capped = synthetic_corpus(4000, 100, 7, 12);
+  EXPECT_GT(capped.dropped_long, 0);
+  EXPECT_EQ(capped.size() + capped.dropped_long, 4000u);
+  for (size_t i = 0; i < capped.size(); ++i) {
+    EXPECT_LE(capped.src[i].size(), 13u);
+    EXPECT_LE(capped.tgt[i].size(), 12u);
+  }
+  EXPECT_THROW(synthetic_corpus(10, 4, 1, 0), std::invalid_argument);
+}
+
+TEST(BenchMeasure, MedianAndSgemmFormula) {
+  EXPECT_DOUBLE_EQ(median({3, 1, 2}), 2);
+  EXPECT_DOUBLE_EQ(median({4, 1, 3, 2}), 2.5);
+  EXPECT_DOUBLE_EQ(median({}), 0);
+  auto s = measure_sgemm(32, 3, 1);  // tiny: checks the arithmetic, not the machine
+  EXPECT_EQ(s.n, 32);
+  EXPECT_GT(s.median_seconds, 0);
+  EXPECT_NEAR(s.gflops, 2.0 * 32 * 32 * 32 / s.median_seconds / 1e9, 1e-9 * s.gflops);
+  EXPECT_THROW(measure_sgemm(0, 3), std::invalid_argument);
+}
+
+TEST(BenchReportJson, HasTheDocumentedFields) {
+  BenchReport r;
+  r.threads = 2;
+  r.sgemm.n = 1024;
+  r.sgemm.gflops = 100.0;
+  ConfigReport ok;
+  ok.config = "configs/a.yaml";
+  ok.training.tokens_per_s = 1234.5;
+  ok.training.model_gflops = 60.0;
+  ok.training.pct_of_sgemm_peak = 60.0;
+  ok.training.padding_ratio = 0.1;
+  ok.training.peak_rss_mb = 900;
+  ok.training.steps = 20;
+  ok.decoding.measured = true;
+  ok.decoding.weights = "untrained";
+  ok.decoding.greedy.sentences_per_s = 150;
+  ok.decoding.beam5.tokens_per_s = 800;
+  ConfigReport no_decoding = ok;
+  no_decoding.decoding.measured = false;
+  ConfigReport bad;
+  bad.config = "configs/missing.yaml";
+  bad.error = "configs/missing.yaml: no such config file";
+  r.configs = {ok, no_decoding, bad};
+
+  // Through text, as a reader of the file gets it.
+  auto j = nlohmann::json::parse(to_json(r).dump());
+  ASSERT_TRUE(j.contains("machine"));
+  EXPECT_EQ(j["machine"]["threads"], 2);
+  EXPECT_DOUBLE_EQ(j["machine"]["sgemm_gflops"].get<double>(), 100.0);
+  ASSERT_EQ(j["configs"].size(), 3u);
+  const auto& c = j["configs"][0];
+  EXPECT_EQ(c["config"], "configs/a.yaml");
+  for (const char* k : {"tokens_per_s", "model_gflops", "pct_of_sgemm_peak", "padding_ratio",
+                        "peak_rss_mb", "steps"})
+    EXPECT_TRUE(c["training"].contains(k) && c["training"][k].is_number()) << k;
+  EXPECT_DOUBLE_EQ(c["training"]["tokens_per_s"].get<double>(), 1234.5);
+  EXPECT_EQ(c["decoding"]["weights"], "untrained");
+  for (const char* s : {"greedy", "beam5"})
+    for (const char* k : {"sentences_per_s", "tokens_per_s"})
+      EXPECT_TRUE(c["decoding"][s][k].is_number()) << s << " " << k;
+  EXPECT_DOUBLE_EQ(c["decoding"]["greedy"]["sentences_per_s"].get<double>(), 150);
+  EXPECT_DOUBLE_EQ(c["decoding"]["beam5"]["tokens_per_s"].get<double>(), 800);
+  EXPECT_FALSE(j["configs"][1].contains("decoding"));
+  EXPECT_TRUE(j["configs"][1].contains("training"));
+  EXPECT_EQ(j["configs"][2]["error"], bad.error);
+  EXPECT_FALSE(j["configs"][2].contains("training"));
+  // The table names every config and shows the error.
+  auto table = format_table(r);
+  EXPECT_NE(table.find("missing"), std::string::npos);
+  EXPECT_NE(table.find("no such config file"), std::string::npos);
+}
+
+TEST(TrainStep, ForwardBackwardEqualsTheLossItsGradientAndAccumulates) {
+  auto cfg = tiny_transformer(8, 16, 1, 2);
+  torch::manual_seed(3);
+  auto model = make_seq2seq(cfg, 20, 20);
+  model->train();  // dropout is 0: deterministic
+  std::vector<std::vector<int64_t>> src = {{5, 6, 7, kEosId}, {8, 9, kEosId}};
+  std::vector<std::vector<int64_t>> tgt = {{10, 11}, {12, 13, 14}};
+  Batch b = make_batch(src, &tgt, {0, 1});
+  const double eps = 0.1, norm = 7.0;
+
+  // Reference: the loss and gradients computed directly.
+  model->zero_grad();
+  auto out = model->forward(b.src, b.tgt_in);
+  auto ref = label_smoothed_loss(out.logits, b.tgt_out, eps, kPadId).loss;
+  (ref / norm).backward();
+  std::vector<torch::Tensor> ref_grads;
+  for (const auto& p : model->parameters()) ref_grads.push_back(p.grad().clone());
+
+  model->zero_grad();
+  auto loss = forward_backward(*model, b, eps, norm);
+  EXPECT_FALSE(loss.requires_grad());
+  EXPECT_NEAR(loss.item<double>(), ref.item<double>(), 1e-5);
+  auto params = model->parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    EXPECT_TRUE(torch::allclose(params[i].grad(), ref_grads[i], 1e-5, 1e-7)) << i;
+  // A second call accumulates (micro-batches of one optimiser step).
+  forward_backward(*model, b, eps, norm);
+  for (size_t i = 0; i < params.size(); ++i)
+    EXPECT_TRUE(torch::allclose(params[i].grad(), 2 * ref_grads[i], 1e-5, 1e-7)) << i;
+
+  Batch decoding_only = make_batch(src, nullptr, {0, 1});
+  EXPECT_THROW(forward_backward(*model, decoding_only, eps, norm), std::invalid_argument);
+  EXPECT_THROW(forward_backward(*model, b, eps, 0.0), std::invalid_argument);
+}
