@@ -161,9 +161,12 @@ BenchData load_data(const Config& cfg, int64_t dev_sentences) {
   }
   if (d.train.size() == 0) throw std::runtime_error("no training pairs left after filtering");
   if (dev_sentences > 0) {
-    if (tok && files_exist(cfg.data.dev)) {
-      d.dev = encode_corpus(*tok, read_parallel(cfg.data.dev), 0);
-      d.dev_kind = "real";
+    // Decoding is measured on the test set (Multi30k test2016) when present, else the dev set.
+    const bool use_test = files_exist(cfg.data.test);
+    const CorpusFiles& decode_files = use_test ? cfg.data.test : cfg.data.dev;
+    if (tok && files_exist(decode_files)) {
+      d.dev = encode_corpus(*tok, read_parallel(decode_files), 0);
+      d.dev_kind = use_test ? "real (test)" : "real (dev)";
       keep_first(d.dev, dev_sentences);
     } else {
       d.dev = synthetic_corpus(dev_sentences, synth_vocab, seed + 1, 0);

@@ -1,20 +1,59 @@
 #include "train/train_step.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <stdexcept>
 
 #include "models/special_ids.h"
 #include "train/loss.h"
 
 namespace tinynmt {
+namespace {
+
+/// bf16 autocast on CUDA for the forward pass (training.precision: bf16); parameters, gradients,
+/// optimiser state and the loss stay float32. A no-op when disabled.
+class AutocastGuard {
+ public:
+  explicit AutocastGuard(bool enable) : enabled_(enable) {
+    if (!enabled_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+#else
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+#endif
+  }
+  ~AutocastGuard() {
+    if (!enabled_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+    at::autocast::set_enabled(false);
+#endif
+    at::autocast::clear_cache();
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool enabled_;
+};
+
+}  // namespace
 
 torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
-                               double normaliser) {
+                               double normaliser, bool bf16_autocast) {
   if (!batch.tgt_in.defined() || !batch.tgt_out.defined())
     throw std::invalid_argument("forward_backward: the batch has no targets (a decoding batch?)");
   if (!(normaliser > 0))
     throw std::invalid_argument("forward_backward: normaliser must be > 0, got " +
                                 std::to_string(normaliser));
-  auto out = model.forward(batch.src, batch.tgt_in);  // logits [batch, tgt_len, vocab]
+  Seq2SeqOutput out;
+  {
+    AutocastGuard autocast(bf16_autocast);
+    out = model.forward(batch.src, batch.tgt_in);  // logits [batch, tgt_len, vocab]
+  }
   auto sums = label_smoothed_loss(out.logits, batch.tgt_out, label_smoothing, kPadId);
   (sums.loss / normaliser).backward();
   return sums.loss.detach();

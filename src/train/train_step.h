@@ -20,9 +20,11 @@ namespace tinynmt {
 /// tokens as `normaliser` so accumulated micro-batches average over the whole step).
 /// Returns the detached loss sum over the batch's non-pad target tokens: a scalar tensor on the
 /// model's device. Nothing is read back to the host (no device synchronisation).
+/// With bf16_autocast (training.precision: bf16, CUDA only) the forward pass runs under bf16
+/// autocast; parameters, gradients and the loss stay float32.
 /// Throws std::invalid_argument when the batch has no targets or normaliser <= 0.
 torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
-                               double normaliser);
+                               double normaliser, bool bf16_autocast = false);
 
 /// The optimiser of training.optimizer (adam | adamw) with training.lr, betas, weight decay and
 /// eps 1e-9 (Vaswani et al. 2017 §5.3).

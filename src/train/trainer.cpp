@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+
 #include <csignal>
 #include <cstdlib>
 #include <cmath>
@@ -31,6 +32,8 @@ namespace {
 namespace fs = std::filesystem;
 
 void on_signal(int sig) { stop_signal().store(sig); }
+
+
 
 bool higher_is_better(const std::string& metric) { return metric == "bleu" || metric == "chrf"; }
 
@@ -145,6 +148,7 @@ TrainResult train(const Config& cfg) {
   const torch::Device device = resolve_device(cfg.run.device);
   if (t.precision == "bf16" && !device.is_cuda())
     throw ConfigError("training.precision: bf16 is supported on CUDA only; use fp32 on CPU");
+  const bool use_bf16 = t.precision == "bf16";
   seed_everything(static_cast<uint64_t>(cfg.run.seed));
   const std::string config_yaml = to_yaml_string(cfg);
   {
@@ -336,7 +340,7 @@ TrainResult train(const Config& cfg) {
       torch::Tensor step_loss;
       for (auto& mb : micro) {
         auto loss = forward_backward(*model, mb.to(device), t.label_smoothing,
-                                     static_cast<double>(step_tokens));
+                                     static_cast<double>(step_tokens), use_bf16);
         step_loss = step_loss.defined() ? step_loss + loss : loss;
       }
       if (state.step + 1 == nan_step) step_loss = step_loss * std::nan("");
