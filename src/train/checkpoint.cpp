@@ -63,6 +63,22 @@ std::string read_string(torch::serialize::InputArchive& a, const std::string& ke
   return v.toStringRef();
 }
 
+/// Loads the archive at `path` (tensors mapped to `device`) and reads its state and config.
+CheckpointInfo open_checkpoint(const std::string& path, const torch::Device& device,
+                               torch::serialize::InputArchive& archive) {
+  try {
+    archive.load_from(path, device);
+  } catch (const std::exception&) {
+    throw std::runtime_error(fmt::format("{}: cannot read checkpoint (corrupt or not a tinynmt "
+                                         "checkpoint)",
+                                         path));
+  }
+  CheckpointInfo info;
+  info.state = state_from_json(nlohmann::json::parse(read_string(archive, "state", path)));
+  info.config_yaml = read_string(archive, "config", path);
+  return info;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
@@ -104,16 +120,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
 
 CheckpointInfo read_checkpoint_info(const std::string& path) {
   torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path, torch::kCPU);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: cannot read checkpoint (corrupt or not a tinynmt "
-                                         "checkpoint)",
-                                         path));
-  }
-  CheckpointInfo info;
-  info.state = state_from_json(nlohmann::json::parse(read_string(archive, "state", path)));
-  info.config_yaml = read_string(archive, "config", path);
+  CheckpointInfo info = open_checkpoint(path, torch::kCPU, archive);
   return info;
 }
 
@@ -121,16 +128,7 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
                                torch::optim::Optimizer* optimizer, const torch::Device& device,
                                bool restore_rng) {
   torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path, device);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: cannot read checkpoint (corrupt or not a tinynmt "
-                                         "checkpoint)",
-                                         path));
-  }
-  CheckpointInfo info;
-  info.state = state_from_json(nlohmann::json::parse(read_string(archive, "state", path)));
-  info.config_yaml = read_string(archive, "config", path);
+  CheckpointInfo info = open_checkpoint(path, device, archive);
   try {
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);

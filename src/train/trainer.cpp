@@ -84,7 +84,6 @@ Validation validate_model(Seq2SeqImpl& model, const DevSet& dev, const Tokenizer
   model.eval();
   Validation v;
   // Teacher-forced loss and perplexity over the whole dev set.
-  TokenBatcher batcher(dev.encoded, cfg.training.batch_size, 0);
   double nll = 0;
   int64_t tokens = 0;
   for (const auto& idx : plan_decode_batches(dev.encoded.src_lengths(), 256,
