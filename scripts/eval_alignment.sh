@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # AER of a trained en→fr model's attention on the Hansards en-fr gold alignments (Mihalcea &
 # Pedersen 2003; ../shared/data/align-gold/en-fr-hansards), by decoder layer with the mean over
-# heads, next to a diagonal baseline.
+# heads, both as computed (the attention of the step that predicts target word t) and with
+# shift-att (Chen et al. 2020: the step whose decoder input is word t), next to a diagonal baseline.
 #
 #   scripts/eval_alignment.sh [RUN_DIR]   # default runs/tatoeba_en_fr_transformer
 #
@@ -29,14 +30,17 @@ awk 'NR == FNR { ne[FNR] = NF; next } {
 
 {
   printf 'Hansards en-fr, %s sentence pairs, model %s\n' "$(wc -l < "$out/en.txt")" "$run_dir"
-  printf '%-22s %s\n' "diagonal baseline" \
+  printf '%-32s %s\n' "diagonal baseline" \
     "$("$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --pred "$out/diagonal.align" | head -1)"
   layers=$(grep -m1 -o '"layers":[0-9]*' < <("$bin" align --model "$run_dir" --src <(head -1 "$out/en.txt") \
     --tgt <(head -1 "$out/fr.txt") --tokenized --out "$out/probe" >/dev/null && cat "$out/probe.jsonl") | cut -d: -f2)
-  for layer in $(seq 0 $((layers - 1))) mean; do
-    "$bin" align --model "$run_dir" --src "$out/en.txt" --tgt "$out/fr.txt" --tokenized \
-      --layer "$layer" --head mean --out "$out/layer_$layer" >/dev/null
-    printf '%-22s %s\n' "layer $layer, mean heads" \
-      "$("$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --pred "$out/layer_$layer.align" | head -1)"
+  for shift in "" --shift; do
+    for layer in $(seq 0 $((layers - 1))) mean; do
+      name=layer_$layer${shift:+_shift}
+      "$bin" align --model "$run_dir" --src "$out/en.txt" --tgt "$out/fr.txt" --tokenized \
+        --layer "$layer" --head mean $shift --out "$out/$name" >/dev/null
+      printf '%-32s %s\n' "layer $layer, mean heads${shift:+, shift-att}" \
+        "$("$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --pred "$out/$name.align" | head -1)"
+    done
   done
 } | tee "$out/aer.txt"

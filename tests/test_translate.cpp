@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "align/attention_io.h"
+#include "align/word_align.h"
 #include "config/config.h"
 #include "data/batching.h"
 #include "data/tokenizer.h"
@@ -388,6 +389,30 @@ TEST_P(TranslatorTest, TokenizedInputMapsSubwordsToTheGivenWords) {
   EXPECT_EQ(all[0].links.size(), 25u);
   ao.layer = "7";
   EXPECT_THROW(force_align(m, {line}, {"der Mann"}, ao), std::invalid_argument);
+
+  // shift-att: the subword matrices stay as computed; word level uses row t + 1 for token t.
+  AlignOptions plain;
+  plain.tokenized = true;
+  AlignOptions shifted = plain;
+  shifted.shift = true;
+  const auto a = force_align(m, {line}, {"der Mann sieht das Boot"}, plain)[0].record;
+  const auto b = force_align(m, {line}, {"der Mann sieht das Boot"}, shifted)[0].record;
+  EXPECT_FALSE(a.shift);
+  EXPECT_TRUE(b.shift);
+  EXPECT_EQ(max_abs_diff(a.subword, b.subword), 0.0);
+  EXPECT_GT(max_abs_diff(a.word, b.word), 1e-4);  // a different matrix, not a copy
+  for (int l = 0; l < b.layers; ++l) {
+    for (int h = 0; h < b.heads; ++h) {
+      align::Matrix rows = a.subword[l][h];
+      for (size_t t = 0; t + 1 < rows.size(); ++t) rows[t] = a.subword[l][h][t + 1];
+      auto expect = align::aggregate_to_words(rows, a.tgt_word_of_token, a.src_word_of_token,
+                                              static_cast<int>(a.tgt_words.size()),
+                                              static_cast<int>(a.src_words.size()));
+      EXPECT_LE(max_abs_diff({{expect}}, {{b.word[l][h]}}), 1e-6) << l << " " << h;
+    }
+  }
+  // The flag survives the JSON round trip.
+  EXPECT_TRUE(align::record_from_json(align::to_json(b)).shift);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, TranslatorTest, ::testing::Values("transformer", "rnn"));

@@ -139,6 +139,7 @@ json to_json(const AttentionRecord& rec, int decimals) {
   j["word"] = rounded(rec.word, decimals);
   j["special_tokens"] = rec.special_tokens;
   if (!rec.alignment.empty()) j["alignment"] = rec.alignment;
+  if (rec.shift) j["shift"] = true;
   return j;
 }
 
@@ -168,6 +169,7 @@ AttentionRecord record_from_json(const json& j, const std::string& where) {
     rec.special_tokens = get_field<std::string>(j, "special_tokens", where);
   }
   if (j.contains("alignment")) rec.alignment = get_field<std::string>(j, "alignment", where);
+  if (j.contains("shift")) rec.shift = get_field<bool>(j, "shift", where);
   validate(rec, where);
   if (rec.word.empty()) {
     try {

@@ -45,6 +45,8 @@ struct AttentionRecord {
                               // filled by fill_word_level
   std::string special_tokens = kSpecialTokensNote;
   std::string alignment;  // optional Pharaoh line (word level); "" = not given
+  bool shift = false;     // word-level matrices built from shifted rows (shift-att): target
+                          // token t uses subword row t + 1, the step whose decoder input is y_t
 };
 
 /// Computes `word` from `subword` with aggregate_to_words (sizes from src_words/tgt_words).

@@ -12,7 +12,8 @@
 //                 [layers, heads, tgt_words, src_words].
 // The hard alignment is computed from the word-level matrix of --layer (default: mean over all
 // decoder layers) and --head (default: mean over heads): argmax source word per target word,
-// or every pair with weight >= --threshold.
+// or every pair with weight >= --threshold. With --shift the word-level matrices and the hard
+// alignment use shift-att rows (AlignOptions::shift); the subword matrices stay as computed.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -40,7 +41,7 @@ struct AlignArgs {
   bool tokenized = false;
   std::string layer = "mean", head = "mean", method = "argmax";
   double threshold = 0.3;
-  bool npy = false;
+  bool npy = false, shift = false;
   std::string device = "auto";
   int64_t threads = 0, batch_size = 32;
   CLI::Option* threads_opt = nullptr;
@@ -80,6 +81,7 @@ int run(const AlignArgs& a) {
   opts.method = a.method;
   opts.threshold = a.threshold;
   opts.batch_size = a.batch_size;
+  opts.shift = a.shift;
   try {  // bad --layer/--head: a usage error before any work
     decode::force_align_encoded(loaded, {}, {}, opts);
   } catch (const std::invalid_argument& e) {
@@ -156,6 +158,10 @@ Command add_align_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threshold", args->threshold, "T for --method threshold")
       ->capture_default_str();
+  sub->add_flag("--shift", args->shift,
+                "shift-att (Chen et al. 2020): align target word t with the attention of the "
+                "step whose decoder input is t (the step predicting t + 1); usually a much "
+                "lower AER for Transformers");
   sub->add_flag("--npy", args->npy,
                 "also write PREFIX.NNNN.subword.npy and PREFIX.NNNN.word.npy per pair "
                 "(float32 [layers, heads, tgt, src])");

@@ -128,6 +128,12 @@ struct AlignOptions {
   std::string method = "argmax";  ///< argmax | threshold
   double threshold = 0.3;         ///< method threshold: link every word pair with weight >= T
   int64_t batch_size = 64;        ///< sentence pairs per forward pass
+  /// shift-att (Chen et al. 2020, "Accurate Word Alignment Induction from Neural Machine
+  /// Translation", EMNLP, §3.1): target token y_t is aligned with the attention row of the step
+  /// whose decoder *input* is y_t (the step that predicts y_{t+1}) instead of the step that
+  /// predicts y_t. The subword matrices in the record stay unshifted; the word-level matrices and
+  /// the hard alignment use the shifted rows (record.shift = true).
+  bool shift = false;
 };
 
 /// One aligned pair.
