@@ -34,7 +34,7 @@ EmbeddingsImpl::EmbeddingsImpl(const EmbeddingsOptions& options, torch::Tensor s
         "weight", torch::randn({options_.vocab(), options_.dim()}) /
                       std::sqrt(static_cast<double>(options_.dim())));
   }
-  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout()));
+  dropout_ = register_module("dropout", Dropout(options_.dropout()));
 }
 
 torch::Tensor EmbeddingsImpl::positions(int64_t offset, int64_t len, const torch::Device& device) {

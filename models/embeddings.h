@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "models/dropout.h"
+
 namespace tinynmt {
 
 struct EmbeddingsOptions {
@@ -32,7 +34,7 @@ class EmbeddingsImpl : public torch::nn::Module {
   EmbeddingsOptions options_;
   torch::Tensor weight_;  // [vocab, dim]
   torch::Tensor table_;   // [max_len, dim] sinusoid cache, grown on demand (not a parameter)
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 
 TORCH_MODULE(Embeddings);

@@ -55,7 +55,7 @@ RnnDecoderImpl::RnnDecoderImpl(const DecoderConfig& cfg, int64_t input_dim, int6
   if (lstm_) bridge_c_ = register_module("bridge_c", nn::Linear(enc_dim, cfg_.layers * H));
   readout_ = register_module(
       "readout", nn::Linear(bahdanau_ ? H + ctx + input_dim : ctx + H, H));
-  dropout_ = register_module("dropout", nn::Dropout(cfg_.dropout));
+  dropout_ = register_module("dropout", Dropout(cfg_.dropout));
 }
 
 void RnnDecoderImpl::bridge(const EncoderOutput& enc, Recurrent& r) {

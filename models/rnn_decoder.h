@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/attention/attention.h"
+#include "models/dropout.h"
 #include "models/model_config.h"
 #include "models/network.h"
 
@@ -60,7 +61,7 @@ class RnnDecoderImpl : public DecoderImpl {
   torch::Tensor w_extra_;  // [gates*hidden, ctx or hidden] first-layer input from context / h~
   torch::nn::Linear bridge_h_{nullptr}, bridge_c_{nullptr};
   torch::nn::Linear readout_{nullptr};  // bahdanau: W_o; luong: W_c
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 
 }  // namespace tinynmt

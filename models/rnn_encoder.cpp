@@ -24,7 +24,7 @@ RnnEncoderImpl::RnnEncoderImpl(const EncoderConfig& cfg, int64_t input_dim)
     throw std::invalid_argument("model.encoder.rnn_type: unknown '" + cfg_.rnn_type +
                                 "' (choices: gru, lstm)");
   }
-  dropout_ = register_module("dropout", nn::Dropout(cfg_.dropout));
+  dropout_ = register_module("dropout", Dropout(cfg_.dropout));
 }
 
 EncoderOutput RnnEncoderImpl::encode(const torch::Tensor& emb, const torch::Tensor& src_mask) {

@@ -2,6 +2,7 @@
 // §3.2) over packed sequences, so padding never reaches the recurrent state.
 #pragma once
 
+#include "models/dropout.h"
 #include "models/model_config.h"
 #include "models/network.h"
 
@@ -22,7 +23,7 @@ class RnnEncoderImpl : public EncoderImpl {
   int64_t dirs_;
   torch::nn::GRU gru_{nullptr};
   torch::nn::LSTM lstm_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 
 }  // namespace tinynmt

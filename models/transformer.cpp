@@ -25,7 +25,7 @@ torch::Tensor causal_mask(int64_t len, const torch::Device& device) {
 FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t ff, double dropout) {
   l1_ = register_module("l1", torch::nn::Linear(d_model, ff));
   l2_ = register_module("l2", torch::nn::Linear(ff, d_model));
-  dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+  dropout_ = register_module("dropout", Dropout(dropout));
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
@@ -41,7 +41,7 @@ TransformerEncoderLayerImpl::TransformerEncoderLayerImpl(int64_t d, int64_t head
   ff_ = register_module("ff", FeedForward(d, ff, dropout));
   ln1_ = register_module("ln1", nn::LayerNorm(nn::LayerNormOptions({d})));
   ln2_ = register_module("ln2", nn::LayerNorm(nn::LayerNormOptions({d})));
-  dropout_ = register_module("dropout", nn::Dropout(dropout));
+  dropout_ = register_module("dropout", Dropout(dropout));
 }
 
 torch::Tensor TransformerEncoderLayerImpl::forward(const torch::Tensor& x,
@@ -106,7 +106,7 @@ TransformerDecoderLayerImpl::TransformerDecoderLayerImpl(const DecoderConfig& cf
   ln1_ = register_module("ln1", nn::LayerNorm(nn::LayerNormOptions({d})));
   ln2_ = register_module("ln2", nn::LayerNorm(nn::LayerNormOptions({d})));
   ln3_ = register_module("ln3", nn::LayerNorm(nn::LayerNormOptions({d})));
-  dropout_ = register_module("dropout", nn::Dropout(cfg.dropout));
+  dropout_ = register_module("dropout", Dropout(cfg.dropout));
 }
 
 torch::Tensor TransformerDecoderLayerImpl::forward(const torch::Tensor& x, AttentionCache& self_kv,

@@ -8,6 +8,7 @@
 
 #include "models/attention/attention.h"
 #include "models/attention/multi_head.h"
+#include "models/dropout.h"
 #include "models/model_config.h"
 #include "models/network.h"
 
@@ -21,7 +22,7 @@ class FeedForwardImpl : public torch::nn::Module {
 
  private:
   torch::nn::Linear l1_{nullptr}, l2_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(FeedForward);
 
@@ -38,7 +39,7 @@ class TransformerEncoderLayerImpl : public torch::nn::Module {
   MultiHeadAttention self_attn_{nullptr};
   FeedForward ff_{nullptr};
   torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(TransformerEncoderLayer);
 
@@ -80,7 +81,7 @@ class TransformerDecoderLayerImpl : public torch::nn::Module {
   torch::nn::Linear cross_proj_{nullptr};  // when the cross-attention's output size != d_model
   FeedForward ff_{nullptr};
   torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr}, ln3_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 TORCH_MODULE(TransformerDecoderLayer);
 

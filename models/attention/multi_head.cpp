@@ -20,7 +20,7 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& 
   k_proj = register_module("k_proj", nn::Linear(options_.key_dim(), d));
   v_proj = register_module("v_proj", nn::Linear(vdim, d));
   out_proj = register_module("out_proj", nn::Linear(d, d));
-  dropout_ = register_module("dropout", nn::Dropout(options_.dropout()));
+  dropout_ = register_module("dropout", Dropout(options_.dropout()));
 }
 
 AttentionCache MultiHeadAttentionImpl::precompute(const torch::Tensor& keys,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "models/attention/attention.h"
+#include "models/dropout.h"
 
 namespace tinynmt {
 
@@ -37,7 +38,7 @@ class MultiHeadAttentionImpl : public AttentionImpl {
  private:
   MultiHeadAttentionOptions options_;
   int64_t d_k_;
-  torch::nn::Dropout dropout_{nullptr};
+  Dropout dropout_{nullptr};
 };
 
 TORCH_MODULE(MultiHeadAttention);

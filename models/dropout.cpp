@@ -1,0 +1,80 @@
+#include "models/dropout.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+namespace tinynmt {
+namespace {
+
+/// splitmix64 finaliser (Steele, Lea & Flood 2014, "Fast splittable pseudorandom number
+/// generators", OOPSLA): a bijective mix of a 64-bit counter.
+inline uint64_t splitmix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+void check_p(double p, const char* where) {
+  if (!(p >= 0.0 && p < 1.0))
+    throw std::invalid_argument(std::string(where) + ": dropout p must be in [0, 1), got " +
+                                std::to_string(p));
+}
+
+template <typename T>
+void fill_mask(T* out, int64_t n, uint32_t threshold, T scale, uint64_t seed) {
+  // Element i uses 16 bits of hash(seed, i / 4): four elements per 64-bit hash.
+  const int64_t words = (n + 3) / 4;
+  at::parallel_for(0, words, 8192, [&](int64_t begin, int64_t end) {
+    for (int64_t w = begin; w < end; ++w) {
+      uint64_t bits = splitmix64(seed + static_cast<uint64_t>(w));
+      const int64_t base = w * 4;
+      const int64_t stop = std::min<int64_t>(4, n - base);
+      for (int64_t k = 0; k < stop; ++k, bits >>= 16)
+        out[base + k] = (static_cast<uint32_t>(bits & 0xFFFF) >= threshold) ? scale : T(0);
+    }
+  });
+}
+
+}  // namespace
+
+uint64_t draw_dropout_seed() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get<at::CPUGeneratorImpl>()->random64();
+}
+
+torch::Tensor dropout_mask(const torch::Tensor& like, double p, uint64_t seed) {
+  check_p(p, "dropout_mask");
+  if (!like.device().is_cpu() || !like.is_floating_point())
+    throw std::invalid_argument("dropout_mask: needs a floating-point CPU tensor");
+  auto mask = torch::empty(like.sizes(), like.options().memory_format(at::MemoryFormat::Contiguous));
+  const auto threshold = static_cast<uint32_t>(std::lround(p * 65536.0));
+  const double scale = 1.0 / (1.0 - p);
+  const int64_t n = mask.numel();
+  if (mask.scalar_type() == torch::kFloat) {
+    fill_mask(mask.data_ptr<float>(), n, threshold, static_cast<float>(scale), seed);
+  } else if (mask.scalar_type() == torch::kDouble) {
+    fill_mask(mask.data_ptr<double>(), n, threshold, scale, seed);
+  } else {
+    auto f = torch::empty(like.sizes(), like.options().dtype(torch::kFloat));
+    fill_mask(f.data_ptr<float>(), n, threshold, static_cast<float>(scale), seed);
+    mask = f.to(like.scalar_type());
+  }
+  return mask;
+}
+
+DropoutImpl::DropoutImpl(double p) : p_(p) { check_p(p, "Dropout"); }
+
+torch::Tensor DropoutImpl::forward(const torch::Tensor& x) {
+  if (!is_training() || p_ == 0.0) return x;
+  if (!x.device().is_cpu()) return torch::dropout(x, p_, /*train=*/true);
+  return x * dropout_mask(x, p_, draw_dropout_seed());
+}
+
+}  // namespace tinynmt

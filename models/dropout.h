@@ -1,0 +1,45 @@
+// Inverted dropout (Srivastava et al. 2014, "Dropout: A Simple Way to Prevent Neural Networks
+// from Overfitting", JMLR 15, §2 and §10: units are kept with probability 1 - p and, "inverted",
+// scaled by 1 / (1 - p) at training time so inference needs no rescaling).
+//
+// On the CPU the mask comes from a counter-based generator (the splitmix64 finaliser of
+// seed + element index; Steele, Lea & Flood 2014) filled in parallel: LibTorch's own CPU dropout
+// draws every element from one mt19937 under a lock (bernoulli_ without MKL), which on this
+// machine costs more than the Transformer's attention. One 64-bit draw from LibTorch's default
+// CPU generator seeds each mask, so torch::manual_seed and the saved generator state of a
+// checkpoint keep runs reproducible. Keep probabilities are quantised to 1/65536. On CUDA the
+// module calls torch::dropout (a fused kernel there).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace tinynmt {
+
+/// The mask of inverted dropout: a float tensor shaped like `like` (same dtype and device, CPU
+/// only), each element 1 / (1 - p) with probability 1 - round(p · 65536) / 65536 and 0 otherwise,
+/// from the counter-based generator seeded with `seed`. Deterministic for a given seed and shape
+/// whatever the thread count. Throws std::invalid_argument if p is outside [0, 1) or `like` is
+/// not a floating-point CPU tensor.
+torch::Tensor dropout_mask(const torch::Tensor& like, double p, uint64_t seed);
+
+/// Draws one 64-bit seed from LibTorch's default CPU generator (under its lock).
+uint64_t draw_dropout_seed();
+
+/// x -> x · dropout_mask(x, p, draw_dropout_seed()) in training mode with p > 0 on the CPU;
+/// torch::dropout on other devices; the identity in eval mode or with p = 0. Any shape.
+/// Throws std::invalid_argument at construction if p is outside [0, 1).
+class DropoutImpl : public torch::nn::Module {
+ public:
+  explicit DropoutImpl(double p = 0.0);
+  torch::Tensor forward(const torch::Tensor& x);
+  double p() const { return p_; }
+
+ private:
+  double p_;
+};
+
+TORCH_MODULE(Dropout);
+
+}  // namespace tinynmt

@@ -1,0 +1,62 @@
+// Inverted dropout with the counter-based CPU mask (models/dropout.h).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <stdexcept>
+
+#include "models/dropout.h"
+
+using namespace tinynmt;
+
+TEST(Dropout, MaskHoldsZeroOrTheInverseKeepRateAtRateP) {
+  for (double p : {0.1, 0.3, 0.5}) {
+    auto like = torch::empty({1000, 1000});
+    auto m = dropout_mask(like, p, 12345);
+    const double scale = 1.0 / (1.0 - p);
+    auto zero = m.eq(0);
+    auto kept = (m - scale).abs().lt(1e-6);
+    EXPECT_EQ((zero | kept).all().item<bool>(), true) << "p " << p;
+    // 1e6 Bernoulli draws: the standard deviation of the rate is below 5e-4.
+    EXPECT_NEAR(zero.to(torch::kDouble).mean().item<double>(), p, 3e-3) << "p " << p;
+    EXPECT_NEAR(m.to(torch::kDouble).mean().item<double>(), 1.0, 5e-3) << "p " << p;
+  }
+}
+
+TEST(Dropout, MaskIsDeterministicPerSeedAndIndependentOfThreads) {
+  auto like = torch::empty({333, 77});  // not a multiple of 4 elements per hash
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(1);
+  auto a = dropout_mask(like, 0.2, 7);
+  torch::set_num_threads(2);
+  auto b = dropout_mask(like, 0.2, 7);
+  torch::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(a, b));
+  auto c = dropout_mask(like, 0.2, 8);
+  EXPECT_FALSE(torch::equal(a, c));
+  // Neighbouring elements are not copies of each other (four per 64-bit hash).
+  auto flat = a.reshape({-1});
+  auto same = flat.slice(0, 1).eq(flat.slice(0, 0, -1)).to(torch::kDouble).mean().item<double>();
+  EXPECT_NEAR(same, 0.8 * 0.8 + 0.2 * 0.2, 0.02);
+}
+
+TEST(Dropout, ModuleTrainsWithTheMaskAndIsTheIdentityInEval) {
+  Dropout d(0.25);
+  auto x = torch::randn({64, 50}).requires_grad_(true);
+  torch::manual_seed(3);
+  auto y = d(x);
+  torch::manual_seed(3);
+  auto y2 = d(x);
+  EXPECT_TRUE(torch::equal(y, y2));  // torch::manual_seed governs the mask
+  y.sum().backward();
+  // The gradient is the mask itself: y = x * m.
+  auto m = x.grad();
+  EXPECT_TRUE(torch::allclose(y, x.detach() * m));
+  EXPECT_NEAR(m.eq(0).to(torch::kDouble).mean().item<double>(), 0.25, 0.03);
+  d->eval();
+  EXPECT_TRUE(d(x).is_same(x));
+  Dropout off(0.0);
+  EXPECT_TRUE(off(x).is_same(x));
+  EXPECT_THROW(Dropout(1.0), std::invalid_argument);
+  EXPECT_THROW(dropout_mask(x, -0.1, 1), std::invalid_argument);
+  EXPECT_THROW(dropout_mask(torch::zeros({3}, torch::kLong), 0.1, 1), std::invalid_argument);
+}
