@@ -1,6 +1,7 @@
 #include "models/attention/additive.h"
 
 #include "models/attention/common.h"
+#include "models/batched_matmul.h"
 
 namespace tinynmt {
 
@@ -27,7 +28,7 @@ AttentionOutput AdditiveAttentionImpl::attend(const torch::Tensor& query,
   auto pre = torch::tanh(wq.unsqueeze(2) + cache.keys.unsqueeze(1));  // [batch, tgt, src, hidden]
   auto scores = v_(pre).squeeze(-1);                                    // [batch, tgt_len, src_len]
   auto weights = masked_softmax(scores, mask_3d(mask));                // [batch, tgt_len, src_len]
-  auto context = torch::bmm(weights, cache.values);                    // [batch, tgt_len, value_dim]
+  auto context = batched_matmul(weights, cache.values);                    // [batch, tgt_len, value_dim]
   return {context, weights.unsqueeze(1)};                              // [batch, 1, tgt, src]
 }
 

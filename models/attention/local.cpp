@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "models/attention/common.h"
+#include "models/batched_matmul.h"
 
 namespace tinynmt {
 
@@ -64,7 +65,7 @@ AttentionOutput LocalAttentionImpl::attend(const torch::Tensor& query, const Att
     scores = scores - dist.pow(2) / (2.0 * sigma * sigma);             // log of eq. (10) factor
   }
   auto weights = masked_softmax(scores, allowed);    // [batch, tgt_len, src_len]
-  auto context = torch::bmm(weights, cache.values);  // [batch, tgt_len, value_dim]
+  auto context = batched_matmul(weights, cache.values);  // [batch, tgt_len, value_dim]
   return {context, weights.unsqueeze(1)};            // [batch, 1, tgt_len, src_len]
 }
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/attention/common.h"
+#include "models/batched_matmul.h"
 
 namespace tinynmt {
 
@@ -38,9 +39,9 @@ AttentionOutput MultiHeadAttentionImpl::attend(const torch::Tensor& query,
   const int64_t b = query.size(0), t = query.size(1), h = options_.heads();
   auto q = q_proj(query).view({b, t, h, d_k_}).transpose(1, 2);  // [batch, heads, tgt, d_k]
   q = q * (1.0 / std::sqrt(static_cast<double>(d_k_)));
-  auto scores = torch::matmul(q, cache.keys.transpose(2, 3));   // [batch, heads, tgt, src]
+  auto scores = batched_matmul(q, cache.keys.transpose(2, 3));   // [batch, heads, tgt, src]
   auto weights = masked_softmax(scores, mask_for_heads(mask));  // [batch, heads, tgt, src]
-  auto ctx = torch::matmul(dropout_(weights), cache.values);     // [batch, heads, tgt, d_k]
+  auto ctx = batched_matmul(dropout_(weights), cache.values);     // [batch, heads, tgt, d_k]
   ctx = ctx.transpose(1, 2).reshape({b, t, h * d_k_});          // [batch, tgt, model_dim]
   return {out_proj(ctx), weights};
 }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "models/attention/common.h"
+#include "models/batched_matmul.h"
 
 namespace tinynmt {
 
@@ -45,7 +46,7 @@ torch::Tensor MultiplicativeAttentionImpl::scores(const torch::Tensor& query,
     auto pre = torch::tanh(wq_(query).unsqueeze(2) + cache.keys.unsqueeze(1));  // [b, t, s, h]
     return v_(pre).squeeze(-1);                                               // [b, t, s]
   }
-  return torch::bmm(query, cache.keys.transpose(1, 2));  // [batch, tgt_len, src_len]
+  return batched_matmul(query, cache.keys.transpose(1, 2));  // [batch, tgt_len, src_len]
 }
 
 AttentionOutput MultiplicativeAttentionImpl::attend(const torch::Tensor& query,
@@ -53,7 +54,7 @@ AttentionOutput MultiplicativeAttentionImpl::attend(const torch::Tensor& query,
                                                     const torch::Tensor& mask,
                                                     const AttentionExtras& /*extras*/) {
   auto weights = masked_softmax(scores(query, cache), mask_3d(mask));  // [batch, tgt, src]
-  auto context = torch::bmm(weights, cache.values);  // [batch, tgt_len, value_dim]
+  auto context = batched_matmul(weights, cache.values);  // [batch, tgt_len, value_dim]
   return {context, weights.unsqueeze(1)};             // [batch, 1, tgt_len, src_len]
 }
 

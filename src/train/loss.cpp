@@ -35,7 +35,7 @@ struct FusedLabelSmoothedCE : public torch::autograd::Function<FusedLabelSmoothe
     torch::Tensor loss = nll;
     if (epsilon > 0) {
       auto smooth_tok =
-          (lse * static_cast<double>(vocab) - logits.sum(1, false, torch::kDouble)) * keep_d;
+          (lse * static_cast<double>(vocab) - logits.sum(1).to(torch::kDouble)) * keep_d;
       loss = (1.0 - epsilon) * nll + (epsilon / static_cast<double>(vocab)) * smooth_tok.sum();
     }
     ctx->save_for_backward({probs, safe, keep});

@@ -1,0 +1,135 @@
+#include "models/batched_matmul.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+
+#include <vector>
+
+namespace tinynmt {
+namespace {
+
+// Fortran BLAS sgemm (column-major), as exported by the BLAS LibTorch links (OpenBLAS on Debian).
+using SgemmFn = void (*)(const char* transa, const char* transb, const int* m, const int* n,
+                         const int* k, const float* alpha, const float* a, const int* lda,
+                         const float* b, const int* ldb, const float* beta, float* c,
+                         const int* ldc);
+
+SgemmFn find_sgemm() {
+  static const SgemmFn fn = reinterpret_cast<SgemmFn>(dlsym(RTLD_DEFAULT, "sgemm_"));
+  return fn;
+}
+
+/// A strided matrix view: row-major (col stride 1) or column-major (row stride 1).
+struct MatrixLayout {
+  bool ok = false;
+  bool row_major = true;
+  int64_t ld = 0;
+};
+
+MatrixLayout layout_of(const torch::Tensor& t) {
+  const int64_t rows = t.size(-2), cols = t.size(-1);
+  const int64_t rs = t.stride(-2), cs = t.stride(-1);
+  MatrixLayout l;
+  if (cs == 1 && (rs >= std::max<int64_t>(cols, 1) || rows == 1)) {
+    l = {true, true, std::max<int64_t>({rs, cols, 1})};
+  } else if (rs == 1 && (cs >= std::max<int64_t>(rows, 1) || cols == 1)) {
+    l = {true, false, std::max<int64_t>({cs, rows, 1})};
+  }
+  return l;
+}
+
+/// Element offsets of every matrix of a tensor's batch dims (all dims but the last two).
+std::vector<int64_t> batch_offsets(const torch::Tensor& t) {
+  const int64_t nb = t.dim() - 2;
+  int64_t count = 1;
+  for (int64_t d = 0; d < nb; ++d) count *= t.size(d);
+  std::vector<int64_t> off(static_cast<size_t>(count), 0);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t rem = i, o = 0;
+    for (int64_t d = nb - 1; d >= 0; --d) {
+      o += (rem % t.size(d)) * t.stride(d);
+      rem /= t.size(d);
+    }
+    off[static_cast<size_t>(i)] = o;
+  }
+  return off;
+}
+
+bool blas_eligible(const torch::Tensor& a, const torch::Tensor& b) {
+  if (find_sgemm() == nullptr) return false;
+  if (!a.device().is_cpu() || !b.device().is_cpu()) return false;
+  if (a.scalar_type() != torch::kFloat || b.scalar_type() != torch::kFloat) return false;
+  if (a.dim() < 3 || a.dim() != b.dim()) return false;
+  for (int64_t d = 0; d < a.dim() - 2; ++d)
+    if (a.size(d) != b.size(d)) return false;
+  return a.size(-1) == b.size(-2);
+}
+
+/// c = a·b into a new contiguous tensor, a and b with usable layouts (see layout_of).
+torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in) {
+  torch::Tensor a = layout_of(a_in).ok ? a_in : a_in.contiguous();
+  torch::Tensor b = layout_of(b_in).ok ? b_in : b_in.contiguous();
+  const MatrixLayout la = layout_of(a), lb = layout_of(b);
+  const int64_t n = a.size(-2), k = a.size(-1), m = b.size(-1);
+  auto sizes = a.sizes().vec();
+  sizes.back() = m;
+  auto c = torch::empty(sizes, a.options());
+  if (c.numel() == 0) return c;
+  if (k == 0) return c.zero_();
+  const auto off_a = batch_offsets(a), off_b = batch_offsets(b);
+  const int64_t batch = static_cast<int64_t>(off_a.size());
+  const float* pa = a.data_ptr<float>();
+  const float* pb = b.data_ptr<float>();
+  float* pc = c.data_ptr<float>();
+  // Row-major C[n, m] = A·B is column-major Cᵀ[m, n] = Bᵀ·Aᵀ: pass B first. A row-major matrix
+  // read column-major is its transpose ('N'); a column-major one needs 'T'.
+  const char tb = lb.row_major ? 'N' : 'T';
+  const char ta = la.row_major ? 'N' : 'T';
+  const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
+  const int ldb = static_cast<int>(lb.ld), lda = static_cast<int>(la.ld), ldc = M;
+  const float one = 1.0f, zero = 0.0f;
+  const SgemmFn sgemm = find_sgemm();
+  const int64_t per_matrix = n * m * k;
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(per_matrix, 1));
+  at::parallel_for(0, batch, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      sgemm(&tb, &ta, &M, &N, &K, &one, pb + off_b[static_cast<size_t>(i)], &ldb,
+            pa + off_a[static_cast<size_t>(i)], &lda, &zero, pc + i * n * m, &ldc);
+    }
+  });
+  return c;
+}
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a,
+                               const torch::Tensor& b) {
+    ctx->save_for_backward({a, b});
+    return blas_bmm(a, b);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const auto& a = saved[0];
+    const auto& b = saved[1];
+    const auto& g = grads[0];  // [..., n, m]
+    torch::Tensor ga, gb;
+    if (ctx->needs_input_grad(0)) ga = blas_bmm(g, b.transpose(-1, -2));  // [..., n, k]
+    if (ctx->needs_input_grad(1)) gb = blas_bmm(a.transpose(-1, -2), g);  // [..., k, m]
+    return {ga, gb};
+  }
+};
+
+}  // namespace
+
+bool batched_matmul_uses_blas() { return find_sgemm() != nullptr; }
+
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
+  if (!blas_eligible(a, b)) return torch::matmul(a, b);
+  if (torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()))
+    return BatchedMatmul::apply(a, b);
+  return blas_bmm(a, b);
+}
+
+}  // namespace tinynmt

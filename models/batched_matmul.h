@@ -1,0 +1,28 @@
+// Batched matrix product for attention on the CPU: one BLAS sgemm per matrix pair, called
+// directly on strided views in a parallel loop over the batch.
+//
+// Why: without MKL, LibTorch's CPU bmm/matmul of more than 400 multiply-adds per pair loops over
+// the batch in ATen, dispatching select/as_strided/resolve_conj/mm for every pair. Attention
+// products are batch × heads (about 1,200 for a 4,096-token Multi30k batch) small products of
+// ~13 × 64 × 13, so that per-pair dispatch costs more than the arithmetic (profile in README).
+// Strided inputs (the [batch, len, heads, d_k] → [batch, heads, len, d_k] transposes of
+// multi-head attention, K^T) are used in place through the BLAS leading dimension and
+// transpose flags, with no copy.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace tinynmt {
+
+/// a [..., n, k] × b [..., k, m] -> [..., n, m], the batch dims "..." equal in a and b (no
+/// broadcasting), float32 on the CPU, with autograd (the backward uses the same kernel:
+/// ∂a = g·bᵀ, ∂b = aᵀ·g). Each matrix may be row- or column-major with any leading dimension
+/// and any batch strides. Anything else (other devices or dtypes, broadcast batch dims, no BLAS
+/// sgemm found in the process) falls back to torch::matmul. Throws what torch::matmul throws on
+/// shape mismatches.
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b);
+
+/// Whether batched_matmul found the BLAS sgemm that LibTorch loaded (looked up once).
+bool batched_matmul_uses_blas();
+
+}  // namespace tinynmt
