@@ -65,18 +65,25 @@ bool blas_eligible(const torch::Tensor& a, const torch::Tensor& b) {
   return a.size(-1) == b.size(-2);
 }
 
-/// c = a·b into a new contiguous tensor, a and b with usable layouts (see layout_of).
-torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in) {
+/// c = a·b into a new tensor, a and b with usable layouts (see layout_of). c is contiguous, or
+/// with rows_outside_heads (4-D only) the transpose(1, 2) view of a contiguous [b, n, h, m].
+torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in,
+                       bool rows_outside_heads = false) {
   torch::Tensor a = layout_of(a_in).ok ? a_in : a_in.contiguous();
   torch::Tensor b = layout_of(b_in).ok ? b_in : b_in.contiguous();
   const MatrixLayout la = layout_of(a), lb = layout_of(b);
   const int64_t n = a.size(-2), k = a.size(-1), m = b.size(-1);
   auto sizes = a.sizes().vec();
   sizes.back() = m;
-  auto c = torch::empty(sizes, a.options());
+  torch::Tensor c;
+  if (rows_outside_heads && a.dim() == 4) {
+    c = torch::empty({sizes[0], sizes[2], sizes[1], sizes[3]}, a.options()).transpose(1, 2);
+  } else {
+    c = torch::empty(sizes, a.options());
+  }
   if (c.numel() == 0) return c;
   if (k == 0) return c.zero_();
-  const auto off_a = batch_offsets(a), off_b = batch_offsets(b);
+  const auto off_a = batch_offsets(a), off_b = batch_offsets(b), off_c = batch_offsets(c);
   const int64_t batch = static_cast<int64_t>(off_a.size());
   const float* pa = a.data_ptr<float>();
   const float* pb = b.data_ptr<float>();
@@ -86,7 +93,8 @@ torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in) {
   const char tb = lb.row_major ? 'N' : 'T';
   const char ta = la.row_major ? 'N' : 'T';
   const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-  const int ldb = static_cast<int>(lb.ld), lda = static_cast<int>(la.ld), ldc = M;
+  const int ldb = static_cast<int>(lb.ld), lda = static_cast<int>(la.ld);
+  const int ldc = static_cast<int>(std::max<int64_t>(c.stride(-2), std::max<int64_t>(m, 1)));
   const float one = 1.0f, zero = 0.0f;
   const SgemmFn sgemm = find_sgemm();
   const int64_t per_matrix = n * m * k;
@@ -94,7 +102,7 @@ torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in) {
   at::parallel_for(0, batch, grain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       sgemm(&tb, &ta, &M, &N, &K, &one, pb + off_b[static_cast<size_t>(i)], &ldb,
-            pa + off_a[static_cast<size_t>(i)], &lda, &zero, pc + i * n * m, &ldc);
+            pa + off_a[static_cast<size_t>(i)], &lda, &zero, pc + off_c[static_cast<size_t>(i)], &ldc);
     }
   });
   return c;
@@ -105,9 +113,9 @@ using torch::autograd::variable_list;
 
 struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a,
-                               const torch::Tensor& b) {
+                               const torch::Tensor& b, bool rows_outside_heads) {
     ctx->save_for_backward({a, b});
-    return blas_bmm(a, b);
+    return blas_bmm(a, b, rows_outside_heads);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
@@ -117,7 +125,7 @@ struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
     torch::Tensor ga, gb;
     if (ctx->needs_input_grad(0)) ga = blas_bmm(g, b.transpose(-1, -2));  // [..., n, k]
     if (ctx->needs_input_grad(1)) gb = blas_bmm(a.transpose(-1, -2), g);  // [..., k, m]
-    return {ga, gb};
+    return {ga, gb, torch::Tensor()};
   }
 };
 
@@ -125,11 +133,12 @@ struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
 
 bool batched_matmul_uses_blas() { return find_sgemm() != nullptr; }
 
-torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b,
+                             bool rows_outside_heads) {
   if (!blas_eligible(a, b)) return torch::matmul(a, b);
   if (torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()))
-    return BatchedMatmul::apply(a, b);
-  return blas_bmm(a, b);
+    return BatchedMatmul::apply(a, b, rows_outside_heads);
+  return blas_bmm(a, b, rows_outside_heads);
 }
 
 }  // namespace tinynmt

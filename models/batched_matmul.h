@@ -20,7 +20,11 @@ namespace tinynmt {
 /// and any batch strides. Anything else (other devices or dtypes, broadcast batch dims, no BLAS
 /// sgemm found in the process) falls back to torch::matmul. Throws what torch::matmul throws on
 /// shape mismatches.
-torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b);
+/// rows_outside_heads (4-D [batch, heads, n, k] inputs): the result [batch, heads, n, m] is the
+/// transpose(1, 2) view of a contiguous [batch, n, heads, m] tensor, so merging the heads back
+/// (result.transpose(1, 2).reshape({batch, n, heads·m})) needs no copy, nor does its gradient.
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b,
+                             bool rows_outside_heads = false);
 
 /// Whether batched_matmul found the BLAS sgemm that LibTorch loaded (looked up once).
 bool batched_matmul_uses_blas();

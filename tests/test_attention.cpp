@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "models/attention/common.h"
 #include "models/attention/multi_head.h"
 #include "models/attention/registry.h"
 #include "models/model_config.h"
@@ -248,3 +249,32 @@ TEST(AttentionPrecompute, AdditiveProjectsKeysOnceAndReusesThem) {
 
 }  // namespace
 }  // namespace tinynmt
+
+TEST(MaskedSoftmax, BlockedPositionsAreZeroAndGradientsEqualTheMaskedFillForm) {
+  torch::manual_seed(4);
+  auto base = torch::randn({3, 2, 4, 6});
+  // [batch, 1, 1, src] padding mask; batch 2 has every source position blocked.
+  auto mask = torch::ones({3, 1, 1, 6}, torch::kBool);
+  mask.index_put_({0, 0, 0, torch::indexing::Slice(4)}, false);
+  mask.index_put_({2}, false);
+  auto x1 = base.clone().requires_grad_(true), x2 = base.clone().requires_grad_(true);
+  auto w = tinynmt::masked_softmax(x1, mask);
+  auto blocked = mask.logical_not().expand_as(w);
+  EXPECT_EQ(w.masked_select(blocked).abs().max().item<float>(), 0.0f);
+  EXPECT_FALSE(w.isnan().any().item<bool>());
+  auto sums = w.sum(-1);
+  EXPECT_NEAR(sums.index({0}).min().item<float>(), 1.0f, 1e-6);
+  EXPECT_NEAR(sums.index({1}).min().item<float>(), 1.0f, 1e-6);
+  EXPECT_EQ(sums.index({2}).abs().max().item<float>(), 0.0f);  // fully masked: zeros
+  // Reference: fill with -inf, softmax, zero the blocked positions.
+  auto ref = torch::softmax(x2.masked_fill(mask.logical_not(), -INFINITY), -1)
+                 .masked_fill(mask.logical_not(), 0.0);
+  auto g = torch::randn_like(base);
+  (w * g).sum().backward();
+  (ref * g).sum().backward();
+  EXPECT_LT((w - ref).abs().max().item<float>(), 1e-6f);
+  auto g2 = x2.grad().nan_to_num(0.0);  // the reference's fully masked row back-propagates NaN
+  EXPECT_LT((x1.grad() - g2).abs().index({torch::indexing::Slice(0, 2)}).max().item<float>(),
+            1e-6f);
+  EXPECT_FALSE(x1.grad().isnan().any().item<bool>());
+}

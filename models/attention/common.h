@@ -3,18 +3,30 @@
 
 #include <torch/torch.h>
 
+#include <limits>
+
 namespace tinynmt {
 
 /// Softmax over the last dim of `scores` with masked positions at exactly 0.
 /// scores [..., tgt_len, src_len]; mask bool, broadcastable to scores, true = may attend, or
-/// undefined (no mask). Positions where mask is false are filled with -inf before the softmax and
-/// set to 0 afterwards, so a fully masked row gives zeros (never NaN) and a row with at least one
-/// valid position sums to 1.
+/// undefined (no mask). The mask becomes an additive bias (0 or -inf, mask-shaped, so small)
+/// added before the softmax: one pass over the scores, and a backward that passes the gradient
+/// through unchanged (masked_fill would copy and refill it both ways). Blocked positions come out
+/// exactly 0; a fully masked row is all zeros, and so is its gradient (never NaN). On the CPU
+/// that last fill runs only when the mask has such a row (checked on the small mask).
 inline torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& mask) {
   if (!mask.defined()) return torch::softmax(scores, -1);
-  auto blocked = mask.logical_not();
-  auto w = torch::softmax(scores.masked_fill(blocked, -std::numeric_limits<float>::infinity()), -1);
-  return w.masked_fill(blocked, 0.0);  // fully masked rows are NaN before this
+  auto allowed = mask.to(torch::kBool);
+  auto row_has_any = allowed.any(-1, /*keepdim=*/true);  // [..., tgt_len|1, 1]
+  // A fully masked row keeps bias 0 (a finite softmax, zeroed below) so no NaN reaches the
+  // gradient either.
+  auto bias = torch::zeros(allowed.sizes(), scores.options())
+                  .masked_fill_(allowed.logical_not().logical_and(row_has_any),
+                                -std::numeric_limits<float>::infinity());
+  auto w = torch::softmax(scores + bias, -1);
+  if (!scores.device().is_cpu() || !row_has_any.all().item<bool>())
+    w = w.masked_fill(row_has_any.logical_not(), 0.0);
+  return w;
 }
 
 /// Adds a head dim to a mask broadcastable to [batch, tgt_len, src_len]:

@@ -41,8 +41,9 @@ AttentionOutput MultiHeadAttentionImpl::attend(const torch::Tensor& query,
   q = q * (1.0 / std::sqrt(static_cast<double>(d_k_)));
   auto scores = batched_matmul(q, cache.keys.transpose(2, 3));   // [batch, heads, tgt, src]
   auto weights = masked_softmax(scores, mask_for_heads(mask));  // [batch, heads, tgt, src]
-  auto ctx = batched_matmul(dropout_(weights), cache.values);     // [batch, heads, tgt, d_k]
-  ctx = ctx.transpose(1, 2).reshape({b, t, h * d_k_});          // [batch, tgt, model_dim]
+  // [batch, heads, tgt, d_k], laid out as [batch, tgt, heads, d_k]: the merge below is a view.
+  auto ctx = batched_matmul(dropout_(weights), cache.values, /*rows_outside_heads=*/true);
+  ctx = ctx.transpose(1, 2).reshape({b, t, h * d_k_});  // [batch, tgt, model_dim]
   return {out_proj(ctx), weights};
 }
 

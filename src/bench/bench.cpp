@@ -219,7 +219,7 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
   // changes how often the optimiser runs). Returns the batch; timed by the caller.
   auto run_step = [&](const std::vector<int64_t>& idx) {
     Batch b = make_batch(data.train, idx).to(device);
-    optimizer->zero_grad();
+    clear_gradients(*optimizer);
     last_loss = forward_backward(*model, b, t.label_smoothing,
                                  static_cast<double>(b.num_tgt_tokens));
     if (t.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), t.clip_norm);

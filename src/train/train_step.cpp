@@ -70,6 +70,11 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
       torch::optim::AdamOptions(t.lr).betas({t.beta1, t.beta2}).eps(1e-9).weight_decay(t.weight_decay));
 }
 
+void clear_gradients(torch::optim::Optimizer& opt) {
+  for (auto& group : opt.param_groups())
+    for (auto& p : group.params()) p.mutable_grad() = torch::Tensor();
+}
+
 void set_learning_rate(torch::optim::Optimizer& opt, double lr) {
   for (auto& group : opt.param_groups()) group.options().set_lr(lr);
 }

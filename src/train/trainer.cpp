@@ -327,7 +327,7 @@ TrainResult train(const Config& cfg) {
       // One optimiser step over `accumulate` batches.
       const double lr = schedule.lr_at(state.step + 1);
       set_learning_rate(*optimizer, lr);
-      optimizer->zero_grad();
+      clear_gradients(*optimizer);
       int64_t step_tokens = 0;
       std::vector<Batch> micro;
       for (int64_t a = 0; a < t.accumulate && state.batch_in_epoch < static_cast<int64_t>(plan.size());
