@@ -33,41 +33,46 @@ std::string format_pharaoh(const Alignment& links) {
   return out;
 }
 
-Alignment parse_pharaoh(const std::string& line, bool one_based, const std::string& where) {
-  Alignment out;
+std::vector<LinkToken> parse_link_tokens(const std::string& line, bool one_based,
+                                         const std::string& where, const std::string& separators,
+                                         const std::string& kind, const std::string& expected,
+                                         const std::string& hint) {
+  std::vector<LinkToken> out;
   std::istringstream in(line);
   std::string tok;
   const int offset = one_based ? 1 : 0;
   while (in >> tok) {
-    auto dash = tok.find('-');
+    const size_t sep = tok.find_first_of(separators);
     int i = 0, j = 0;
-    if (dash == std::string::npos || !parse_int(tok.substr(0, dash), i) ||
-        !parse_int(tok.substr(dash + 1), j)) {
-      throw std::runtime_error(fmt::format(
-          "{}: bad alignment link '{}' (expected i-j with integer indices)", where, tok));
+    if (sep == std::string::npos || !parse_int(tok.substr(0, sep), i) ||
+        !parse_int(tok.substr(sep + 1), j)) {
+      throw std::runtime_error(
+          fmt::format("{}: bad {} '{}' (expected {})", where, kind, tok, expected));
     }
     if (i < offset || j < offset) {
-      throw std::runtime_error(fmt::format("{}: alignment link '{}' has an index below {} ({})",
-                                           where, tok, offset,
-                                           one_based ? "1-based input" : "0-based input"));
+      throw std::runtime_error(fmt::format("{}: {} '{}' has an index below {} ({}{})", where, kind,
+                                           tok, offset,
+                                           one_based ? "1-based input" : "0-based input", hint));
     }
-    out.emplace_back(i - offset, j - offset);
+    out.push_back({{i - offset, j - offset}, tok[sep]});
   }
   return out;
 }
 
-std::vector<Alignment> read_pharaoh_file(const std::string& path, bool one_based) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open alignment file", path));
-  std::vector<Alignment> out;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(parse_pharaoh(line, one_based, fmt::format("{}:{}", path, line_no)));
-  }
+Alignment parse_pharaoh(const std::string& line, bool one_based, const std::string& where) {
+  Alignment out;
+  for (const auto& t : parse_link_tokens(line, one_based, where, "-", "alignment link",
+                                         "i-j with integer indices"))
+    out.push_back(t.link);
   return out;
+}
+
+std::vector<Alignment> read_pharaoh_file(const std::string& path, bool one_based) {
+  return read_lines_parsed<Alignment>(
+      path, "alignment file",
+      [&](const std::string& line, const std::string& where) {
+        return parse_pharaoh(line, one_based, where);
+      });
 }
 
 void write_pharaoh_file(const std::string& path, const std::vector<Alignment>& sentences) {

@@ -18,6 +18,27 @@ using Alignment = std::vector<Link>;
 /// negative index.
 std::string format_pharaoh(const Alignment& links);
 
+/// One link token as written: 0-based link and the separator character found between i and j.
+struct LinkToken {
+  Link link;
+  char separator = '-';
+};
+
+/// Parses one line of whitespace-separated `i<sep>j` tokens, <sep> one of `separators` (the
+/// first such character in a token). one_based: the text's indices start at 1 (converted to
+/// 0-based). Error messages start with `where` and call a token a `kind` (e.g. "gold link"),
+/// `expected` says what a token should look like, `hint` (may be empty) is appended to the
+/// below-the-base-index message. Throws std::runtime_error naming `where` and the bad token.
+std::vector<LinkToken> parse_link_tokens(const std::string& line, bool one_based,
+                                         const std::string& where, const std::string& separators,
+                                         const std::string& kind, const std::string& expected,
+                                         const std::string& hint = "");
+
+/// Reads a text file line by line (a trailing '\r' removed) and returns parse(line, "path:N")
+/// for each line. `what` names the file in the cannot-open error. Throws std::runtime_error.
+template <typename T, typename Parse>
+std::vector<T> read_lines_parsed(const std::string& path, const std::string& what, Parse parse);
+
 /// Parses one line of `i-j` links. one_based: the indices in the text start at 1 (they are
 /// converted to 0-based). `where` prefixes error messages (e.g. "file.align:12").
 /// Throws std::runtime_error naming `where` and the bad token for anything that is not
@@ -33,3 +54,5 @@ std::vector<Alignment> read_pharaoh_file(const std::string& path, bool one_based
 void write_pharaoh_file(const std::string& path, const std::vector<Alignment>& sentences);
 
 }  // namespace tinynmt::align
+
+#include "align/pharaoh_impl.h"

@@ -2,45 +2,18 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace tinynmt::eval {
-namespace {
-
-bool parse_int(const std::string& s, int& out) {
-  if (s.empty()) return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
-}
-
-}  // namespace
-
 GoldAlignment parse_gold_line(const std::string& line, bool one_based, const std::string& where) {
   GoldAlignment g;
-  std::istringstream in(line);
-  std::string tok;
-  const int offset = one_based ? 1 : 0;
-  while (in >> tok) {
-    size_t sep = tok.find_first_of("-p");
-    int i = 0, j = 0;
-    if (sep == std::string::npos || !parse_int(tok.substr(0, sep), i) ||
-        !parse_int(tok.substr(sep + 1), j)) {
-      throw std::runtime_error(fmt::format(
-          "{}: bad gold link '{}' (expected i-j for sure or ipj for possible)", where, tok));
-    }
-    if (i < offset || j < offset) {
-      throw std::runtime_error(fmt::format(
-          "{}: gold link '{}' has an index below {} ({}; use --one-based for 1-based files)", where,
-          tok, offset, one_based ? "1-based input" : "0-based input"));
-    }
-    align::Link link{i - offset, j - offset};
-    if (tok[sep] == '-') {
-      g.sure.insert(link);
+  for (const auto& t : align::parse_link_tokens(
+           line, one_based, where, "-p", "gold link", "i-j for sure or ipj for possible",
+           "; use --one-based for 1-based files")) {
+    if (t.separator == '-') {
+      g.sure.insert(t.link);
     } else {
-      g.possible.insert(link);
+      g.possible.insert(t.link);
     }
   }
   // A link listed both ways is sure.
@@ -49,17 +22,10 @@ GoldAlignment parse_gold_line(const std::string& line, bool one_based, const std
 }
 
 std::vector<GoldAlignment> read_gold_file(const std::string& path, bool one_based) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open gold alignment file", path));
-  std::vector<GoldAlignment> out;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(parse_gold_line(line, one_based, fmt::format("{}:{}", path, line_no)));
-  }
-  return out;
+  return align::read_lines_parsed<GoldAlignment>(
+      path, "gold alignment file", [&](const std::string& line, const std::string& where) {
+        return parse_gold_line(line, one_based, where);
+      });
 }
 
 AerResult compute_aer(const std::vector<GoldAlignment>& gold,
