@@ -69,9 +69,11 @@ bool blas_eligible(const torch::Tensor& a, const torch::Tensor& b) {
 /// with rows_outside_heads (4-D only) the transpose(1, 2) view of a contiguous [b, n, h, m].
 torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in,
                        bool rows_outside_heads = false) {
-  torch::Tensor a = layout_of(a_in).ok ? a_in : a_in.contiguous();
-  torch::Tensor b = layout_of(b_in).ok ? b_in : b_in.contiguous();
-  const MatrixLayout la = layout_of(a), lb = layout_of(b);
+  // A layout BLAS cannot read (e.g. a stride-2 last dim) is copied to a contiguous one first.
+  torch::Tensor a = a_in, b = b_in;
+  MatrixLayout la = layout_of(a), lb = layout_of(b);
+  if (!la.ok) la = layout_of(a = a.contiguous());
+  if (!lb.ok) lb = layout_of(b = b.contiguous());
   const int64_t n = a.size(-2), k = a.size(-1), m = b.size(-1);
   auto sizes = a.sizes().vec();
   sizes.back() = m;
@@ -101,8 +103,9 @@ torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in,
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(per_matrix, 1));
   at::parallel_for(0, batch, grain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      sgemm(&tb, &ta, &M, &N, &K, &one, pb + off_b[static_cast<size_t>(i)], &ldb,
-            pa + off_a[static_cast<size_t>(i)], &lda, &zero, pc + off_c[static_cast<size_t>(i)], &ldc);
+      const auto j = static_cast<size_t>(i);
+      sgemm(&tb, &ta, &M, &N, &K, &one, pb + off_b[j], &ldb, pa + off_a[j], &lda, &zero,
+            pc + off_c[j], &ldc);
     }
   });
   return c;

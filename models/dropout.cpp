@@ -53,20 +53,19 @@ torch::Tensor dropout_mask(const torch::Tensor& like, double p, uint64_t seed) {
   check_p(p, "dropout_mask");
   if (!like.device().is_cpu() || !like.is_floating_point())
     throw std::invalid_argument("dropout_mask: needs a floating-point CPU tensor");
-  auto mask = torch::empty(like.sizes(), like.options().memory_format(at::MemoryFormat::Contiguous));
+  // Filled as float (double for double input); other float types are converted after.
+  const auto fill_type = like.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
+  auto mask = torch::empty(like.sizes(), like.options().dtype(fill_type).memory_format(
+                                             at::MemoryFormat::Contiguous));
   const auto threshold = static_cast<uint32_t>(std::lround(p * 65536.0));
   const double scale = 1.0 / (1.0 - p);
   const int64_t n = mask.numel();
-  if (mask.scalar_type() == torch::kFloat) {
-    fill_mask(mask.data_ptr<float>(), n, threshold, static_cast<float>(scale), seed);
-  } else if (mask.scalar_type() == torch::kDouble) {
+  if (fill_type == torch::kDouble) {
     fill_mask(mask.data_ptr<double>(), n, threshold, scale, seed);
   } else {
-    auto f = torch::empty(like.sizes(), like.options().dtype(torch::kFloat));
-    fill_mask(f.data_ptr<float>(), n, threshold, static_cast<float>(scale), seed);
-    mask = f.to(like.scalar_type());
+    fill_mask(mask.data_ptr<float>(), n, threshold, static_cast<float>(scale), seed);
   }
-  return mask;
+  return fill_type == like.scalar_type() ? mask : mask.to(like.scalar_type());
 }
 
 DropoutImpl::DropoutImpl(double p) : p_(p) { check_p(p, "Dropout"); }

@@ -76,12 +76,14 @@ T get_field(const json& j, const char* key, const std::string& where) {
 
 }  // namespace
 
-void fill_word_level(AttentionRecord& rec) {
+void fill_word_level(AttentionRecord& rec) { fill_word_level(rec, rec.subword); }
+
+void fill_word_level(AttentionRecord& rec, const LayerHeadMatrices& subword) {
   const int nt = static_cast<int>(rec.tgt_words.size());
   const int ns = static_cast<int>(rec.src_words.size());
-  rec.word.assign(rec.subword.size(), {});
-  for (size_t l = 0; l < rec.subword.size(); ++l) {
-    for (const auto& m : rec.subword[l]) {
+  rec.word.assign(subword.size(), {});
+  for (size_t l = 0; l < subword.size(); ++l) {
+    for (const auto& m : subword[l]) {
       rec.word[l].push_back(
           aggregate_to_words(m, rec.tgt_word_of_token, rec.src_word_of_token, nt, ns));
     }

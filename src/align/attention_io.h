@@ -53,6 +53,10 @@ struct AttentionRecord {
 /// Throws std::invalid_argument on inconsistent sizes.
 void fill_word_level(AttentionRecord& rec);
 
+/// The same from other subword matrices of the record's shape (e.g. shift-att rows):
+/// `subword` [layers][heads][tgt_tokens][src_tokens].
+void fill_word_level(AttentionRecord& rec, const LayerHeadMatrices& subword);
+
 /// Checks every size against the others (tokens vs maps vs matrices, layers x heads).
 /// Throws std::runtime_error naming `where` and the field that disagrees.
 void validate(const AttentionRecord& rec, const std::string& where = "attention record");

@@ -67,12 +67,26 @@ Alignment parse_pharaoh(const std::string& line, bool one_based, const std::stri
   return out;
 }
 
+void for_each_line(const std::string& path, const std::string& what,
+                   const std::function<void(const std::string& line, const std::string& where)>&
+                       on_line) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open {}", path, what));
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    on_line(line, fmt::format("{}:{}", path, line_no));
+  }
+}
+
 std::vector<Alignment> read_pharaoh_file(const std::string& path, bool one_based) {
-  return read_lines_parsed<Alignment>(
-      path, "alignment file",
-      [&](const std::string& line, const std::string& where) {
-        return parse_pharaoh(line, one_based, where);
-      });
+  std::vector<Alignment> out;
+  for_each_line(path, "alignment file", [&](const std::string& line, const std::string& where) {
+    out.push_back(parse_pharaoh(line, one_based, where));
+  });
+  return out;
 }
 
 void write_pharaoh_file(const std::string& path, const std::vector<Alignment>& sentences) {

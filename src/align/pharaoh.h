@@ -3,6 +3,7 @@
 // source word index and j a 0-based target word index. An empty line is a sentence with no links.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,10 +35,12 @@ std::vector<LinkToken> parse_link_tokens(const std::string& line, bool one_based
                                          const std::string& kind, const std::string& expected,
                                          const std::string& hint = "");
 
-/// Reads a text file line by line (a trailing '\r' removed) and returns parse(line, "path:N")
-/// for each line. `what` names the file in the cannot-open error. Throws std::runtime_error.
-template <typename T, typename Parse>
-std::vector<T> read_lines_parsed(const std::string& path, const std::string& what, Parse parse);
+/// Reads a text file line by line (a trailing '\r' removed) and calls on_line(line, "path:N")
+/// for each line. `what` names the file in the cannot-open error. Throws std::runtime_error, and
+/// whatever on_line throws.
+void for_each_line(const std::string& path, const std::string& what,
+                   const std::function<void(const std::string& line, const std::string& where)>&
+                       on_line);
 
 /// Parses one line of `i-j` links. one_based: the indices in the text start at 1 (they are
 /// converted to 0-based). `where` prefixes error messages (e.g. "file.align:12").
@@ -55,4 +58,3 @@ void write_pharaoh_file(const std::string& path, const std::vector<Alignment>& s
 
 }  // namespace tinynmt::align
 
-#include "align/pharaoh_impl.h"

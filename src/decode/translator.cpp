@@ -387,16 +387,17 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
       const auto& att = forced[k].attention;  // [layers, heads, tgt, src]
       rec.layers = static_cast<int>(att.size(0));
       rec.heads = static_cast<int>(att.size(1));
+      rec.subword = to_matrices(att);
       if (options.shift) {
         // Row t + 1 for target token t; the last (EOS) row, dropped from the word level, keeps
         // its own. The record keeps the unshifted subword matrices.
         const int64_t n = att.size(2);
-        rec.subword = to_matrices(torch::cat({att.slice(2, 1, n), att.slice(2, n - 1, n)}, 2));
-        align::fill_word_level(rec);
+        align::fill_word_level(
+            rec, to_matrices(torch::cat({att.slice(2, 1, n), att.slice(2, n - 1, n)}, 2)));
         rec.shift = true;
+      } else {
+        align::fill_word_level(rec);
       }
-      rec.subword = to_matrices(att);
-      if (!options.shift) align::fill_word_level(rec);
       const align::Matrix sel = select_layer_head(rec.word, options.layer, options.head);
       r.links = options.method == "argmax"
                     ? align::argmax_alignment(sel)

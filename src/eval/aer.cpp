@@ -22,10 +22,12 @@ GoldAlignment parse_gold_line(const std::string& line, bool one_based, const std
 }
 
 std::vector<GoldAlignment> read_gold_file(const std::string& path, bool one_based) {
-  return align::read_lines_parsed<GoldAlignment>(
-      path, "gold alignment file", [&](const std::string& line, const std::string& where) {
-        return parse_gold_line(line, one_based, where);
-      });
+  std::vector<GoldAlignment> out;
+  align::for_each_line(path, "gold alignment file",
+                       [&](const std::string& line, const std::string& where) {
+                         out.push_back(parse_gold_line(line, one_based, where));
+                       });
+  return out;
 }
 
 AerResult compute_aer(const std::vector<GoldAlignment>& gold,

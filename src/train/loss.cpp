@@ -27,8 +27,9 @@ struct FusedLabelSmoothedCE : public torch::autograd::Function<FusedLabelSmoothe
     auto keep = target.ne(pad_id);                                    // [N]
     auto safe = target.masked_fill(~keep, 0).unsqueeze(1);            // [N, 1]
     auto probs = torch::softmax(logits, 1);                           // [N, V]
-    auto lse = (std::get<0>(logits.max(1)) - std::get<0>(probs.max(1)).log())
-                   .to(torch::kDouble);                               // [N]
+    // p at the row's arg-max equals max_v p_nv: a gather instead of a second [N, V] pass.
+    auto [x_max, arg_max] = logits.max(1, /*keepdim=*/true);          // [N, 1] each
+    auto lse = (x_max - probs.gather(1, arg_max).log()).squeeze(1).to(torch::kDouble);  // [N]
     auto keep_d = keep.to(torch::kDouble);
     auto nll_tok = (lse - logits.gather(1, safe).squeeze(1).to(torch::kDouble)) * keep_d;
     auto nll = nll_tok.sum();
