@@ -24,6 +24,13 @@ namespace tinynmt {
 /// not a floating-point CPU tensor.
 torch::Tensor dropout_mask(const torch::Tensor& like, double p, uint64_t seed);
 
+/// relu(x) · dropout_mask(x, p, seed) as one autograd node (x float32 on the CPU, any shape):
+/// one pass writes the output and the combined mask [x > 0] · mask, the backward is one
+/// multiply by it (the unfused form runs relu, mask, multiply forward and two passes backward).
+/// Equal to the unfused form element for element. Throws std::invalid_argument if p is outside
+/// [0, 1) or x is not a float32 CPU tensor.
+torch::Tensor relu_dropout(const torch::Tensor& x, double p, uint64_t seed);
+
 /// Draws one 64-bit seed from LibTorch's default CPU generator (under its lock).
 uint64_t draw_dropout_seed();
 
@@ -34,6 +41,9 @@ class DropoutImpl : public torch::nn::Module {
  public:
   explicit DropoutImpl(double p = 0.0);
   torch::Tensor forward(const torch::Tensor& x);
+  /// forward(relu(x)), fused (relu_dropout) in training mode on float32 CPU tensors; relu(x) in
+  /// eval mode or with p = 0. Draws one seed, as forward does.
+  torch::Tensor forward_relu(const torch::Tensor& x);
   double p() const { return p_; }
 
  private:

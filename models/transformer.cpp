@@ -29,7 +29,7 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t ff, double dropout) {
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  return l2_(dropout_(torch::relu(l1_(x))));  // [batch, len, ff] -> [batch, len, d]
+  return l2_(dropout_->forward_relu(l1_(x)));  // [batch, len, ff] -> [batch, len, d]
 }
 
 TransformerEncoderLayerImpl::TransformerEncoderLayerImpl(int64_t d, int64_t heads, int64_t ff,

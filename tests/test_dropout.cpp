@@ -60,3 +60,32 @@ TEST(Dropout, ModuleTrainsWithTheMaskAndIsTheIdentityInEval) {
   EXPECT_THROW(dropout_mask(x, -0.1, 1), std::invalid_argument);
   EXPECT_THROW(dropout_mask(torch::zeros({3}, torch::kLong), 0.1, 1), std::invalid_argument);
 }
+
+// The fused relu + dropout node equals relu followed by the same mask, forward and backward,
+// element for element; forward_relu is plain relu in eval mode.
+TEST(Dropout, FusedReluDropoutEqualsReluThenMask) {
+  torch::manual_seed(3);
+  auto x = torch::randn({37, 129}).requires_grad_(true);  // odd sizes: partial hash words
+  const uint64_t seed = 0x1234abcdULL;
+  auto fused = tinynmt::relu_dropout(x, 0.3, seed);
+  auto upstream = torch::randn({37, 129});
+  fused.backward(upstream);
+  auto grad_fused = x.grad().clone();
+  x.mutable_grad() = torch::Tensor();
+
+  auto mask = tinynmt::dropout_mask(x.detach(), 0.3, seed);
+  auto reference = torch::relu(x) * mask;
+  reference.backward(upstream);
+  EXPECT_TRUE(torch::equal(fused.detach(), reference.detach()));
+  EXPECT_TRUE(torch::equal(grad_fused, x.grad()));
+  // Some elements are dropped and some negative inputs zeroed: both parts of the mask ran.
+  EXPECT_GT((mask == 0).logical_and(x.detach() > 0).sum().item<int64_t>(), 0);
+  EXPECT_GT((x.detach() < 0).logical_and(mask > 0).sum().item<int64_t>(), 0);
+
+  tinynmt::Dropout d(0.3);
+  d->eval();
+  EXPECT_TRUE(torch::equal(d->forward_relu(x.detach()), torch::relu(x.detach())));
+  EXPECT_THROW(tinynmt::relu_dropout(x.detach().to(torch::kDouble), 0.3, seed),
+               std::invalid_argument);
+  EXPECT_THROW(tinynmt::relu_dropout(x.detach(), 1.0, seed), std::invalid_argument);
+}
