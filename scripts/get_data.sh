@@ -7,7 +7,10 @@
 #   toy       data/toy/{train,dev,test}.{src,tgt}: synthetic copy task (no download)
 #   multi30k  data/multi30k/{train,val,test_2016_flickr}.{de,en,fr}
 #   tatoeba   data/tatoeba-fra-eng/{train,dev,test}.{en,fr} (+ fra.txt), split by distinct
-#             English sentence: 2,000 dev and 2,000 test pairs, no English sentence in two splits
+#             English sentence: 2,000 dev and 2,000 test pairs, no English sentence in two splits;
+#             and train_concat.{en,fr}: the train pairs plus concatenations of 2-5 random train
+#             pairs (about as many words again), for the alignment models, whose test set
+#             (Hansards, 15.7 words a sentence) is longer than Tatoeba's 6.2
 #
 # Sources: ../shared/data (seen from the repository root) when it exists, otherwise upstream
 # (github.com/multi30k/dataset raw .gz files; manythings.org/anki fra-eng.zip).
@@ -142,6 +145,7 @@ get_tatoeba() {
   local stamp="$dir/.split-$n_dev-$n_test"
   if [[ -f "$stamp" && -s "$dir/train.en" && -s "$dir/test.fr" ]]; then
     log "tatoeba: already split in $dir"
+    tatoeba_concat "$dir"
     return
   fi
   local tmp="$dir/.tmp"
@@ -188,7 +192,39 @@ get_tatoeba() {
   rm -rf "$tmp"
   rm -f "$dir"/.split-*
   touch "$stamp"
-  log "tatoeba: ready in $dir ({train,dev,test}.{en,fr})"
+  tatoeba_concat "$dir"
+  log "tatoeba: ready in $dir ({train,dev,test}.{en,fr}, train_concat.{en,fr})"
+}
+
+# Concatenation augmentation (Nguyen et al. 2021, "Data Augmentation by Concatenation for
+# Low-Resource Translation"; Kondo et al. 2021 for length generalisation): all train pairs, then
+# the train pairs in a seeded random order (Park-Miller, Fisher-Yates) joined 2 to 5 at a time,
+# both sides in the same order, separated by a space. Deterministic; rebuilt when train.en is newer.
+tatoeba_concat() {
+  local dir="$1"
+  if [[ -s "$dir/train_concat.en" && -s "$dir/train_concat.fr" && \
+        ! "$dir/train.en" -nt "$dir/train_concat.en" ]]; then
+    return
+  fi
+  awk -v out="$dir" '
+    function rnd() { seed = (seed * 16807) % 2147483647; return seed }
+    FNR == NR { en[++n] = $0; next }
+    { fr[++m] = $0 }
+    END {
+      if (n != m) { printf "get_data: error: train.en has %d lines, train.fr %d\n", n, m > "/dev/stderr"; exit 1 }
+      for (i = 1; i <= n; i++) { print en[i] > (out "/train_concat.en.tmp"); print fr[i] > (out "/train_concat.fr.tmp"); p[i] = i }
+      seed = 20210801;
+      for (i = n; i > 1; i--) { j = 1 + rnd() % i; t = p[i]; p[i] = p[j]; p[j] = t }
+      for (i = 1; i <= n; i += k) {
+        k = 2 + rnd() % 4; if (i + k - 1 > n) break;
+        e = en[p[i]]; f = fr[p[i]];
+        for (c = 1; c < k; c++) { e = e " " en[p[i + c]]; f = f " " fr[p[i + c]] }
+        print e > (out "/train_concat.en.tmp"); print f > (out "/train_concat.fr.tmp"); extra++
+      }
+      printf "get_data: tatoeba: train_concat %d pairs (%d + %d concatenated)\n", n + extra, n, extra > "/dev/stderr";
+    }' "$dir/train.en" "$dir/train.fr" || die "tatoeba concatenation failed"
+  mv -f "$dir/train_concat.en.tmp" "$dir/train_concat.en"
+  mv -f "$dir/train_concat.fr.tmp" "$dir/train_concat.fr"
 }
 
 # ------------------------------------------------------------------------------------------

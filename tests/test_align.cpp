@@ -1,4 +1,4 @@
-// Alignment formats: Pharaoh round trip, subword -> word aggregation, hard alignments,
+// Alignment formats: Pharaoh round trip, symmetrisation heuristics, subword -> word aggregation, hard alignments,
 // attention JSON Lines and .npy round trips.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,6 +12,7 @@
 
 #include "align/attention_io.h"
 #include "align/pharaoh.h"
+#include "align/symmetrize.h"
 #include "align/word_align.h"
 
 namespace {
@@ -195,6 +196,45 @@ TEST(AttentionIo, NpyRoundTrip) {
   EXPECT_EQ(shape, (std::vector<int64_t>{2, 3, 4}));
   EXPECT_THROW(write_npy(path, data, {5, 5}), std::invalid_argument);
   std::remove(path.c_str());
+}
+
+// Worked by hand from the GROW-DIAG-FINAL(-AND) pseudo-code in align/symmetrize.h.
+// forward F = {0-0, 1-1}, reverse R = {0-0, 0-3, 3-2}: F ∩ R = {0-0}; 1-1 touches 0-0 only
+// diagonally (grow-diag adds it, grow does not); after grow-diag, 0-3 has its source word
+// covered (final adds it, final-and does not), 3-2 has both sides free (both add it).
+TEST(Symmetrize, HeuristicsFollowKoehnEtAl2003) {
+  const Alignment f = {{1, 1}, {0, 0}, {0, 0}};  // unsorted, a duplicate
+  const Alignment r = {{0, 0}, {0, 3}, {3, 2}};
+  using M = SymmetrizeMethod;
+  EXPECT_EQ(symmetrize(f, r, M::kIntersection), (Alignment{{0, 0}}));
+  EXPECT_EQ(symmetrize(f, r, M::kUnion), (Alignment{{0, 0}, {0, 3}, {1, 1}, {3, 2}}));
+  EXPECT_EQ(symmetrize(f, r, M::kGrow), (Alignment{{0, 0}}));
+  EXPECT_EQ(symmetrize(f, r, M::kGrowDiag), (Alignment{{0, 0}, {1, 1}}));
+  EXPECT_EQ(symmetrize(f, r, M::kGrowDiagFinal), (Alignment{{0, 0}, {0, 3}, {1, 1}, {3, 2}}));
+  EXPECT_EQ(symmetrize(f, r, M::kGrowDiagFinalAnd), (Alignment{{0, 0}, {1, 1}, {3, 2}}));
+}
+
+// Growing walks chains: from the intersection {0-0}, 1-0 joins (source 1 free), 1-1 joins as
+// 0-0's diagonal neighbour (target 1 free), then 2-2 and 3-3 follow along the diagonal.
+// A union link whose two words are both covered (0-1 below) joins under no grow or final rule.
+TEST(Symmetrize, GrowDiagFollowsChainsAndSkipsCoveredWords) {
+  const Alignment f = {{0, 0}, {1, 1}, {2, 2}, {3, 3}};
+  const Alignment r = {{0, 0}, {1, 0}};
+  EXPECT_EQ(symmetrize(f, r, SymmetrizeMethod::kGrowDiag),
+            (Alignment{{0, 0}, {1, 0}, {1, 1}, {2, 2}, {3, 3}}));
+  EXPECT_EQ(symmetrize(f, r, SymmetrizeMethod::kGrow), (Alignment{{0, 0}, {1, 0}, {1, 1}}));
+  const Alignment f2 = {{0, 0}, {1, 1}, {0, 1}}, r2 = {{0, 0}, {1, 1}};
+  EXPECT_EQ(symmetrize(f2, r2, SymmetrizeMethod::kGrowDiagFinal), (Alignment{{0, 0}, {1, 1}}));
+  EXPECT_EQ(symmetrize(f2, r2, SymmetrizeMethod::kUnion), (Alignment{{0, 0}, {0, 1}, {1, 1}}));
+}
+
+TEST(Symmetrize, InvertParseAndErrors) {
+  EXPECT_EQ(invert({{0, 2}, {1, 0}}), (Alignment{{2, 0}, {0, 1}}));
+  EXPECT_EQ(parse_symmetrize_method("grow-diag-final-and"), SymmetrizeMethod::kGrowDiagFinalAnd);
+  EXPECT_EQ(parse_symmetrize_method("intersection"), SymmetrizeMethod::kIntersection);
+  EXPECT_THROW(parse_symmetrize_method("gdfa"), std::invalid_argument);
+  EXPECT_THROW(symmetrize({{-1, 0}}, {}, SymmetrizeMethod::kUnion), std::invalid_argument);
+  EXPECT_TRUE(symmetrize({}, {}, SymmetrizeMethod::kGrowDiagFinalAnd).empty());
 }
 
 }  // namespace

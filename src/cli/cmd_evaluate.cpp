@@ -4,6 +4,9 @@
 
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
+#include <utility>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -23,6 +26,7 @@ struct EvaluateArgs {
   bool one_based = false;
   bool pred_one_based = false;
   bool swap_pred = false;
+  std::string by_length;
   bool json = false;
   bool sentence = false;
 };
@@ -101,6 +105,35 @@ int run_aer(const EvaluateArgs& a) {
       for (auto& l : s) std::swap(l.first, l.second);
   }
   const auto r = eval::compute_aer(gold, pred);
+  // --by-length: the same figures per bucket of source sentence length (words).
+  struct Bucket {
+    int lo, hi;
+    eval::AerResult r;
+  };
+  std::vector<Bucket> buckets;
+  if (!a.by_length.empty()) {
+    const auto src = read_lines(a.by_length, "source");
+    if (src.size() != gold.size()) {
+      throw std::runtime_error(fmt::format("{}: {} lines, but gold {} has {} lines", a.by_length,
+                                           src.size(), a.gold, gold.size()));
+    }
+    for (const auto& [lo, hi] : {std::pair{1, 8}, {9, 16}, {17, 25}, {26, 1 << 30}}) {
+      std::vector<eval::GoldAlignment> g;
+      std::vector<align::Alignment> p;
+      for (size_t k = 0; k < src.size(); ++k) {
+        std::istringstream words(src[k]);
+        const auto n = std::distance(std::istream_iterator<std::string>(words),
+                                     std::istream_iterator<std::string>());
+        if (n < lo || n > hi) continue;
+        g.push_back(gold[k]);
+        p.push_back(pred[k]);
+      }
+      if (!g.empty()) buckets.push_back({lo, hi, eval::compute_aer(g, p)});
+    }
+  }
+  const auto bucket_name = [](const Bucket& b) {
+    return b.hi == (1 << 30) ? fmt::format("{}+", b.lo) : fmt::format("{}-{}", b.lo, b.hi);
+  };
   if (a.json) {
     nlohmann::json j = {{"aer", r.aer},
                         {"precision", r.precision},
@@ -111,6 +144,11 @@ int run_aer(const EvaluateArgs& a) {
                         {"hit_sure", r.hit_sure},
                         {"hit_possible", r.hit_possible},
                         {"sentences", r.sentences}};
+    for (const auto& b : buckets)
+      j["by_length"][bucket_name(b)] = {{"aer", b.r.aer},
+                                        {"precision", b.r.precision},
+                                        {"recall", b.r.recall},
+                                        {"sentences", b.r.sentences}};
     std::cout << j.dump(1) << "\n";
     return 0;
   }
@@ -119,6 +157,10 @@ int run_aer(const EvaluateArgs& a) {
   std::cout << fmt::format(
       "(sentences = {} |A| = {} |S| = {} |P| = {} |A∩S| = {} |A∩P| = {}; Och & Ney 2003)\n",
       r.sentences, r.predicted, r.sure, r.possible, r.hit_sure, r.hit_possible);
+  for (const auto& b : buckets)
+    std::cout << fmt::format("source words {:>5}: {:4d} sentences AER = {:.4f} precision = {:.4f} "
+                             "recall = {:.4f}\n",
+                             bucket_name(b), b.r.sentences, b.r.aer, b.r.precision, b.r.recall);
   return 0;
 }
 
@@ -142,6 +184,9 @@ Command add_evaluate_command(CLI::App& app) {
   sub->add_flag("--pred-one-based", args->pred_one_based, "predicted indices start at 1");
   sub->add_flag("--swap-pred", args->swap_pred,
                 "swap i and j of the predictions (model translated the gold's target side)");
+  sub->add_option("--by-length", args->by_length,
+                  "with --aer: also per source length bucket (1-8, 9-16, 17-25, 26+ words); the "
+                  "argument is the tokenised source file, line-aligned with --gold");
   sub->add_flag("--json", args->json, "print the figures as JSON");
   c.run = [args] { return args->aer ? run_aer(*args) : run_bleu(*args); };
   return c;

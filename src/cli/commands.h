@@ -19,6 +19,7 @@ Command add_align_command(CLI::App& app);
 Command add_heatmap_command(CLI::App& app);
 Command add_evaluate_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_symmetrize_command(CLI::App& app);
 
 /// A usage error: reported as one line, exit code 2.
 class UsageError : public std::runtime_error {
