@@ -5,6 +5,7 @@
 #include <string>
 
 #include "models/attention/registry.h"
+#include "models/gru_cell.h"
 
 namespace tinynmt {
 
@@ -86,11 +87,7 @@ torch::Tensor RnnDecoderImpl::cell(const torch::Tensor& gx, int64_t l, Recurrent
     r.c[l] = c;
     r.h[l] = torch::sigmoid(g[3]) * torch::tanh(c);
   } else {
-    auto x = gx.chunk(3, 1), h = gh.chunk(3, 1);  // r, z, n: [batch, hidden] each
-    auto rg = torch::sigmoid(x[0] + h[0]);
-    auto z = torch::sigmoid(x[1] + h[1]);
-    auto n = torch::tanh(x[2] + rg * h[2]);
-    r.h[l] = n + z * (r.h[l] - n);  // (1 - z) * n + z * h
+    r.h[l] = gru_cell(gx, gh, r.h[l]);  // [batch, hidden], models/gru_cell.h
   }
   return r.h[l];
 }
