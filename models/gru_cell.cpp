@@ -13,44 +13,57 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-template <typename T>
-inline T sigmoid(T v) {
-  return T(1) / (T(1) + std::exp(-v));
-}
-
 struct FusedGruCell : public torch::autograd::Function<FusedGruCell> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& gx_in,
                                const torch::Tensor& gh_in, const torch::Tensor& h_in) {
     auto gx = gx_in.contiguous(), gh = gh_in.contiguous(), h = h_in.contiguous();
     const int64_t b = h.size(0), H = h.size(1);
     auto out = torch::empty_like(h);
-    // Saved for backward: r, z, n and h_n as one [4, batch, hidden] buffer.
+    // Saved for backward: r, z, n and h_n as one [4, batch, hidden] buffer. The arithmetic runs
+    // in plain loops (vectorised by the compiler); σ and tanh run as LibTorch's in-place
+    // vectorised kernels on whole planes, since scalar std::exp/std::tanh would cost more than
+    // the ops saved.
     auto saved = torch::empty({4, b, H}, h.options());
+    const int64_t plane = b * H;
+    const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(H, 1));
     AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "gru_cell_forward", [&] {
       const scalar_t* px = gx.data_ptr<scalar_t>();
       const scalar_t* pg = gh.data_ptr<scalar_t>();
       const scalar_t* ph = h.data_ptr<scalar_t>();
       scalar_t* po = out.data_ptr<scalar_t>();
       scalar_t* ps = saved.data_ptr<scalar_t>();
-      const int64_t plane = b * H;
-      at::parallel_for(0, b, std::max<int64_t>(1, 16384 / std::max<int64_t>(H, 1)),
-                       [&](int64_t lo, int64_t hi) {
+      // 1. pre-activations of r and z, and h_n.
+      at::parallel_for(0, b, grain, [&](int64_t lo, int64_t hi) {
         for (int64_t i = lo; i < hi; ++i) {
           const scalar_t* x = px + i * 3 * H;
           const scalar_t* g = pg + i * 3 * H;
+          scalar_t* r = ps + i * H;
+          scalar_t* z = ps + plane + i * H;
+          scalar_t* hn = ps + 3 * plane + i * H;
           for (int64_t k = 0; k < H; ++k) {
-            const scalar_t r = sigmoid(x[k] + g[k]);
-            const scalar_t z = sigmoid(x[H + k] + g[H + k]);
-            const scalar_t hn = g[2 * H + k];
-            const scalar_t n = std::tanh(x[2 * H + k] + r * hn);
-            const int64_t e = i * H + k;
-            po[e] = n + z * (ph[e] - n);
-            ps[e] = r;
-            ps[plane + e] = z;
-            ps[2 * plane + e] = n;
-            ps[3 * plane + e] = hn;
+            r[k] = x[k] + g[k];
+            z[k] = x[H + k] + g[H + k];
+            hn[k] = g[2 * H + k];
           }
         }
+      });
+      saved.narrow(0, 0, 2).sigmoid_();  // r, z
+      // 2. pre-activation of n.
+      at::parallel_for(0, b, grain, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) {
+          const scalar_t* x = px + i * 3 * H + 2 * H;
+          const scalar_t* r = ps + i * H;
+          const scalar_t* hn = ps + 3 * plane + i * H;
+          scalar_t* n = ps + 2 * plane + i * H;
+          for (int64_t k = 0; k < H; ++k) n[k] = x[k] + r[k] * hn[k];
+        }
+      });
+      saved.select(0, 2).tanh_();  // n
+      // 3. h' = n + z (h - n).
+      at::parallel_for(0, plane, 16384, [&](int64_t lo, int64_t hi) {
+        const scalar_t* z = ps + plane;
+        const scalar_t* n = ps + 2 * plane;
+        for (int64_t e = lo; e < hi; ++e) po[e] = n[e] + z[e] * (ph[e] - n[e]);
       });
     });
     ctx->save_for_backward({saved, h});
