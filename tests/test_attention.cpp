@@ -4,7 +4,6 @@
 #include <torch/torch.h>
 
 #include <string>
-#include <tuple>
 
 #include "models/attention/common.h"
 #include "models/attention/multi_head.h"
@@ -194,31 +193,6 @@ TEST(MultiHeadAttention, EqualsTorchMultiheadAttention) {
   auto ref_w = std::get<1>(theirs);                    // [batch, tgt_len, src_len], head mean
   EXPECT_LT((mine.context - ref_out).abs().max().item<double>(), 1e-5);
   EXPECT_LT((mine.weights.mean(1) - ref_w).abs().max().item<double>(), 1e-5);
-}
-
-// One tensor as keys and values takes the stacked K/V product; a copy takes two products. Both
-// give the same output and the same parameter gradients.
-TEST(MultiHeadAttention, StackedKeyValueProjectionEqualsSeparate) {
-  torch::manual_seed(5);
-  const int64_t e = 8, h = 2;
-  MultiHeadAttention att(MultiHeadAttentionOptions(e, e, e, h));
-  auto q = torch::randn({kB, kT, e});
-  auto kv = torch::randn({kB, kS, e});
-  auto mask = padding_mask();
-  auto upstream = torch::randn({kB, kT, e});
-  auto run = [&](const torch::Tensor& values) {
-    att->zero_grad();
-    auto out = att->forward(q, kv, values, mask).context;
-    out.backward(upstream);
-    return std::make_tuple(out.detach(), att->k_proj->weight.grad().clone(),
-                           att->v_proj->bias.grad().clone());
-  };
-  auto [out_stacked, gk_stacked, gv_stacked] = run(kv);
-  auto [out_separate, gk_separate, gv_separate] = run(kv.clone());
-  EXPECT_LT((out_stacked - out_separate).abs().max().item<double>(), 1e-6);
-  EXPECT_LT((gk_stacked - gk_separate).abs().max().item<double>(), 1e-5);
-  EXPECT_LT((gv_stacked - gv_separate).abs().max().item<double>(), 1e-5);
-  EXPECT_GT(gk_stacked.abs().sum().item<double>(), 0.0);
 }
 
 TEST(MultiHeadAttention, CausalMaskZerosTheFuture) {

@@ -27,15 +27,6 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& 
 AttentionCache MultiHeadAttentionImpl::precompute(const torch::Tensor& keys,
                                                   const torch::Tensor& values) {
   const int64_t b = keys.size(0), s = keys.size(1), h = options_.heads();
-  if (keys.is_same(values) && k_proj->weight.size(1) == v_proj->weight.size(1)) {
-    // Self-attention and encoder-decoder attention project one tensor twice: one product with
-    // the stacked [2·model, in] weights instead of two (same parameters, same result).
-    auto w = torch::cat({k_proj->weight, v_proj->weight}, 0);  // [2·model, in]
-    auto bias = torch::cat({k_proj->bias, v_proj->bias}, 0);   // [2·model]
-    auto kv = torch::linear(keys, w, bias).view({b, s, 2, h, d_k_});
-    // Strided views [batch, heads, src, d_k]; batched_matmul reads them in place.
-    return {kv.select(2, 0).transpose(1, 2), kv.select(2, 1).transpose(1, 2)};
-  }
   auto k = k_proj(keys).view({b, s, h, d_k_}).transpose(1, 2);    // [batch, heads, src, d_k]
   auto v = v_proj(values).view({b, s, h, d_k_}).transpose(1, 2);  // [batch, heads, src, d_k]
   return {k, v};
