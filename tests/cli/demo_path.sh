@@ -6,8 +6,9 @@
 #   alignment) -> heatmap PNG.
 # Usage: bash tests/cli/demo_path.sh /path/to/tinynmt   (cwd = repository root)
 # Environment: TINYNMT_DEMO_STEPS (training steps, default 400; at 300 the copy task sits on the
-# edge where it clicks, and a change that only reorders float sums can flip the result); TINYNMT_DEMO_RUN=DIR skips
-# training and uses that (toy copy) run directory instead (for debugging this script).
+# edge where it clicks, and a change that only reorders float sums can flip the result);
+# TINYNMT_DEMO_RUN=DIR skips training and uses that (toy copy) run directory instead (for
+# debugging this script).
 set -u
 bin="$1"
 steps="${TINYNMT_DEMO_STEPS:-400}"
