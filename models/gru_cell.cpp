@@ -13,6 +13,11 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+// Rows of a [batch, hidden] plane per parallel task: about 16k elements each.
+int64_t rows_per_task(int64_t hidden) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(hidden, 1));
+}
+
 struct FusedGruCell : public torch::autograd::Function<FusedGruCell> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& gx_in,
                                const torch::Tensor& gh_in, const torch::Tensor& h_in) {
@@ -25,7 +30,7 @@ struct FusedGruCell : public torch::autograd::Function<FusedGruCell> {
     // the ops saved.
     auto saved = torch::empty({4, b, H}, h.options());
     const int64_t plane = b * H;
-    const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(H, 1));
+    const int64_t grain = rows_per_task(H);
     AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "gru_cell_forward", [&] {
       const scalar_t* px = gx.data_ptr<scalar_t>();
       const scalar_t* pg = gh.data_ptr<scalar_t>();
@@ -87,8 +92,7 @@ struct FusedGruCell : public torch::autograd::Function<FusedGruCell> {
       scalar_t* pq = dgh.data_ptr<scalar_t>();
       scalar_t* pd = dh.data_ptr<scalar_t>();
       const int64_t plane = b * H;
-      at::parallel_for(0, b, std::max<int64_t>(1, 16384 / std::max<int64_t>(H, 1)),
-                       [&](int64_t lo, int64_t hi) {
+      at::parallel_for(0, b, rows_per_task(H), [&](int64_t lo, int64_t hi) {
         for (int64_t i = lo; i < hi; ++i) {
           for (int64_t k = 0; k < H; ++k) {
             const int64_t e = i * H + k;

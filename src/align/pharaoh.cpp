@@ -33,6 +33,13 @@ std::string format_pharaoh(const Alignment& links) {
   return out;
 }
 
+Alignment invert(const Alignment& links) {
+  Alignment out;
+  out.reserve(links.size());
+  for (const auto& [i, j] : links) out.emplace_back(j, i);
+  return out;
+}
+
 std::vector<LinkToken> parse_link_tokens(const std::string& line, bool one_based,
                                          const std::string& where, const std::string& separators,
                                          const std::string& kind, const std::string& expected,

@@ -19,6 +19,10 @@ using Alignment = std::vector<Link>;
 /// negative index.
 std::string format_pharaoh(const Alignment& links);
 
+/// Swaps every link (i, j) -> (j, i): e.g. the alignment of a target->source model, as that model
+/// writes it (its source is our target), in source-target orientation.
+Alignment invert(const Alignment& links);
+
 /// One link token as written: 0-based link and the separator character found between i and j.
 struct LinkToken {
   Link link;
@@ -57,4 +61,3 @@ std::vector<Alignment> read_pharaoh_file(const std::string& path, bool one_based
 void write_pharaoh_file(const std::string& path, const std::vector<Alignment>& sentences);
 
 }  // namespace tinynmt::align
-

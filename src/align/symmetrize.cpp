@@ -67,13 +67,6 @@ std::string symmetrize_method_names() {
   return out;
 }
 
-Alignment invert(const Alignment& links) {
-  Alignment out;
-  out.reserve(links.size());
-  for (const auto& [i, j] : links) out.emplace_back(j, i);
-  return out;
-}
-
 Alignment symmetrize(const Alignment& forward, const Alignment& reverse, SymmetrizeMethod method) {
   const auto fwd = to_set(forward), rev = to_set(reverse);
   std::set<Link> uni = fwd;

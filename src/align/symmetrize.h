@@ -43,10 +43,6 @@ SymmetrizeMethod parse_symmetrize_method(const std::string& name);
 /// The names parse_symmetrize_method accepts, comma-separated (for help and error messages).
 std::string symmetrize_method_names();
 
-/// Swaps every link (i, j) -> (j, i): the alignment of a target->source model, as that model
-/// writes it (its source is our target), in source-target orientation.
-Alignment invert(const Alignment& links);
-
 /// Combines two alignments of one sentence pair, both in source-target orientation (0-based
 /// source word i, target word j): `forward` from the source->target model, `reverse` from the
 /// target->source model (already inverted). Duplicate links are allowed on input. Returns the

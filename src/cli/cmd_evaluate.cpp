@@ -2,6 +2,7 @@
 // (sacreBLEU-compatible, with signatures), or AER of Pharaoh alignments against gold links.
 #include <fmt/format.h>
 
+#include <array>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -101,8 +102,7 @@ int run_aer(const EvaluateArgs& a) {
                                          pred.size(), a.gold, gold.size()));
   }
   if (a.swap_pred) {
-    for (auto& s : pred)
-      for (auto& l : s) std::swap(l.first, l.second);
+    for (auto& s : pred) s = align::invert(s);
   }
   const auto r = eval::compute_aer(gold, pred);
   // --by-length: the same figures per bucket of source sentence length (words).
@@ -117,19 +117,23 @@ int run_aer(const EvaluateArgs& a) {
       throw std::runtime_error(fmt::format("{}: {} lines, but gold {} has {} lines", a.by_length,
                                            src.size(), a.gold, gold.size()));
     }
-    for (const auto& [lo, hi] : {std::pair{1, 8}, {9, 16}, {17, 25}, {26, 1 << 30}}) {
-      std::vector<eval::GoldAlignment> g;
-      std::vector<align::Alignment> p;
-      for (size_t k = 0; k < src.size(); ++k) {
-        std::istringstream words(src[k]);
-        const auto n = std::distance(std::istream_iterator<std::string>(words),
-                                     std::istream_iterator<std::string>());
-        if (n < lo || n > hi) continue;
-        g.push_back(gold[k]);
-        p.push_back(pred[k]);
+    constexpr std::array<std::pair<int, int>, 4> kBuckets = {
+        {{1, 8}, {9, 16}, {17, 25}, {26, 1 << 30}}};
+    std::array<std::vector<eval::GoldAlignment>, kBuckets.size()> g;
+    std::array<std::vector<align::Alignment>, kBuckets.size()> p;
+    for (size_t k = 0; k < src.size(); ++k) {
+      std::istringstream words(src[k]);
+      const auto n = std::distance(std::istream_iterator<std::string>(words),
+                                   std::istream_iterator<std::string>());
+      for (size_t q = 0; q < kBuckets.size(); ++q) {
+        if (n < kBuckets[q].first || n > kBuckets[q].second) continue;
+        g[q].push_back(gold[k]);
+        p[q].push_back(pred[k]);
       }
-      if (!g.empty()) buckets.push_back({lo, hi, eval::compute_aer(g, p)});
     }
+    for (size_t q = 0; q < kBuckets.size(); ++q)
+      if (!g[q].empty())
+        buckets.push_back({kBuckets[q].first, kBuckets[q].second, eval::compute_aer(g[q], p[q])});
   }
   const auto bucket_name = [](const Bucket& b) {
     return b.hi == (1 << 30) ? fmt::format("{}+", b.lo) : fmt::format("{}-{}", b.lo, b.hi);
