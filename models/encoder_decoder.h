@@ -25,6 +25,8 @@ class EncoderDecoderImpl : public Seq2SeqImpl {
   EncoderDecoderImpl(const ModelConfig& cfg, int64_t src_vocab, int64_t tgt_vocab);
   EncoderOutput encode(const torch::Tensor& src, const torch::Tensor& src_mask) override;
   Seq2SeqOutput forward(const torch::Tensor& src, const torch::Tensor& tgt_in) override;
+  Seq2SeqOutput forward_features(const torch::Tensor& src, const torch::Tensor& tgt_in) override;
+  OutputLayer output_layer() override { return {out_weight_, out_bias_}; }
   DecoderState init_state(const EncoderOutput& enc) override;
   StepOutput decode_step(const torch::Tensor& prev_tokens, DecoderState& state) override;
   int64_t attention_layers() const override { return decoder_->attention_layers(); }

@@ -88,10 +88,21 @@ EncoderOutput EncoderDecoderImpl::encode(const torch::Tensor& src, const torch::
   return encoder_->encode(src_embed_(src), src_mask);
 }
 
-Seq2SeqOutput EncoderDecoderImpl::forward(const torch::Tensor& src, const torch::Tensor& tgt_in) {
+Seq2SeqOutput EncoderDecoderImpl::forward_features(const torch::Tensor& src,
+                                                   const torch::Tensor& tgt_in) {
   auto enc = encode(src, src.ne(kPadId));
   auto out = decoder_->forward(tgt_embed_(tgt_in), enc);
-  return {project(out.features), out.attention};  // [batch, tgt_len, vocab], [b, L, H, T, S]
+  Seq2SeqOutput r;
+  r.features = pre_out_ ? pre_out_(out.features) : out.features;  // [batch, tgt_len, D]
+  r.attention = out.attention;                                     // [b, L, H, T, S]
+  return r;
+}
+
+Seq2SeqOutput EncoderDecoderImpl::forward(const torch::Tensor& src, const torch::Tensor& tgt_in) {
+  auto r = forward_features(src, tgt_in);
+  r.logits = torch::nn::functional::linear(r.features, out_weight_, out_bias_);  // [b, T, vocab]
+  r.features = torch::Tensor();
+  return r;
 }
 
 DecoderState EncoderDecoderImpl::init_state(const EncoderOutput& enc) {

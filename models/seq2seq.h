@@ -45,6 +45,13 @@ struct DecoderState {
 struct Seq2SeqOutput {
   torch::Tensor logits;     ///< [batch, tgt_len, tgt_vocab] unnormalised scores
   torch::Tensor attention;  ///< [batch, layers, heads, tgt_len, src_len] cross-attention weights
+  torch::Tensor features;   ///< forward_features() only: [batch, tgt_len, D], see output_layer()
+};
+
+/// The final affine layer of a model: logits = features·weightᵀ + bias.
+struct OutputLayer {
+  torch::Tensor weight;  ///< [tgt_vocab, D]
+  torch::Tensor bias;    ///< [tgt_vocab], or undefined
 };
 
 /// One incremental decoding step.
@@ -64,6 +71,16 @@ class Seq2SeqImpl : public torch::nn::Module {
   /// Teacher forcing. src [batch, src_len], tgt_in [batch, tgt_len] (BOS y1 ... y_{n-1}), padded
   /// with kPadId. The masks are derived from kPadId.
   virtual Seq2SeqOutput forward(const torch::Tensor& src, const torch::Tensor& tgt_in) = 0;
+
+  /// Teacher forcing up to, not through, the output layer: `.features` [batch, tgt_len, D] with
+  /// forward().logits == features·Wᵀ + b for (W, b) = output_layer(); `.logits` is left undefined
+  /// so training can fuse the output layer with its loss (train/loss.h). The default, for models
+  /// without a separable output layer (output_layer() undefined), returns forward().
+  virtual Seq2SeqOutput forward_features(const torch::Tensor& src, const torch::Tensor& tgt_in) {
+    return forward(src, tgt_in);
+  }
+  /// The output layer that forward_features() stops before; undefined tensors if there is none.
+  virtual OutputLayer output_layer() { return {}; }
 
   /// State before the first decoding step (caches projected keys, bridges the encoder state).
   virtual DecoderState init_state(const EncoderOutput& enc) = 0;

@@ -260,36 +260,47 @@ TEST(BenchReportJson, HasTheDocumentedFields) {
 }
 
 TEST(TrainStep, ForwardBackwardEqualsTheLossItsGradientAndAccumulates) {
-  auto cfg = tiny_transformer(8, 16, 1, 2);
-  torch::manual_seed(3);
-  auto model = make_seq2seq(cfg, 20, 20);
-  model->train();  // dropout is 0: deterministic
-  std::vector<std::vector<int64_t>> src = {{5, 6, 7, kEosId}, {8, 9, kEosId}};
-  std::vector<std::vector<int64_t>> tgt = {{10, 11}, {12, 13, 14}};
-  Batch b = make_batch(src, &tgt, {0, 1});
-  const double eps = 0.1, norm = 7.0;
+  // On the CPU forward_backward fuses the output layer with the loss (pad rows dropped, blocks of
+  // rows); the reference forms the logits and applies label_smoothed_loss. A Transformer with a
+  // tied output layer and an RNN whose tied output layer needs a pre-output projection.
+  for (const auto& cfg : {tiny_transformer(8, 16, 1, 2), tiny_rnn("gru", "bahdanau", true)}) {
+    SCOPED_TRACE(cfg.decoder.type);
+    torch::manual_seed(3);
+    auto model = make_seq2seq(cfg, 20, 20);
+    model->train();  // dropout is 0: deterministic
+    std::vector<std::vector<int64_t>> src = {{5, 6, 7, kEosId}, {8, 9, kEosId}};
+    std::vector<std::vector<int64_t>> tgt = {{10, 11}, {12, 13, 14}};
+    Batch b = make_batch(src, &tgt, {0, 1});
+    const double eps = 0.1, norm = 7.0;
 
-  // Reference: the loss and gradients computed directly.
-  model->zero_grad();
-  auto out = model->forward(b.src, b.tgt_in);
-  auto ref = label_smoothed_loss(out.logits, b.tgt_out, eps, kPadId).loss;
-  (ref / norm).backward();
-  std::vector<torch::Tensor> ref_grads;
-  for (const auto& p : model->parameters()) ref_grads.push_back(p.grad().clone());
+    // Reference: the loss and gradients computed directly.
+    model->zero_grad();
+    auto out = model->forward(b.src, b.tgt_in);
+    auto ref = label_smoothed_loss(out.logits, b.tgt_out, eps, kPadId).loss;
+    (ref / norm).backward();
+    std::vector<torch::Tensor> ref_grads;
+    for (const auto& p : model->parameters()) ref_grads.push_back(p.grad().clone());
 
-  model->zero_grad();
-  auto loss = forward_backward(*model, b, eps, norm);
-  EXPECT_FALSE(loss.requires_grad());
-  EXPECT_NEAR(loss.item<double>(), ref.item<double>(), 1e-5);
-  auto params = model->parameters();
-  for (size_t i = 0; i < params.size(); ++i)
-    EXPECT_TRUE(torch::allclose(params[i].grad(), ref_grads[i], 1e-5, 1e-7)) << i;
-  // A second call accumulates (micro-batches of one optimiser step).
-  forward_backward(*model, b, eps, norm);
-  for (size_t i = 0; i < params.size(); ++i)
-    EXPECT_TRUE(torch::allclose(params[i].grad(), 2 * ref_grads[i], 1e-5, 1e-7)) << i;
+    model->zero_grad();
+    auto loss = forward_backward(*model, b, eps, norm);
+    EXPECT_FALSE(loss.requires_grad());
+    EXPECT_NEAR(loss.item<double>(), ref.item<double>(), 1e-5);
+    auto params = model->parameters();
+    for (size_t i = 0; i < params.size(); ++i)
+      EXPECT_TRUE(torch::allclose(params[i].grad(), ref_grads[i], 1e-5, 1e-7)) << i;
+    // A second call accumulates (micro-batches of one optimiser step).
+    forward_backward(*model, b, eps, norm);
+    for (size_t i = 0; i < params.size(); ++i)
+      EXPECT_TRUE(torch::allclose(params[i].grad(), 2 * ref_grads[i], 1e-5, 1e-7)) << i;
+    // The validation form (no gradient) gives the same sums.
+    {
+      torch::NoGradGuard no_grad;
+      auto sums = teacher_forced_loss(*model, b, eps);
+      EXPECT_NEAR(sums.loss.item<double>(), ref.item<double>(), 1e-5);
+    }
 
-  Batch decoding_only = make_batch(src, nullptr, {0, 1});
-  EXPECT_THROW(forward_backward(*model, decoding_only, eps, norm), std::invalid_argument);
-  EXPECT_THROW(forward_backward(*model, b, eps, 0.0), std::invalid_argument);
+    Batch decoding_only = make_batch(src, nullptr, {0, 1});
+    EXPECT_THROW(forward_backward(*model, decoding_only, eps, norm), std::invalid_argument);
+    EXPECT_THROW(forward_backward(*model, b, eps, 0.0), std::invalid_argument);
+  }
 }

@@ -74,6 +74,71 @@ TEST(Loss, FusedGradientEqualsUnfused) {
   EXPECT_THROW(label_smoothed_loss(base, target, 1.0, 0), std::invalid_argument);
 }
 
+TEST(Loss, FusedOutputLayerEqualsLogitsThenLoss) {
+  // fused_output_label_smoothed_loss(h, W, b) against label_smoothed_loss_reference(h·Wᵀ + b)
+  // through autograd: loss, nll and the gradients of h, W and b, with padding, several epsilons,
+  // block sizes that divide the rows, do not divide them, and exceed them, and without a bias.
+  torch::manual_seed(4);
+  const int64_t B = 3, T = 7, D = 5, V = 40;
+  auto h0 = torch::randn({B, T, D}) * 2;
+  auto w0 = torch::randn({V, D});
+  auto b0 = torch::randn({V});
+  auto target = torch::randint(1, V, {B, T}, torch::kLong);
+  target.index_put_({0, torch::indexing::Slice(5)}, 0);
+  target.index_put_({2, torch::indexing::Slice(1)}, 0);
+  for (double eps : {0.0, 0.1}) {
+    for (int64_t chunk : {1, 4, 5, 256}) {
+      for (bool with_bias : {true, false}) {
+        SCOPED_TRACE("eps " + std::to_string(eps) + " chunk " + std::to_string(chunk) +
+                     (with_bias ? " bias" : " no bias"));
+        auto h = h0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+        auto b = with_bias ? b0.clone().requires_grad_(true) : torch::Tensor();
+        auto hr = h0.clone().requires_grad_(true), wr = w0.clone().requires_grad_(true);
+        auto br = b0.clone().requires_grad_(true);
+        auto sums = fused_output_label_smoothed_loss(h, w, b, target, eps, 0, chunk);
+        (sums.loss * 0.37).backward();
+        auto logits = with_bias ? torch::matmul(hr, wr.t()) + br : torch::matmul(hr, wr.t());
+        auto ref = label_smoothed_loss_reference(logits, target, eps, 0);
+        (ref * 0.37).backward();
+        auto ref_nll = label_smoothed_loss(logits.detach(), target, 0.0, 0).nll;
+        EXPECT_NEAR(sums.loss.item<double>(), ref.item<double>(), 1e-5 * ref.item<double>());
+        EXPECT_NEAR(sums.nll.item<double>(), ref_nll.item<double>(), 1e-5 * ref_nll.item<double>());
+        EXPECT_FALSE(sums.nll.requires_grad());
+        EXPECT_TRUE(torch::allclose(h.grad(), hr.grad(), 1e-5, 1e-6));
+        EXPECT_TRUE(torch::allclose(w.grad(), wr.grad(), 1e-5, 1e-6));
+        if (with_bias) {
+          EXPECT_TRUE(torch::allclose(b.grad(), br.grad(), 1e-5, 1e-6));
+        }
+        // Padded positions get no gradient at all.
+        EXPECT_EQ(h.grad().index({2, torch::indexing::Slice(1)}).abs().sum().item<double>(), 0.0);
+      }
+    }
+  }
+  // Only the features need a gradient (a frozen output layer); no gradient at all (validation).
+  auto h = h0.clone().requires_grad_(true);
+  auto sums = fused_output_label_smoothed_loss(h, w0, b0, target, 0.1, 0);
+  sums.loss.backward();
+  EXPECT_TRUE(h.grad().defined());
+  {
+    torch::NoGradGuard no_grad;
+    auto again = fused_output_label_smoothed_loss(h0, w0, b0, target, 0.1, 0);
+    EXPECT_NEAR(again.loss.item<double>(), sums.loss.item<double>(), 1e-6 * sums.loss.item<double>());
+  }
+  // All positions padded: zero loss, zero gradient.
+  auto hp = h0.clone().requires_grad_(true);
+  auto none = fused_output_label_smoothed_loss(hp, w0, b0, torch::zeros({B, T}, torch::kLong), 0.1, 0);
+  none.loss.backward();
+  EXPECT_EQ(none.loss.item<double>(), 0.0);
+  EXPECT_EQ(hp.grad().abs().sum().item<double>(), 0.0);
+  // Bad arguments.
+  EXPECT_THROW(fused_output_label_smoothed_loss(h0, w0, b0, target, 1.0, 0), std::invalid_argument);
+  EXPECT_THROW(fused_output_label_smoothed_loss(h0, w0, b0, target, 0.1, 0, 0), std::invalid_argument);
+  EXPECT_THROW(fused_output_label_smoothed_loss(h0, torch::randn({V, D + 1}), b0, target, 0.1, 0),
+               std::invalid_argument);
+  EXPECT_THROW(fused_output_label_smoothed_loss(h0, w0, b0, target.narrow(1, 0, 3), 0.1, 0),
+               std::invalid_argument);
+}
+
 TEST(Schedule, NoamValues) {
   TrainingConfig t;
   t.schedule = "noam";

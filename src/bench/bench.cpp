@@ -239,11 +239,20 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
     const double flops = kTrainingFlopFactor *
                          forward_flops(cfg.model, data.tgt_vocab, src_len, tgt_len).total();
 
+    const bool timed = i >= o.warmup;
+    const bool probe = timed && device.is_cpu() && o.sgemm_probe_repeats > 0;
+    const double probe_before =
+        probe ? measure_sgemm(o.sgemm_size, o.sgemm_probe_repeats, 0).gflops : 0.0;
     const double t0 = now_seconds();
     Batch b = run_step(idx);
     const double dt = std::max(1e-9, now_seconds() - t0);
+    if (probe) {
+      const double probe_after = measure_sgemm(o.sgemm_size, o.sgemm_probe_repeats, 0).gflops;
+      f.step_model_gflops.push_back(flops / dt / 1e9);
+      f.step_sgemm_gflops.push_back(0.5 * (probe_before + probe_after));
+    }
 
-    if (i < o.warmup) continue;
+    if (!timed) continue;
     const int64_t rows = b.size();
     src_tok += b.num_src_tokens;
     tgt_tok += b.num_tgt_tokens;
@@ -269,6 +278,13 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
   f.tokens_per_s = median(tok_s);
   f.model_gflops = median(gflops);
   f.pct_of_sgemm_peak = sgemm_gflops > 0 ? 100.0 * f.model_gflops / sgemm_gflops : 0.0;
+  if (!f.step_sgemm_gflops.empty()) {
+    std::vector<double> pct;
+    for (size_t i = 0; i < f.step_sgemm_gflops.size(); ++i)
+      pct.push_back(100.0 * f.step_model_gflops[i] / f.step_sgemm_gflops[i]);
+    f.pct_of_paired_sgemm = median(pct);
+    f.paired_sgemm_gflops = median(f.step_sgemm_gflops);
+  }
   f.step_seconds = median(secs);
   f.tokens_per_step = tokens_sum / static_cast<double>(o.steps);
   f.gflop_per_step = gflop_sum / static_cast<double>(o.steps);
@@ -379,9 +395,10 @@ ConfigReport bench_config(const std::string& path, const BenchOptions& o, double
           ? std::string()
           : (fs::path(o.profile_dir) / (fs::path(path).stem().string() + ".trace.json")).string();
   r.training = bench_training(cfg, data, device, o, sgemm_gflops, profile_path, &r.parameters);
-  spdlog::info("  training: {:.0f} tok/s, {:.1f} GFLOP/s ({:.1f}% of sgemm), padding {:.1f}%, "
-               "peak RSS {:.0f} MB",
+  spdlog::info("  training: {:.0f} tok/s, {:.1f} GFLOP/s ({:.1f}% of sgemm, {:.1f}% of the paired "
+               "probes' {:.1f}), padding {:.1f}%, peak RSS {:.0f} MB",
                r.training.tokens_per_s, r.training.model_gflops, r.training.pct_of_sgemm_peak,
+               r.training.pct_of_paired_sgemm, r.training.paired_sgemm_gflops,
                100 * r.training.padding_ratio, r.training.peak_rss_mb);
   if (o.decode_sentences > 0 && data.dev.size() > 0) {
     r.decoding = bench_decoding(cfg, data, device);
@@ -531,6 +548,10 @@ nlohmann::json to_json(const BenchReport& r) {
                       {"tokens_per_s", t.tokens_per_s},
                       {"model_gflops", t.model_gflops},
                       {"pct_of_sgemm_peak", t.pct_of_sgemm_peak},
+                      {"pct_of_paired_sgemm", t.pct_of_paired_sgemm},
+                      {"paired_sgemm_gflops", t.paired_sgemm_gflops},
+                      {"step_model_gflops", t.step_model_gflops},
+                      {"step_sgemm_gflops", t.step_sgemm_gflops},
                       {"padding_ratio", t.padding_ratio},
                       {"src_padding_ratio", t.src_padding_ratio},
                       {"tgt_padding_ratio", t.tgt_padding_ratio},
@@ -558,8 +579,8 @@ std::string format_table(const BenchReport& r) {
   std::string out = fmt::format(
       "sgemm {}x{} float32, {} threads: {:.1f} GFLOP/s (median of {}); LibTorch {}, {}\n",
       r.sgemm.n, r.sgemm.n, r.threads, r.sgemm.gflops, r.sgemm.repeats, r.torch_version, r.date);
-  out += fmt::format("{:<44} {:>9} {:>10} {:>8} {:>6} {:>6} {:>8} | {:>9} {:>9} | {:>9} {:>9} {}\n",
-                     "config (training data)", "train", "tok/s", "GFLOP/s", "%peak", "pad%",
+  out += fmt::format("{:<44} {:>9} {:>10} {:>8} {:>6} {:>6} {:>6} {:>8} | {:>9} {:>9} | {:>9} {:>9} {}\n",
+                     "config (training data)", "train", "tok/s", "GFLOP/s", "%peak", "%pair", "pad%",
                      "RSS MB", "greedy/s", "tok/s", "beam5/s", "tok/s", "weights");
   for (const auto& c : r.configs) {
     std::string name = fs::path(c.config).stem().string();
@@ -568,9 +589,9 @@ std::string format_table(const BenchReport& r) {
       continue;
     }
     const auto& t = c.training;
-    out += fmt::format("{:<44} {:>9} {:>10.0f} {:>8.1f} {:>6.1f} {:>6.1f} {:>8.0f}",
+    out += fmt::format("{:<44} {:>9} {:>10.0f} {:>8.1f} {:>6.1f} {:>6.1f} {:>6.1f} {:>8.0f}",
                        name, t.data, t.tokens_per_s, t.model_gflops, t.pct_of_sgemm_peak,
-                       100 * t.padding_ratio, t.peak_rss_mb);
+                       t.pct_of_paired_sgemm, 100 * t.padding_ratio, t.peak_rss_mb);
     const auto& d = c.decoding;
     if (d.measured)
       out += fmt::format(" | {:>9.1f} {:>9.0f} | {:>9.1f} {:>9.0f} {} ({} dev, {} sentences)\n",

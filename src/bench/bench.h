@@ -41,6 +41,9 @@ struct BenchOptions {
   std::string profile_dir;
   int64_t sgemm_size = 1024;
   int64_t sgemm_repeats = 20;
+  /// Products per paired sgemm probe, run right before and right after every timed CPU training
+  /// step (0 = no probes). See TrainingFigures::pct_of_paired_sgemm.
+  int64_t sgemm_probe_repeats = 3;
 };
 
 struct SgemmFigures {
@@ -56,6 +59,15 @@ struct TrainingFigures {
   double tokens_per_s = 0;       ///< median over steps of real target tokens / step seconds
   double model_gflops = 0;       ///< median over steps of training FLOPs / step seconds / 1e9
   double pct_of_sgemm_peak = 0;  ///< 100 · model_gflops / sgemm gflops
+  /// Paired measurement, for a host whose speed drifts (shared cores): every timed step i is
+  /// bracketed by two short sgemm probes (BenchOptions::sgemm_probe_repeats products each);
+  /// step_sgemm_gflops[i] is their mean and pct_of_paired_sgemm the median over steps of
+  /// 100 · step_model_gflops[i] / step_sgemm_gflops[i], so a slow spell of the host slows the
+  /// step and its reference alike. 0 / empty when no probes ran (CUDA, or repeats 0).
+  double pct_of_paired_sgemm = 0;
+  double paired_sgemm_gflops = 0;              ///< median of step_sgemm_gflops
+  std::vector<double> step_model_gflops;       ///< per timed step: training FLOPs / s / 1e9
+  std::vector<double> step_sgemm_gflops;       ///< per timed step: its probes' mean GFLOP/s
   double padding_ratio = 0;      ///< 1 - real / padded token slots, source and target together
   double src_padding_ratio = 0, tgt_padding_ratio = 0;
   double step_seconds = 0;       ///< median
@@ -132,7 +144,8 @@ EncodedCorpus synthetic_corpus(int64_t pairs, int64_t vocab, uint64_t seed, int6
 BenchReport run_bench(const BenchOptions& options);
 
 /// The report as JSON: {"machine": {"threads", "sgemm_gflops", ...}, "configs": [{"config",
-/// "training": {"tokens_per_s", "model_gflops", "pct_of_sgemm_peak", "padding_ratio",
+/// "training": {"tokens_per_s", "model_gflops", "pct_of_sgemm_peak", "pct_of_paired_sgemm",
+/// "paired_sgemm_gflops", "step_model_gflops", "step_sgemm_gflops", "padding_ratio",
 /// "peak_rss_mb", "steps", ...}, "decoding": {"greedy": {...}, "beam5": {...}, "weights"}}]}.
 /// A config with an error has "error" instead of "training" and "decoding"; "decoding" is
 /// absent when decoding was not measured.

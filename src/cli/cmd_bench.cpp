@@ -54,6 +54,10 @@ Command add_bench_command(CLI::App& app) {
                     "DIR/<config>.trace.json for chrome://tracing");
   c.app->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n sgemm peak measurement")
       ->capture_default_str();
+  c.app->add_option("--sgemm-probes", opts->sgemm_probe_repeats,
+                    "sgemm products run right before and after every timed CPU training step, for "
+                    "the paired % of peak (%pair); 0 = none")
+      ->capture_default_str();
   c.run = [opts, json_path] {
     if (opts->configs.empty()) opts->configs = default_configs();
     if (opts->steps < 1) throw UsageError("--steps " + std::to_string(opts->steps) + ": must be >= 1");
@@ -63,6 +67,7 @@ Command add_bench_command(CLI::App& app) {
                        ": must be >= 0");
     if (opts->threads < -1) throw UsageError("--threads: must be >= 0");
     if (opts->sgemm_size < 1) throw UsageError("--sgemm-size: must be >= 1");
+    if (opts->sgemm_probe_repeats < 0) throw UsageError("--sgemm-probes: must be >= 0");
     if (!json_path->empty()) {  // fail before the measurements, not after
       std::ofstream probe(*json_path, std::ios::app);
       if (!probe) throw UsageError("--json " + *json_path + ": cannot open for writing");

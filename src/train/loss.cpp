@@ -1,6 +1,8 @@
 #include "train/loss.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <tuple>
 
 namespace tinynmt {
@@ -63,7 +65,130 @@ struct FusedLabelSmoothedCE : public torch::autograd::Function<FusedLabelSmoothe
   }
 };
 
+/// See fused_output_label_smoothed_loss in loss.h. Inputs: h [M, D] (non-pad rows only),
+/// weight [V, D], bias [V] or empty ([0]: no bias), y [M]; `kept` holds the [M] indices of the
+/// non-pad rows in 0..N-1 (empty when M == N, where it is not used). (LibTorch's custom functions take no undefined
+/// tensors as inputs, hence the empty tensors.)
+struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& features,
+                               const torch::Tensor& weight, const torch::Tensor& bias,
+                               const torch::Tensor& h, const torch::Tensor& y,
+                               const torch::Tensor& kept, double epsilon, int64_t chunk_rows) {
+    const int64_t m = h.size(0), dim = h.size(1), vocab = weight.size(0);
+    const bool has_bias = bias.numel() > 0;
+    const bool need_h = features.requires_grad();
+    const bool need_w = weight.requires_grad();
+    const bool need_b = has_bias && bias.requires_grad();
+    const bool need_any = need_h || need_w || need_b;
+    auto f32 = h.options();
+    auto wt = weight.t();  // [D, V] view
+    torch::Tensor grad_h, grad_w, grad_b;
+    if (need_h) grad_h = torch::empty({m, dim}, f32);
+    if (need_w) grad_w = torch::zeros({vocab, dim}, f32);
+    if (need_b) grad_b = torch::zeros({vocab}, f32);
+    const int64_t block = std::min<int64_t>(chunk_rows, std::max<int64_t>(m, 1));
+    auto scores_buf = torch::empty({block, vocab}, f32);  // x of one block
+    auto probs_buf = torch::empty({block, vocab}, f32);   // p, then G, of one block
+    auto nll = torch::zeros({}, f32.dtype(torch::kDouble));
+    auto smooth = torch::zeros({}, f32.dtype(torch::kDouble));
+    for (int64_t r0 = 0; r0 < m; r0 += block) {
+      const int64_t c = std::min(block, m - r0);
+      auto hc = h.narrow(0, r0, c);                           // [c, D]
+      auto yc = y.narrow(0, r0, c).unsqueeze(1);              // [c, 1]
+      auto x = scores_buf.narrow(0, 0, c);                    // [c, V]
+      auto p = probs_buf.narrow(0, 0, c);                     // [c, V]
+      if (has_bias)
+        torch::addmm_out(x, bias, hc, wt);
+      else
+        torch::mm_out(x, hc, wt);
+      at::_softmax_out(p, x, 1, /*half_to_float=*/false);
+      auto [x_max, arg_max] = x.max(1, /*keepdim=*/true);   // [c, 1] each
+      auto lse = (x_max - p.gather(1, arg_max).log()).squeeze(1).to(torch::kDouble);  // [c]
+      nll.add_((lse - x.gather(1, yc).squeeze(1).to(torch::kDouble)).sum());
+      if (epsilon > 0)
+        smooth.add_((lse * static_cast<double>(vocab) - x.sum(1).to(torch::kDouble)).sum());
+      if (!need_any) continue;
+      // G = p - q, in p's buffer.
+      if (epsilon > 0) p.sub_(epsilon / static_cast<double>(vocab));
+      p.scatter_add_(1, yc, torch::full({c, 1}, -(1.0 - epsilon), f32));
+      if (need_h) {
+        auto gh = grad_h.narrow(0, r0, c);  // [c, D]
+        torch::mm_out(gh, p, weight);
+      }
+      if (need_w) grad_w.addmm_(p.t(), hc);                          // [V, D]
+      if (need_b) grad_b.add_(p.sum(0));                             // [V]
+    }
+    torch::Tensor loss = nll;
+    if (epsilon > 0)
+      loss = (1.0 - epsilon) * nll + (epsilon / static_cast<double>(vocab)) * smooth;
+    ctx->save_for_backward({grad_h, grad_w, grad_b, kept});
+    ctx->saved_data["rows"] = features.size(0);
+    auto loss_f = loss.to(torch::kFloat);
+    auto nll_f = nll.to(torch::kFloat);
+    ctx->mark_non_differentiable({nll_f});
+    return {loss_f, nll_f};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    auto saved = ctx->get_saved_variables();
+    const auto& g = grad_outputs[0];  // [] d(objective)/d(loss)
+    torch::NoGradGuard no_grad;
+    torch::Tensor grad_features, grad_w, grad_b;
+    if (saved[0].defined()) {
+      auto gh = saved[0].mul_(g);  // [M, D]
+      const int64_t rows = ctx->saved_data["rows"].toInt();
+      if (gh.size(0) != rows) {
+        grad_features = torch::zeros({rows, gh.size(1)}, gh.options());
+        grad_features.index_copy_(0, saved[3], gh);
+      } else {
+        grad_features = gh;
+      }
+    }
+    if (saved[1].defined()) grad_w = saved[1].mul_(g);
+    if (saved[2].defined()) grad_b = saved[2].mul_(g);
+    // One entry per forward input: features, weight, bias, h, y, kept, epsilon, chunk_rows.
+    return {grad_features, grad_w, grad_b, torch::Tensor(), torch::Tensor(),
+            torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
+
+LossSums fused_output_label_smoothed_loss(const torch::Tensor& features, const torch::Tensor& weight,
+                                          const torch::Tensor& bias, const torch::Tensor& target,
+                                          double epsilon, int64_t pad_id, int64_t chunk_rows) {
+  if (!(epsilon >= 0.0 && epsilon < 1.0))
+    throw std::invalid_argument("fused_output_label_smoothed_loss: epsilon must be in [0, 1)");
+  if (chunk_rows < 1)
+    throw std::invalid_argument("fused_output_label_smoothed_loss: chunk_rows must be >= 1");
+  const int64_t dim = features.size(-1);
+  if (weight.dim() != 2 || weight.size(1) != dim || (bias.defined() && bias.numel() != weight.size(0)))
+    throw std::invalid_argument("fused_output_label_smoothed_loss: features [..., " +
+                                std::to_string(dim) + "] do not fit weight [V, D] / bias [V]");
+  auto flat = features.reshape({-1, dim});  // [N, D]
+  auto y_all = target.reshape({-1});        // [N]
+  if (flat.size(0) != y_all.size(0))
+    throw std::invalid_argument("fused_output_label_smoothed_loss: " +
+                                std::to_string(flat.size(0)) + " feature rows but " +
+                                std::to_string(y_all.size(0)) + " targets");
+  torch::Tensor h, y, kept = torch::empty({0}, target.options().dtype(torch::kLong));
+  {
+    torch::NoGradGuard no_grad;
+    auto keep = y_all.ne(pad_id);
+    const int64_t m = keep.sum().item<int64_t>();
+    if (m == y_all.size(0)) {
+      h = flat.contiguous();
+      y = y_all;
+    } else {
+      kept = keep.nonzero().squeeze(1);  // [M]
+      h = flat.index_select(0, kept);
+      y = y_all.index_select(0, kept);
+    }
+  }
+  auto b = bias.defined() ? bias : torch::empty({0}, weight.options());
+  auto out = FusedOutputCE::apply(flat, weight, b, h, y, kept, epsilon, chunk_rows);
+  return {out[0], out[1]};
+}
 
 LossSums label_smoothed_loss(const torch::Tensor& logits, const torch::Tensor& target,
                              double epsilon, int64_t pad_id) {

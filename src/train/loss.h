@@ -24,6 +24,25 @@ struct LossSums {
 LossSums label_smoothed_loss(const torch::Tensor& logits, const torch::Tensor& target,
                              double epsilon, int64_t pad_id);
 
+/// The output layer, its log-softmax and the label-smoothed loss in one autograd node, computed
+/// in blocks of `chunk_rows` target positions so that each block's [chunk_rows, V] scores stay in
+/// the CPU cache (the "fused linear cross-entropy" of Liger-Kernel, Hsu et al. 2024 §3.3; the
+/// loss is label_smoothed_loss's). For a block of rows h [c, D]:
+///   x = h·Wᵀ + b, p = softmax(x), loss terms as in label_smoothed_loss, and, when an input
+///   requires a gradient, G = p - q (q = (1-ε)·onehot(y) + ε/V), ∂h = G·W, ∂W += Gᵀ·h, ∂b += Σ G.
+/// The gradients are formed in the forward pass (the loss is a sum, so ∂loss/∂x needs nothing from
+/// later) and only scaled by the incoming gradient in the backward: no [N, V] tensor exists at any
+/// time. Positions whose target is pad_id are dropped before the first product, so padding costs no
+/// output-layer FLOPs.
+/// features [N, D] (or [batch, tgt_len, D]) float32; weight [V, D]; bias [V] or undefined;
+/// target [N] (or [batch, tgt_len]) int64. Returns the same sums as
+/// label_smoothed_loss(features·Wᵀ + b, target, ...) (tests: 1e-5 relative, gradients too).
+/// The backward may run once. Throws std::invalid_argument if epsilon is outside [0, 1),
+/// chunk_rows < 1 or the shapes disagree.
+LossSums fused_output_label_smoothed_loss(const torch::Tensor& features, const torch::Tensor& weight,
+                                          const torch::Tensor& bias, const torch::Tensor& target,
+                                          double epsilon, int64_t pad_id, int64_t chunk_rows = 256);
+
 /// Reference (unfused) form of the same loss: builds the smoothed target distribution
 /// q = (1-ε)·onehot(y) + ε/V and returns Σ_t -Σ_v q_v log p_v. For tests.
 torch::Tensor label_smoothed_loss_reference(const torch::Tensor& logits,

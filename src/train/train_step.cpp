@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 #include "models/special_ids.h"
-#include "train/loss.h"
 
 namespace tinynmt {
 namespace {
@@ -42,19 +41,31 @@ class AutocastGuard {
 
 }  // namespace
 
-torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
-                               double normaliser, bool bf16_autocast) {
+LossSums teacher_forced_loss(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
+                             bool bf16_autocast) {
   if (!batch.tgt_in.defined() || !batch.tgt_out.defined())
-    throw std::invalid_argument("forward_backward: the batch has no targets (a decoding batch?)");
-  if (!(normaliser > 0))
-    throw std::invalid_argument("forward_backward: normaliser must be > 0, got " +
-                                std::to_string(normaliser));
+    throw std::invalid_argument("teacher_forced_loss: the batch has no targets (a decoding batch?)");
+  const bool fuse = !batch.tgt_out.is_cuda() && model.output_layer().weight.defined();
   Seq2SeqOutput out;
   {
     AutocastGuard autocast(bf16_autocast);
-    out = model.forward(batch.src, batch.tgt_in);  // logits [batch, tgt_len, vocab]
+    out = fuse ? model.forward_features(batch.src, batch.tgt_in)  // features [b, T, D]
+               : model.forward(batch.src, batch.tgt_in);          // logits [b, T, vocab]
   }
-  auto sums = label_smoothed_loss(out.logits, batch.tgt_out, label_smoothing, kPadId);
+  if (fuse) {
+    auto layer = model.output_layer();
+    return fused_output_label_smoothed_loss(out.features, layer.weight, layer.bias,
+                                            batch.tgt_out, label_smoothing, kPadId);
+  }
+  return label_smoothed_loss(out.logits, batch.tgt_out, label_smoothing, kPadId);
+}
+
+torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
+                               double normaliser, bool bf16_autocast) {
+  if (!(normaliser > 0))
+    throw std::invalid_argument("forward_backward: normaliser must be > 0, got " +
+                                std::to_string(normaliser));
+  auto sums = teacher_forced_loss(model, batch, label_smoothing, bf16_autocast);
   (sums.loss / normaliser).backward();
   return sums.loss.detach();
 }

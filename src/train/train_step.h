@@ -10,8 +10,18 @@
 #include "config/config.h"
 #include "data/batching.h"
 #include "models/seq2seq.h"
+#include "train/loss.h"
 
 namespace tinynmt {
+
+/// Teacher-forced label-smoothed loss sums (train/loss.h) of one batch on the model's device.
+/// On the CPU, for models with an output layer (Seq2SeqImpl::output_layer()), the output layer
+/// is fused with the loss and run in cache-sized row blocks with pad rows dropped
+/// (fused_output_label_smoothed_loss); otherwise (CUDA, or no output layer) the logits are
+/// formed and label_smoothed_loss is applied. Both give the same sums and gradients.
+/// With bf16_autocast the model's forward runs under CUDA bf16 autocast.
+LossSums teacher_forced_loss(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
+                             bool bf16_autocast = false);
 
 /// Forward pass, label-smoothed cross-entropy (train/loss.h, Szegedy et al. 2016 §7) and
 /// backward pass of one (micro-)batch. `batch` must already be on the model's device and hold

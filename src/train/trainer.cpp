@@ -89,8 +89,7 @@ Validation validate_model(Seq2SeqImpl& model, const DevSet& dev, const Tokenizer
   for (const auto& idx : plan_decode_batches(dev.encoded.src_lengths(), 256,
                                              std::max<int64_t>(cfg.training.batch_size, 512))) {
     Batch b = make_batch(dev.encoded, idx).to(device);
-    auto out = model.forward(b.src, b.tgt_in);
-    auto sums = label_smoothed_loss(out.logits, b.tgt_out, 0.0, kPadId);
+    auto sums = teacher_forced_loss(model, b, 0.0);
     nll += sums.nll.item<double>();
     tokens += b.num_tgt_tokens;
   }

@@ -65,6 +65,12 @@ for c in j["configs"]:
     assert t["tokens_per_s"] > 0 and t["model_gflops"] > 0 and t["peak_rss_mb"] > 0, t
     assert abs(t["pct_of_sgemm_peak"] - 100 * t["model_gflops"] / m["sgemm_gflops"]) < 1e-6, t
     assert 0 <= t["padding_ratio"] < 1, t
+    # Paired probes: one pair per timed step, and the figure is the median of the step ratios.
+    sm, sg = t["step_model_gflops"], t["step_sgemm_gflops"]
+    assert len(sm) == len(sg) == 3 and min(sg) > 0, t
+    pct = sorted(100 * a / b for a, b in zip(sm, sg))[1]
+    assert abs(t["pct_of_paired_sgemm"] - pct) < 1e-6, t
+    assert abs(t["paired_sgemm_gflops"] - sorted(sg)[1]) < 1e-6, t
     assert t["last_loss"] > 0, t
     d = c["decoding"]
     assert d["weights"] == "untrained", d
