@@ -73,12 +73,15 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& features,
                                const torch::Tensor& weight, const torch::Tensor& bias,
                                const torch::Tensor& h, const torch::Tensor& y,
-                               const torch::Tensor& kept, double epsilon, int64_t chunk_rows) {
+                               const torch::Tensor& kept, double epsilon, int64_t chunk_rows,
+                               bool grad_mode) {
     const int64_t m = h.size(0), dim = h.size(1), vocab = weight.size(0);
     const bool has_bias = bias.numel() > 0;
-    const bool need_h = features.requires_grad();
-    const bool need_w = weight.requires_grad();
-    const bool need_b = has_bias && bias.requires_grad();
+    // (Inside forward() grad mode is always off; the caller's is passed in: under NoGradGuard,
+    // e.g. validation, parameters still say requires_grad but no gradient is wanted.)
+    const bool need_h = grad_mode && features.requires_grad();
+    const bool need_w = grad_mode && weight.requires_grad();
+    const bool need_b = grad_mode && has_bias && bias.requires_grad();
     const bool need_any = need_h || need_w || need_b;
     auto f32 = h.options();
     auto wt = weight.t();  // [D, V] view
@@ -146,9 +149,10 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
     }
     if (saved[1].defined()) grad_w = saved[1].mul_(g);
     if (saved[2].defined()) grad_b = saved[2].mul_(g);
-    // One entry per forward input: features, weight, bias, h, y, kept, epsilon, chunk_rows.
+    // One entry per forward input: features, weight, bias, h, y, kept, epsilon, chunk_rows,
+    // grad_mode.
     return {grad_features, grad_w, grad_b, torch::Tensor(), torch::Tensor(),
-            torch::Tensor(), torch::Tensor(), torch::Tensor()};
+            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -186,7 +190,8 @@ LossSums fused_output_label_smoothed_loss(const torch::Tensor& features, const t
     }
   }
   auto b = bias.defined() ? bias : torch::empty({0}, weight.options());
-  auto out = FusedOutputCE::apply(flat, weight, b, h, y, kept, epsilon, chunk_rows);
+  auto out = FusedOutputCE::apply(flat, weight, b, h, y, kept, epsilon, chunk_rows,
+                                  torch::GradMode::is_enabled());
   return {out[0], out[1]};
 }
 
