@@ -358,6 +358,12 @@ TEST_P(TranslatorTest, TokenizedInputMapsSubwordsToTheGivenWords) {
     spelled[s.word_of_token[k]] += p;
   }
   EXPECT_EQ(spelled, words);
+  // The comma (word 2) is glued to the word before it, as in raw text: no bare "▁" piece.
+  for (size_t k = 0; k + 1 < s.tokens.size(); ++k) {
+    if (s.word_of_token[k] == 2) {
+      EXPECT_NE(s.tokens[k], align::kWordBoundary);
+    }
+  }
   EXPECT_GT(s.tokens.size(), words.size() + 1) << "expected some word split into pieces";
   EXPECT_TRUE(encode_side(m.tokenizer.src(), " \t ", true).ids.empty());
 

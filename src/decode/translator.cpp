@@ -42,7 +42,7 @@ align::AttentionRecord empty_record(const LoadedModel& m, int64_t index) {
   align::AttentionRecord rec;
   rec.index = index;
   rec.model = m.name;
-  rec.layers = static_cast<int>(m.model->attention_layers());
+  rec.layers = static_cast<int>(m.model->attention_layers()) + (m.alignment_layer ? 1 : 0);
   rec.heads = static_cast<int>(m.model->attention_heads());
   rec.subword.assign(rec.layers, std::vector<align::Matrix>(rec.heads));
   rec.word = rec.subword;
@@ -255,6 +255,15 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& l
   return out;
 }
 
+namespace {
+
+/// True for a word made only of . , ; : ! ? ) ] } % (ASCII closing punctuation).
+bool is_closing_punctuation(const std::string& word) {
+  return !word.empty() && word.find_first_not_of(".,;:!?)]}%") == std::string::npos;
+}
+
+}  // namespace
+
 EncodedSide encode_side(const SpmModel& spm, const std::string& line, bool tokenized) {
   EncodedSide side;
   if (!tokenized) {
@@ -280,7 +289,14 @@ EncodedSide encode_side(const SpmModel& spm, const std::string& line, bool token
   for (size_t w = 0; w < side.words.size(); ++w) {
     auto ids = spm.encode(side.words[w]);
     auto pieces = pieces_of(spm, side.words[w], ids);
-    for (size_t k = 0; k < ids.size(); ++k) {
+    // Closing punctuation is glued to the word before it in raw text ("family."): drop the bare
+    // word-boundary piece SentencePiece puts in front of it on its own ("▁", ".").
+    const size_t first =
+        w > 0 && is_closing_punctuation(side.words[w]) && pieces.size() > 1 &&
+                pieces[0] == align::kWordBoundary
+            ? 1
+            : 0;
+    for (size_t k = first; k < ids.size(); ++k) {
       side.ids.push_back(ids[k]);
       side.tokens.push_back(pieces[k]);
       side.word_of_token.push_back(static_cast<int>(w));
@@ -339,7 +355,7 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
         fmt::format("align: method '{}' (choices: argmax, threshold)", options.method));
   }
   if (options.batch_size < 1) throw std::invalid_argument("align: batch size must be >= 1");
-  const int nl = static_cast<int>(model.model->attention_layers());
+  const int nl = static_cast<int>(model.model->attention_layers()) + (model.alignment_layer ? 1 : 0);
   const int nh = static_cast<int>(model.model->attention_heads());
   parse_selection(options.layer, nl, "layer");  // fail early, before any work
   parse_selection(options.head, nh, "head");
@@ -373,7 +389,8 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
     std::vector<std::vector<int64_t>> targets;
     for (auto j : batch_idx) targets.push_back(tgt[live[j]].ids);
     auto [tgt_in, tgt_out] = teacher_forcing_batch(targets, model.device);
-    auto forced = forced_decode(*model.model, b.src, b.src_mask, tgt_in, tgt_out);
+    auto forced = forced_decode(*model.model, b.src, b.src_mask, tgt_in, tgt_out,
+                                model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr);
     for (size_t k = 0; k < batch_idx.size(); ++k) {
       const size_t i = live[batch_idx[k]];
       AlignResult& r = out[i];

@@ -15,6 +15,7 @@
 #include "align/pharaoh.h"
 #include "config/config.h"
 #include "data/tokenizer.h"
+#include "models/alignment_layer.h"
 #include "models/seq2seq.h"
 #include "train/checkpoint.h"
 
@@ -29,6 +30,9 @@ struct LoadedModel {
   torch::Device device = torch::kCPU;
   std::string checkpoint;               ///< path of the checkpoint file read
   std::string name;                     ///< model name for exports: the run directory's name
+  /// Optional alignment layer (align/alignment_training.h load_alignment_layer): when set,
+  /// force_align appends its weights as the last attention layer.
+  AlignmentLayer alignment_layer{nullptr};
 };
 
 /// Loads RUN_DIR's checkpoint `which` ("best", "last" or a file path; "best" falls back to
@@ -116,6 +120,10 @@ struct EncodedSide {
 /// line is split at spaces/tabs into words and each word is encoded on its own, so token t
 /// belongs to word word_of_token[t] exactly, whatever SentencePiece does inside a word; a word
 /// that encodes to no pieces (e.g. a lone control character) keeps its index and gets none.
+/// A word of closing punctuation only (. , ; : ! ? ) ] } %) after the first word is encoded as
+/// raw text has it, glued to the word before: the bare word-boundary piece "▁" that
+/// SentencePiece would put in front of it on its own is dropped (a model trained on raw text
+/// sees "family" "." for "family.", never "family" "▁" ".").
 /// An empty or blank line gives no ids at all (not even EOS). Throws DataError from SentencePiece.
 EncodedSide encode_side(const SpmModel& spm, const std::string& line, bool tokenized);
 
