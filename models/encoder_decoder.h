@@ -27,6 +27,9 @@ class EncoderDecoderImpl : public Seq2SeqImpl {
   Seq2SeqOutput forward(const torch::Tensor& src, const torch::Tensor& tgt_in) override;
   Seq2SeqOutput forward_features(const torch::Tensor& src, const torch::Tensor& tgt_in) override;
   OutputLayer output_layer() override { return {out_weight_, out_bias_}; }
+  torch::Tensor source_word_embeddings(const torch::Tensor& src) override {
+    return torch::embedding(src_embed_->weight(), src);  // [batch, src_len, E]
+  }
   DecoderState init_state(const EncoderOutput& enc) override;
   StepOutput decode_step(const torch::Tensor& prev_tokens, DecoderState& state) override;
   int64_t attention_layers() const override { return decoder_->attention_layers(); }

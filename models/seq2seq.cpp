@@ -95,13 +95,15 @@ Seq2SeqOutput EncoderDecoderImpl::forward_features(const torch::Tensor& src,
   Seq2SeqOutput r;
   r.features = pre_out_ ? pre_out_(out.features) : out.features;  // [batch, tgt_len, D]
   r.attention = out.attention;                                     // [b, L, H, T, S]
+  r.memory = enc.states;                                           // [b, S, enc_dim]
+  r.src_mask = enc.src_mask;                                       // [b, S]
   return r;
 }
 
 Seq2SeqOutput EncoderDecoderImpl::forward(const torch::Tensor& src, const torch::Tensor& tgt_in) {
   auto r = forward_features(src, tgt_in);
   r.logits = torch::nn::functional::linear(r.features, out_weight_, out_bias_);  // [b, T, vocab]
-  r.features = torch::Tensor();
+  r.features = r.memory = r.src_mask = torch::Tensor();
   return r;
 }
 

@@ -46,6 +46,9 @@ struct Seq2SeqOutput {
   torch::Tensor logits;     ///< [batch, tgt_len, tgt_vocab] unnormalised scores
   torch::Tensor attention;  ///< [batch, layers, heads, tgt_len, src_len] cross-attention weights
   torch::Tensor features;   ///< forward_features() only: [batch, tgt_len, D], see output_layer()
+  // forward_features() only, for an alignment layer (models/alignment_layer.h); may be undefined:
+  torch::Tensor memory;     ///< [batch, src_len, enc_dim] top encoder states
+  torch::Tensor src_mask;   ///< [batch, src_len] bool, true = real token
 };
 
 /// The final affine layer of a model: logits = features·weightᵀ + bias.
@@ -81,6 +84,12 @@ class Seq2SeqImpl : public torch::nn::Module {
   }
   /// The output layer that forward_features() stops before; undefined tensors if there is none.
   virtual OutputLayer output_layer() { return {}; }
+  /// src [batch, src_len] ids -> [batch, src_len, E] the source embedding table's rows (no
+  /// scaling, no positions, no dropout); undefined if the model has no such table.
+  virtual torch::Tensor source_word_embeddings(const torch::Tensor& src) {
+    (void)src;
+    return {};
+  }
 
   /// State before the first decoding step (caches projected keys, bridges the encoder state).
   virtual DecoderState init_state(const EncoderOutput& enc) = 0;

@@ -5,6 +5,10 @@
 # shift-att (Chen et al. 2020: the step whose decoder input is word t), next to a diagonal baseline.
 # With a fr→en model too (REVERSE_RUN_DIR, when it exists), also that model's alignments and
 # both directions symmetrised (`tinynmt symmetrize`: intersection, grow-diag, grow-diag-final-and).
+# Where a run has an alignment layer (`tinynmt train-alignment-layer --model RUN_DIR`, Zenkel et
+# al. 2019), its rows too, and, with one in both runs, the two alignment layers symmetrised; the
+# same for RUN_DIR/alignment_layer_hansards.ckpt, that layer trained on further on the text of the
+# 447 pairs (see README, "Word alignment").
 #
 #   scripts/eval_alignment.sh [RUN_DIR [REVERSE_RUN_DIR]]
 #     # defaults runs/tatoeba_en_fr_transformer, runs/tatoeba_fr_en_transformer
@@ -32,41 +36,72 @@ awk 'NR == FNR { ne[FNR] = NF; next } {
     line = line (j ? " " : "") i "-" j }
   print line }' "$out/en.txt" "$out/fr.txt" > "$out/diagonal.align"
 
+# One table row: LABEL, then the AER line of PRED (extra arguments go to `evaluate`).
+row() {
+  local label=$1 pred=$2
+  shift 2
+  printf '%-32s %s\n' "$label" \
+    "$("$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --pred "$pred" "$@" | head -1)"
+}
+# en→fr alignment NAME from `tinynmt align` options, and its row.
+align_row() {
+  local label=$1 name=$2
+  shift 2
+  "$bin" align --model "$run_dir" --src "$out/en.txt" --tgt "$out/fr.txt" --tokenized \
+    --out "$out/$name" "$@" >/dev/null
+  row "$label" "$out/$name.align"
+}
+# The fr→en model's alignment reverse_NAME (align options follow), its row, and NAME
+# symmetrised with it.
+reverse_rows() {
+  local label=$1 name=$2
+  shift 2
+  "$bin" align --model "$rev_dir" --src "$out/fr.txt" --tgt "$out/en.txt" --tokenized \
+    --out "$out/reverse_$name" "$@" >/dev/null
+  row "$label, fr→en alone" "$out/reverse_$name.align" --swap-pred
+  for method in intersection grow-diag grow-diag-final-and; do
+    "$bin" symmetrize --forward "$out/$name.align" --method "$method" \
+      --reverse "$out/reverse_$name.align" --out "$out/sym_${name}_$method.align" 2>/dev/null
+    row "$label, $method" "$out/sym_${name}_$method.align"
+  done
+}
+
 {
   printf 'Hansards en-fr, %s sentence pairs, model %s\n' "$(wc -l < "$out/en.txt")" "$run_dir"
-  printf '%-32s %s\n' "diagonal baseline" \
-    "$("$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --pred "$out/diagonal.align" | head -1)"
+  row "diagonal baseline" "$out/diagonal.align"
   layers=$(grep -m1 -o '"layers":[0-9]*' < <("$bin" align --model "$run_dir" --src <(head -1 "$out/en.txt") \
     --tgt <(head -1 "$out/fr.txt") --tokenized --out "$out/probe" >/dev/null && cat "$out/probe.jsonl") | cut -d: -f2)
   for shift in "" --shift; do
     for layer in $(seq 0 $((layers - 1))) mean; do
-      name=layer_$layer${shift:+_shift}
-      "$bin" align --model "$run_dir" --src "$out/en.txt" --tgt "$out/fr.txt" --tokenized \
-        --layer "$layer" --head mean $shift --out "$out/$name" >/dev/null
-      printf '%-32s %s\n' "layer $layer, mean heads${shift:+, shift-att}" \
-        "$("$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --pred "$out/$name.align" | head -1)"
+      align_row "layer $layer, mean heads${shift:+, shift-att}" "layer_$layer${shift:+_shift}" \
+        --layer "$layer" --head mean $shift
     done
   done
-  printf 'by source length: diagonal, then layer mean (no shift)\n'
-  for name in diagonal layer_mean; do
+  # The alignment layer (Zenkel et al. 2019), when `tinynmt train-alignment-layer` wrote one, and
+  # the same layer trained on further on the text of these very pairs (no gold links:
+  # transductive, as statistical aligners are trained on the corpus they align).
+  names="diagonal layer_mean"
+  ckpts=""
+  for ckpt in alignment_layer alignment_layer_hansards; do
+    [[ -f $run_dir/$ckpt.ckpt ]] || continue
+    label=${ckpt//_/ }; label=${label/ hansards/, + Hansards text}
+    align_row "$label" "$ckpt" --alignment-layer-file "$run_dir/$ckpt.ckpt"
+    names="$names $ckpt"
+    [[ -f $rev_dir/$ckpt.ckpt ]] && ckpts="$ckpts $ckpt"
+  done
+  printf 'by source length: %s (no shift)\n' "${names// /, }"
+  for name in $names; do
     "$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --pred "$out/$name.align" \
       --by-length "$out/en.txt" | tail -n +3
   done
   if [[ -d $rev_dir ]]; then
     printf 'reverse model %s (fr→en), symmetrised with the rows above (no shift)\n' "$rev_dir"
     for layer in $(seq 0 $((layers - 1))) mean; do
-      "$bin" align --model "$rev_dir" --src "$out/fr.txt" --tgt "$out/en.txt" --tokenized \
-        --layer "$layer" --head mean --out "$out/reverse_layer_$layer" >/dev/null
-      printf '%-32s %s\n' "layer $layer, fr→en alone" \
-        "$("$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --swap-pred \
-          --pred "$out/reverse_layer_$layer.align" | head -1)"
-      for method in intersection grow-diag grow-diag-final-and; do
-        "$bin" symmetrize --forward "$out/layer_$layer.align" --method "$method" \
-          --reverse "$out/reverse_layer_$layer.align" --out "$out/sym_layer_${layer}_$method.align" 2>/dev/null
-        printf '%-32s %s\n' "layer $layer, $method" \
-          "$("$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based \
-            --pred "$out/sym_layer_${layer}_$method.align" | head -1)"
-      done
+      reverse_rows "layer $layer" "layer_$layer" --layer "$layer" --head mean
+    done
+    for ckpt in $ckpts; do
+      label=${ckpt//_/ }; label=${label/ hansards/, + Hansards text}
+      reverse_rows "$label" "$ckpt" --alignment-layer-file "$rev_dir/$ckpt.ckpt"
     done
     printf 'by source length: layer mean, grow-diag-final-and\n'
     "$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --by-length "$out/en.txt" \

@@ -15,52 +15,14 @@
 #include "models/special_ids.h"
 #include "train/loss.h"
 #include "train/train_step.h"
+#include "tiny_configs.h"
 
 using namespace tinynmt;
 using namespace tinynmt::bench;
+using tinynmt::test_configs::tiny_rnn;
+using tinynmt::test_configs::tiny_transformer;
 
 namespace {
-
-ModelConfig tiny_transformer(int64_t d, int64_t ff, int64_t layers, int64_t heads) {
-  ModelConfig m;
-  m.encoder.type = "transformer";
-  m.encoder.d_model = d;
-  m.encoder.ff = ff;
-  m.encoder.layers = layers;
-  m.encoder.heads = heads;
-  m.encoder.dropout = 0.0;
-  m.decoder.type = "transformer";
-  m.decoder.attention = "multihead";
-  m.decoder.d_model = d;
-  m.decoder.ff = ff;
-  m.decoder.layers = layers;
-  m.decoder.heads = heads;
-  m.decoder.dropout = 0.0;
-  m.decoder.attention_dropout = 0.0;
-  m.decoder.tie_embeddings = true;
-  return m;
-}
-
-ModelConfig tiny_rnn(const std::string& rnn, const std::string& attention, bool feeding) {
-  ModelConfig m;
-  m.encoder.type = "rnn";
-  m.encoder.rnn_type = rnn;
-  m.encoder.layers = 2;
-  m.encoder.embedding_dim = 6;
-  m.encoder.hidden_size = 5;
-  m.encoder.bidirectional = true;
-  m.encoder.dropout = 0.0;
-  m.decoder.type = "rnn";
-  m.decoder.rnn_type = rnn;
-  m.decoder.attention = attention;
-  m.decoder.input_feeding = feeding;
-  m.decoder.layers = 2;
-  m.decoder.embedding_dim = 6;
-  m.decoder.hidden_size = 7;
-  m.decoder.dropout = 0.0;
-  m.decoder.tie_embeddings = true;  // hidden 7 != embedding 6: a pre-output projection
-  return m;
-}
 
 /// Σ numel of the model's 2-D parameters (weight matrices) whose name satisfies `keep`.
 double weights(const torch::nn::Module& m, const std::function<bool(const std::string&)>& keep) {

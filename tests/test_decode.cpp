@@ -65,7 +65,7 @@ class TableModelImpl : public Seq2SeqImpl {
       lps.push_back(o.log_probs);
       atts.push_back(o.attention);
     }
-    return {torch::stack(lps, 1), torch::stack(atts, 3)};  // [B, T, V], [B, 1, 2, T, S]
+    return {torch::stack(lps, 1), torch::stack(atts, 3), {}, {}, {}};  // [B, T, V], [B, 1, 2, T, S]
   }
   int64_t attention_layers() const override { return 1; }
   int64_t attention_heads() const override { return 2; }
@@ -126,7 +126,7 @@ class TinyAttnModelImpl : public Seq2SeqImpl {
     }
     // All T steps at once.
     auto r = attend(torch::stack(hs, 1), st["static:enc"], st["static:mask"]);
-    return {r.logits, r.attention};
+    return {r.logits, r.attention, {}, {}, {}};
   }
   int64_t attention_layers() const override { return kLayers; }
   int64_t attention_heads() const override { return kHeads; }

@@ -26,6 +26,7 @@
 
 #include "align/attention_io.h"
 #include "align/pharaoh.h"
+#include "align/alignment_training.h"
 #include "cli/commands.h"
 #include "data/corpus.h"
 #include "decode/translator.h"
@@ -41,10 +42,12 @@ struct AlignArgs {
   bool tokenized = false;
   std::string layer = "mean", head = "mean", method = "argmax";
   double threshold = 0.3;
-  bool npy = false, shift = false;
+  bool npy = false, shift = false, alignment_layer = false;
+  std::string alignment_layer_file;
   std::string device = "auto";
   int64_t threads = 0, batch_size = 32;
   CLI::Option* threads_opt = nullptr;
+  CLI::Option* layer_opt = nullptr;
 };
 
 // Flattens [layers][heads][rows][cols] for write_npy.
@@ -73,10 +76,15 @@ int run(const AlignArgs& a) {
   }
   auto loaded = decode::load_model(a.model, a.checkpoint, a.device);
   configure_threads(a.threads_opt->count() ? a.threads : loaded.config.run.threads);
+  const bool use_layer = a.alignment_layer || !a.alignment_layer_file.empty();
+  if (use_layer)
+    loaded.alignment_layer = load_alignment_layer(
+        loaded, a.alignment_layer_file.empty() ? alignment_layer_path(a.model) : a.alignment_layer_file);
 
   decode::AlignOptions opts;
   opts.tokenized = a.tokenized;
-  opts.layer = a.layer;
+  // With --alignment-layer the hard alignment reads that layer (the last) unless --layer says.
+  opts.layer = use_layer && a.layer_opt->count() == 0 ? "-1" : a.layer;
   opts.head = a.head;
   opts.method = a.method;
   opts.threshold = a.threshold;
@@ -148,9 +156,10 @@ Command add_align_command(CLI::App& app) {
   sub->add_flag("--tokenized", args->tokenized,
                 "input is space-separated words (as in gold alignment sets); each word is "
                 "encoded on its own so subwords map back to these words exactly");
-  sub->add_option("--layer", args->layer,
-                  "decoder layer for the hard alignment: index (negative from the end) or mean")
-      ->capture_default_str();
+  args->layer_opt = sub->add_option(
+      "--layer", args->layer,
+      "decoder layer for the hard alignment: index (negative from the end) or mean");
+  args->layer_opt->capture_default_str();
   sub->add_option("--head", args->head, "head for the hard alignment: index or mean")
       ->capture_default_str();
   sub->add_option("--method", args->method,
@@ -162,6 +171,12 @@ Command add_align_command(CLI::App& app) {
                 "shift-att (Chen et al. 2020): align target word t with the attention of the "
                 "step whose decoder input is t (the step predicting t + 1); usually a much "
                 "lower AER for Transformers");
+  sub->add_flag("--alignment-layer", args->alignment_layer,
+                "also read MODEL/alignment_layer.ckpt (`tinynmt train-alignment-layer`, Zenkel et "
+                "al. 2019) and append its attention as the last layer; the hard alignment uses "
+                "it unless --layer is given");
+  sub->add_option("--alignment-layer-file", args->alignment_layer_file,
+                  "as --alignment-layer, with the layer's checkpoint at this path");
   sub->add_flag("--npy", args->npy,
                 "also write PREFIX.NNNN.subword.npy and PREFIX.NNNN.word.npy per pair "
                 "(float32 [layers, heads, tgt, src])");

@@ -20,6 +20,7 @@ Command add_heatmap_command(CLI::App& app);
 Command add_evaluate_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_symmetrize_command(CLI::App& app);
+Command add_train_alignment_layer_command(CLI::App& app);
 
 /// A usage error: reported as one line, exit code 2.
 class UsageError : public std::runtime_error {

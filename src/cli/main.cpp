@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::vector<Command> commands = {add_train_command(app),   add_translate_command(app),
-                                   add_align_command(app),   add_symmetrize_command(app),
+                                   add_align_command(app),   add_train_alignment_layer_command(app),
+                                   add_symmetrize_command(app),
                                    add_heatmap_command(app),
                                    add_evaluate_command(app), add_bench_command(app)};
   try {

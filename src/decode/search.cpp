@@ -59,8 +59,8 @@ torch::Tensor banned_ids(const torch::Device& device) {
   return torch::tensor(std::vector<int64_t>{kPadId, kBosId}, torch::kLong).to(device);  // [2]
 }
 
-torch::Tensor empty_attention(Seq2SeqImpl& model, int64_t tgt_len) {
-  return torch::zeros({model.attention_layers(), model.attention_heads(), tgt_len, 0});
+torch::Tensor empty_attention(Seq2SeqImpl& model, int64_t tgt_len, int64_t extra_layers = 0) {
+  return torch::zeros({model.attention_layers() + extra_layers, model.attention_heads(), tgt_len, 0});
 }
 
 // Gathers rows of the per-step attention ([rows_t, layers, heads, src_len] per step, stacked
@@ -420,7 +420,8 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
 std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
                                         const torch::Tensor& src_mask,
                                         const torch::Tensor& tgt_in,
-                                        const torch::Tensor& tgt_out) {
+                                        const torch::Tensor& tgt_out,
+                                        AlignmentLayerImpl* alignment_layer) {
   torch::NoGradGuard no_grad;
   Prepared p = prepare(src, src_mask, "forced_decode");
   const auto batch = static_cast<int64_t>(p.lengths.size());
@@ -435,7 +436,7 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
   std::vector<ForcedResult> out(batch);
   for (int64_t b = 0; b < batch; ++b)
     if (p.lengths[b] == 0) {
-      out[b].attention = empty_attention(model, tgt_lens[b]);
+      out[b].attention = empty_attention(model, tgt_lens[b], alignment_layer ? 1 : 0);
       out[b].score = kNegInf;
     }
   const auto n = static_cast<int64_t>(p.run_ids.size());
@@ -451,13 +452,26 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
   for (int64_t r : p.run_ids) max_t = std::max(max_t, tgt_lens[r]);
   if (max_t == 0) {
     for (int64_t r : p.run_ids) out[r].attention = torch::zeros(
-        {model.attention_layers(), model.attention_heads(), 0, p.lengths[r]});
+        {model.attention_layers() + (alignment_layer ? 1 : 0), model.attention_heads(), 0,
+         p.lengths[r]});
     return out;
   }
   ti = ti.narrow(1, 0, max_t);  // [run, max_t]
   to = to.narrow(1, 0, max_t);  // [run, max_t]
 
-  Seq2SeqOutput fw = model.forward(p.src, ti);
+  Seq2SeqOutput fw;
+  if (alignment_layer) {
+    fw = model.forward_features(p.src, ti);
+    auto layer = model.output_layer();
+    auto a = alignment_layer->forward(fw.features, fw.memory, model.source_word_embeddings(p.src),
+                                      alignment_key_mask(p.src, fw.src_mask));  // [run, T, S]
+    fw.logits = torch::nn::functional::linear(fw.features, layer.weight, layer.bias);
+    const int64_t heads = fw.attention.size(2);
+    fw.attention = torch::cat(  // [run, L + 1, H, T, S]: the layer's one head repeated per head
+        {fw.attention, a.weights.unsqueeze(1).unsqueeze(1).expand({-1, 1, heads, -1, -1})}, 1);
+  } else {
+    fw = model.forward(p.src, ti);
+  }
   auto logp = torch::log_softmax(fw.logits, -1);              // [run, T, V]
   auto tok_lp = logp.gather(2, to.unsqueeze(2)).squeeze(2);  // [run, T]
   auto lp_host = tok_lp.to(torch::kCPU, torch::kDouble).contiguous();

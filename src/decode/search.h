@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/alignment_layer.h"
 #include "models/seq2seq.h"
 
 namespace tinynmt::decode {
@@ -127,11 +128,14 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
 /// Forced (teacher-forced) decoding of given pairs with one forward() call.
 /// src [batch, src_len], src_mask [batch, src_len]; tgt_in [batch, tgt_len] (BOS y1 .. y_{n-1})
 /// and tgt_out [batch, tgt_len] (y1 .. y_n), both padded with kPadId. Returns per sentence the
-/// unpadded cross-attention and the log-probability of tgt_out. Throws std::invalid_argument
+/// unpadded cross-attention and the log-probability of tgt_out. With an `alignment_layer`
+/// (models/alignment_layer.h, built for this model) its weights are appended as one more layer,
+/// the last ([L + 1, H, T, S]; its single head repeated H times). Throws std::invalid_argument
 /// on shape mismatches.
 std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
                                         const torch::Tensor& src_mask,
-                                        const torch::Tensor& tgt_in, const torch::Tensor& tgt_out);
+                                        const torch::Tensor& tgt_in, const torch::Tensor& tgt_out,
+                                        AlignmentLayerImpl* alignment_layer = nullptr);
 
 /// Builds teacher-forcing inputs from target id sequences: tgt_in = [BOS, y1 .. y_{n-1}],
 /// tgt_out = [y1 .. y_n], each [batch, max n] int64 padded with kPadId, on `device`. The

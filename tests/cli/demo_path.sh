@@ -96,6 +96,38 @@ awk -v a="$aer" 'BEGIN { exit !(a < 0.3) }' || fail "AER $aer against the diagon
 echo "demo_path: AER vs diagonal = $aer"
 
 # --- heatmap ------------------------------------------------------------------------------------
+# Alignment layer (Zenkel et al. 2019): missing file, then trained on the frozen toy model; its
+# loss must fall and its alignment must match the copy task's diagonal.
+err=$("$bin" align --model "$run" --src "$d/test.src" --tgt "$d/test.tgt" --tokenized \
+  --alignment-layer --out "$tmp/al/none" 2>&1 >/dev/null); rc=$?
+[ "$rc" -ne 0 ] && grep -q 'alignment_layer.ckpt' <<<"$err" \
+  || fail "align --alignment-layer without one: exit $rc ($err)"
+"$bin" train-alignment-layer --model "$run" --steps 300 --log-every 100 >"$tmp/al_train.log" 2>&1 \
+  || fail "train-alignment-layer exited non-zero: $(tail -3 "$tmp/al_train.log")"
+[ -s "$run/alignment_layer.ckpt" ] || fail "train-alignment-layer: no $run/alignment_layer.ckpt"
+read -r first last < <(sed -n 's/.*loss \([0-9.]*\) -> \([0-9.]*\)).*/\1 \2/p' "$tmp/al_train.log")
+awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a) }' \
+  || fail "train-alignment-layer: loss did not fall ($first -> $last)"
+"$bin" align --model "$run" --src "$d/test.src" --tgt "$d/test.tgt" --tokenized --alignment-layer \
+  --out "$tmp/al/layer" 2>"$tmp/err" || fail "align --alignment-layer exited non-zero: $(cat "$tmp/err")"
+grep -q '"layers":3' "$tmp/al/layer.jsonl" || fail "align --alignment-layer: expected 2 + 1 layers"
+out=$("$bin" evaluate --aer --gold "$tmp/gold.txt" --pred "$tmp/al/layer.align")
+aer=$(sed -n 's/^AER = \([0-9.]*\) .*/\1/p' <<<"$out")
+awk -v a="$aer" 'BEGIN { exit !(a != "" && a < 0.3) }' || fail "alignment layer AER $aer is not < 0.3"
+echo "demo_path: alignment layer loss $first -> $last, AER vs diagonal = $aer"
+# Continued on given pairs (--src/--tgt --tokenized), into a copy: the step count goes on.
+cp "$run/alignment_layer.ckpt" "$tmp/al_more.ckpt"
+"$bin" train-alignment-layer --model "$run" --src "$d/test.src" --tgt "$d/test.tgt" --tokenized \
+  --resume --out "$tmp/al_more.ckpt" --steps 5 --log-every 5 >"$tmp/al_more.log" 2>&1 \
+  || fail "train-alignment-layer --resume exited non-zero: $(tail -3 "$tmp/al_more.log")"
+grep -q "$(wc -l <"$d/test.src") training pairs" "$tmp/al_more.log" \
+  || fail "train-alignment-layer --src: not trained on the given pairs: $(head -3 "$tmp/al_more.log")"
+grep -q 'wrote .*al_more.ckpt (305 steps' "$tmp/al_more.log" \
+  || fail "train-alignment-layer --resume: step count did not go on: $(tail -1 "$tmp/al_more.log")"
+"$bin" align --model "$run" --src "$d/test.src" --tgt "$d/test.tgt" --tokenized \
+  --alignment-layer-file "$tmp/al_more.ckpt" --out "$tmp/al/more" 2>"$tmp/err" \
+  || fail "align --alignment-layer-file exited non-zero: $(cat "$tmp/err")"
+
 "$bin" heatmap --attention "$tmp/att.jsonl" --sentence 0 --format png --out "$tmp/figs" \
   >"$tmp/heatmap.out" 2>"$tmp/err" || fail "heatmap exited non-zero: $(cat "$tmp/err")"
 png=$(head -n 1 "$tmp/heatmap.out")
