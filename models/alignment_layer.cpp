@@ -48,6 +48,15 @@ AlignmentLayerOutput AlignmentLayerImpl::forward(const torch::Tensor& features,
   return {context, weights};
 }
 
+AlignmentLayerOutput AlignmentLayerImpl::attend(Seq2SeqImpl& model, const torch::Tensor& src,
+                                                const Seq2SeqOutput& fw) {
+  auto words = model.source_word_embeddings(src);  // [b, S, E]
+  if (!fw.features.defined() || !fw.memory.defined() || !words.defined())
+    throw std::invalid_argument(
+        "alignment layer: the model gives no decoder features, encoder states or source embeddings");
+  return forward(fw.features, fw.memory, words, alignment_key_mask(src, fw.src_mask));
+}
+
 torch::Tensor alignment_key_mask(const torch::Tensor& src, const torch::Tensor& src_mask) {
   auto mask = src_mask & src.ne(kEosId);                               // [b, S]
   return mask | (src_mask & ~mask.any(1, /*keepdim=*/true));           // keep EOS if nothing else

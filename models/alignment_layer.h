@@ -12,6 +12,8 @@
 
 #include <torch/torch.h>
 
+#include "models/seq2seq.h"
+
 namespace tinynmt {
 
 struct AlignmentLayerOptions {
@@ -49,6 +51,12 @@ class AlignmentLayerImpl : public torch::nn::Module {
   /// needs one). Throws std::invalid_argument when the shapes disagree.
   AlignmentLayerOutput forward(const torch::Tensor& features, const torch::Tensor& memory,
                                const torch::Tensor& src_words, const torch::Tensor& src_mask);
+
+  /// The layer on a model's teacher-forced pass fw = model.forward_features(src, tgt_in): the
+  /// query features and encoder states come from fw, the values are
+  /// model.source_word_embeddings(src) and the key mask is alignment_key_mask(src, fw.src_mask).
+  /// Throws std::invalid_argument when the model gives no features, states or embeddings.
+  AlignmentLayerOutput attend(Seq2SeqImpl& model, const torch::Tensor& src, const Seq2SeqOutput& fw);
 
   const AlignmentLayerOptions& options() const { return options_; }
 

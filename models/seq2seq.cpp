@@ -80,8 +80,7 @@ EncoderDecoderImpl::EncoderDecoderImpl(const ModelConfig& cfg, int64_t src_vocab
 }
 
 torch::Tensor EncoderDecoderImpl::project(const torch::Tensor& features) {
-  auto f = pre_out_ ? pre_out_(features) : features;
-  return torch::nn::functional::linear(f, out_weight_, out_bias_);  // [..., tgt_vocab]
+  return output_layer().logits(pre_out_ ? pre_out_(features) : features);  // [..., tgt_vocab]
 }
 
 EncoderOutput EncoderDecoderImpl::encode(const torch::Tensor& src, const torch::Tensor& src_mask) {
@@ -102,7 +101,7 @@ Seq2SeqOutput EncoderDecoderImpl::forward_features(const torch::Tensor& src,
 
 Seq2SeqOutput EncoderDecoderImpl::forward(const torch::Tensor& src, const torch::Tensor& tgt_in) {
   auto r = forward_features(src, tgt_in);
-  r.logits = torch::nn::functional::linear(r.features, out_weight_, out_bias_);  // [b, T, vocab]
+  r.logits = output_layer().logits(r.features);  // [b, T, vocab]
   r.features = r.memory = r.src_mask = torch::Tensor();
   return r;
 }

@@ -55,6 +55,10 @@ struct Seq2SeqOutput {
 struct OutputLayer {
   torch::Tensor weight;  ///< [tgt_vocab, D]
   torch::Tensor bias;    ///< [tgt_vocab], or undefined
+  /// features [..., D] -> logits [..., tgt_vocab].
+  torch::Tensor logits(const torch::Tensor& features) const {
+    return torch::nn::functional::linear(features, weight, bias);
+  }
 };
 
 /// One incremental decoding step.

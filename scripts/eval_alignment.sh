@@ -65,6 +65,11 @@ reverse_rows() {
     row "$label, $method" "$out/sym_${name}_$method.align"
   done
 }
+# Row label of an alignment-layer checkpoint name: alignment_layer[_hansards].
+layer_label() {
+  local l=${1//_/ }
+  echo "${l/ hansards/, + Hansards text}"
+}
 
 {
   printf 'Hansards en-fr, %s sentence pairs, model %s\n' "$(wc -l < "$out/en.txt")" "$run_dir"
@@ -84,8 +89,7 @@ reverse_rows() {
   ckpts=""
   for ckpt in alignment_layer alignment_layer_hansards; do
     [[ -f $run_dir/$ckpt.ckpt ]] || continue
-    label=${ckpt//_/ }; label=${label/ hansards/, + Hansards text}
-    align_row "$label" "$ckpt" --alignment-layer-file "$run_dir/$ckpt.ckpt"
+    align_row "$(layer_label "$ckpt")" "$ckpt" --alignment-layer-file "$run_dir/$ckpt.ckpt"
     names="$names $ckpt"
     [[ -f $rev_dir/$ckpt.ckpt ]] && ckpts="$ckpts $ckpt"
   done
@@ -100,8 +104,7 @@ reverse_rows() {
       reverse_rows "layer $layer" "layer_$layer" --layer "$layer" --head mean
     done
     for ckpt in $ckpts; do
-      label=${ckpt//_/ }; label=${label/ hansards/, + Hansards text}
-      reverse_rows "$label" "$ckpt" --alignment-layer-file "$rev_dir/$ckpt.ckpt"
+      reverse_rows "$(layer_label "$ckpt")" "$ckpt" --alignment-layer-file "$rev_dir/$ckpt.ckpt"
     done
     printf 'by source length: layer mean, grow-diag-final-and\n'
     "$bin" evaluate --aer --gold "$gold_dir/enfr.gold" --one-based --by-length "$out/en.txt" \

@@ -86,8 +86,7 @@ TEST(AlignmentLayer, AppendedAsLastLayerOfForcedDecoding) {
   {
     torch::NoGradGuard no_grad;
     auto r = model->forward_features(src, tgt_in);
-    auto a = layer->forward(r.features, r.memory, model->source_word_embeddings(src),
-                            alignment_key_mask(src, r.src_mask));
+    auto a = layer->attend(*model, src, r);
     // No weight on the source EOS (positions 3 and 2) nor on padding.
     EXPECT_EQ(a.weights[0].select(1, 3).abs().sum().item<float>(), 0.f);
     EXPECT_EQ(a.weights[1].narrow(1, 2, 2).abs().sum().item<float>(), 0.f);

@@ -19,18 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// What the frozen model gives the layer for one batch (no gradients).
-struct FrozenInputs {
-  torch::Tensor features, memory, src_mask, src_words;
-};
-
-FrozenInputs frozen_inputs(Seq2SeqImpl& model, const torch::Tensor& src, const torch::Tensor& tgt_in) {
+/// The frozen model's teacher-forced pass (no gradients), for AlignmentLayerImpl::attend.
+Seq2SeqOutput frozen_pass(Seq2SeqImpl& model, const torch::Tensor& src, const torch::Tensor& tgt_in) {
   torch::NoGradGuard no_grad;
-  auto r = model.forward_features(src, tgt_in);
-  if (!r.features.defined() || !r.memory.defined())
-    throw std::invalid_argument("alignment layer: the model gives no decoder features/encoder states");
-  return {r.features, r.memory, alignment_key_mask(src, r.src_mask),
-          model.source_word_embeddings(src)};
+  return model.forward_features(src, tgt_in);
 }
 
 /// src/tgt line files encoded as `tinynmt align` encodes them (decode::encode_side); pairs with
@@ -73,13 +65,15 @@ AlignmentLayer make_alignment_layer(Seq2SeqImpl& model) {
   // One tiny forward pass tells the encoder state and source embedding sizes.
   auto src = torch::full({1, 1}, kEosId, torch::kLong).to(out.weight.device());
   auto tgt = torch::full({1, 1}, kBosId, torch::kLong).to(out.weight.device());
-  auto in = frozen_inputs(model, src, tgt);
-  if (!in.src_words.defined())
-    throw std::invalid_argument("alignment layer: the model has no source embedding table");
+  auto fw = frozen_pass(model, src, tgt);
+  auto words = model.source_word_embeddings(src);
+  if (!fw.features.defined() || !fw.memory.defined() || !words.defined())
+    throw std::invalid_argument(
+        "alignment layer: the model gives no decoder features, encoder states or source embeddings");
   AlignmentLayerOptions o;
-  o.query_dim = in.features.size(-1);
-  o.key_dim = in.memory.size(-1);
-  o.value_dim = in.src_words.size(-1);
+  o.query_dim = fw.features.size(-1);
+  o.key_dim = fw.memory.size(-1);
+  o.value_dim = words.size(-1);
   o.output_dim = out.weight.size(1);
   o.hidden_dim = o.query_dim;
   o.value_ff = 4 * o.output_dim;
@@ -115,15 +109,16 @@ AlignmentTrainResult train_alignment_layer(const decode::LoadedModel& loaded, co
   seed_everything(static_cast<uint64_t>(cfg.run.seed));
   AlignmentTrainResult res;
   res.path = o.out.empty() ? alignment_layer_path(run_dir) : o.out;
-  AlignmentLayer layer = o.resume ? load_alignment_layer(loaded, res.path) : make_alignment_layer(model);
+  TrainState before;
+  AlignmentLayer layer =
+      o.resume ? load_alignment_layer(loaded, res.path, &before) : make_alignment_layer(model);
   int64_t epoch0 = 0;
   double seconds0 = 0;
   if (o.resume) {
-    const auto info = read_checkpoint_info(res.path);
-    res.steps = info.state.step;
-    res.target_tokens = info.state.target_tokens;
-    seconds0 = info.state.elapsed_seconds;
-    epoch0 = info.state.epoch + 1;  // a new shuffle, not the batches seen first last time
+    res.steps = before.step;
+    res.target_tokens = before.target_tokens;
+    seconds0 = before.elapsed_seconds;
+    epoch0 = before.epoch + 1;  // a new shuffle, not the batches seen first last time
     spdlog::info("resuming {} at step {}", res.path, res.steps);
   }
   layer->train();
@@ -148,8 +143,7 @@ AlignmentTrainResult train_alignment_layer(const decode::LoadedModel& loaded, co
   for (; !done; ++epoch) {
     for (const auto& idx : batcher.plan(epoch)) {
       Batch b = make_batch(data, idx).to(loaded.device);
-      auto in = frozen_inputs(model, b.src, b.tgt_in);
-      auto a = layer->forward(in.features, in.memory, in.src_words, in.src_mask);
+      auto a = layer->attend(model, b.src, frozen_pass(model, b.src, b.tgt_in));
       auto sums = fused_output_label_smoothed_loss(a.context, output.weight, output.bias,
                                                    b.tgt_out, 0.0, kPadId);
       opt.zero_grad();
@@ -191,14 +185,16 @@ AlignmentTrainResult train_alignment_layer(const decode::LoadedModel& loaded, co
   return res;
 }
 
-AlignmentLayer load_alignment_layer(const decode::LoadedModel& loaded, const std::string& path) {
+AlignmentLayer load_alignment_layer(const decode::LoadedModel& loaded, const std::string& path,
+                                    TrainState* state) {
   if (!fs::exists(path))
     throw std::runtime_error(fmt::format(
         "{}: no alignment layer; train one with `tinynmt train-alignment-layer --model RUN_DIR`",
         path));
   AlignmentLayer layer = make_alignment_layer(*loaded.model);
   try {
-    load_checkpoint(path, *layer, nullptr, loaded.device, false);
+    auto info = load_checkpoint(path, *layer, nullptr, loaded.device, false);
+    if (state) *state = info.state;
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("{}: cannot load the alignment layer for this model: {}",
                                          path, e.what()));

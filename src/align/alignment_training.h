@@ -7,6 +7,7 @@
 
 #include "decode/translator.h"
 #include "models/alignment_layer.h"
+#include "train/checkpoint.h"
 
 namespace tinynmt {
 
@@ -56,8 +57,10 @@ AlignmentTrainResult train_alignment_layer(const decode::LoadedModel& model, con
                                            const AlignmentTrainOptions& options);
 
 /// Loads PATH (a checkpoint written by train_alignment_layer) into a layer built for `model`,
-/// on the model's device, in eval mode. Throws std::runtime_error naming the path when it is
-/// missing, unreadable or does not fit the model.
-AlignmentLayer load_alignment_layer(const decode::LoadedModel& model, const std::string& path);
+/// on the model's device, in eval mode; `state`, when given, receives its training progress.
+/// Throws std::runtime_error naming the path when it is missing, unreadable or does not fit the
+/// model.
+AlignmentLayer load_alignment_layer(const decode::LoadedModel& model, const std::string& path,
+                                    TrainState* state = nullptr);
 
 }  // namespace tinynmt

@@ -59,8 +59,11 @@ torch::Tensor banned_ids(const torch::Device& device) {
   return torch::tensor(std::vector<int64_t>{kPadId, kBosId}, torch::kLong).to(device);  // [2]
 }
 
-torch::Tensor empty_attention(Seq2SeqImpl& model, int64_t tgt_len, int64_t extra_layers = 0) {
-  return torch::zeros({model.attention_layers() + extra_layers, model.attention_heads(), tgt_len, 0});
+// [layers, heads, tgt_len, src_len] zeros: the attention of a hypothesis with no source or target.
+torch::Tensor empty_attention(Seq2SeqImpl& model, int64_t tgt_len, int64_t src_len = 0,
+                              int64_t layers = -1) {
+  return torch::zeros({layers < 0 ? model.attention_layers() : layers, model.attention_heads(),
+                       tgt_len, src_len});
 }
 
 // Gathers rows of the per-step attention ([rows_t, layers, heads, src_len] per step, stacked
@@ -433,10 +436,11 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
   std::vector<int64_t> tgt_lens(tgt_lens_t.data_ptr<int64_t>(),
                                 tgt_lens_t.data_ptr<int64_t>() + batch);
 
+  const int64_t layers = model.attention_layers() + (alignment_layer ? 1 : 0);
   std::vector<ForcedResult> out(batch);
   for (int64_t b = 0; b < batch; ++b)
     if (p.lengths[b] == 0) {
-      out[b].attention = empty_attention(model, tgt_lens[b], alignment_layer ? 1 : 0);
+      out[b].attention = empty_attention(model, tgt_lens[b], 0, layers);
       out[b].score = kNegInf;
     }
   const auto n = static_cast<int64_t>(p.run_ids.size());
@@ -451,9 +455,7 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
   int64_t max_t = 0;
   for (int64_t r : p.run_ids) max_t = std::max(max_t, tgt_lens[r]);
   if (max_t == 0) {
-    for (int64_t r : p.run_ids) out[r].attention = torch::zeros(
-        {model.attention_layers() + (alignment_layer ? 1 : 0), model.attention_heads(), 0,
-         p.lengths[r]});
+    for (int64_t r : p.run_ids) out[r].attention = empty_attention(model, 0, p.lengths[r], layers);
     return out;
   }
   ti = ti.narrow(1, 0, max_t);  // [run, max_t]
@@ -462,10 +464,8 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
   Seq2SeqOutput fw;
   if (alignment_layer) {
     fw = model.forward_features(p.src, ti);
-    auto layer = model.output_layer();
-    auto a = alignment_layer->forward(fw.features, fw.memory, model.source_word_embeddings(p.src),
-                                      alignment_key_mask(p.src, fw.src_mask));  // [run, T, S]
-    fw.logits = torch::nn::functional::linear(fw.features, layer.weight, layer.bias);
+    auto a = alignment_layer->attend(model, p.src, fw);  // weights [run, T, S]
+    fw.logits = model.output_layer().logits(fw.features);
     const int64_t heads = fw.attention.size(2);
     fw.attention = torch::cat(  // [run, L + 1, H, T, S]: the layer's one head repeated per head
         {fw.attention, a.weights.unsqueeze(1).unsqueeze(1).expand({-1, 1, heads, -1, -1})}, 1);

@@ -42,7 +42,7 @@ align::AttentionRecord empty_record(const LoadedModel& m, int64_t index) {
   align::AttentionRecord rec;
   rec.index = index;
   rec.model = m.name;
-  rec.layers = static_cast<int>(m.model->attention_layers()) + (m.alignment_layer ? 1 : 0);
+  rec.layers = static_cast<int>(m.attention_layers());
   rec.heads = static_cast<int>(m.model->attention_heads());
   rec.subword.assign(rec.layers, std::vector<align::Matrix>(rec.heads));
   rec.word = rec.subword;
@@ -355,7 +355,7 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
         fmt::format("align: method '{}' (choices: argmax, threshold)", options.method));
   }
   if (options.batch_size < 1) throw std::invalid_argument("align: batch size must be >= 1");
-  const int nl = static_cast<int>(model.model->attention_layers()) + (model.alignment_layer ? 1 : 0);
+  const int nl = static_cast<int>(model.attention_layers());
   const int nh = static_cast<int>(model.model->attention_heads());
   parse_selection(options.layer, nl, "layer");  // fail early, before any work
   parse_selection(options.head, nh, "head");

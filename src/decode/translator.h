@@ -33,6 +33,10 @@ struct LoadedModel {
   /// Optional alignment layer (align/alignment_training.h load_alignment_layer): when set,
   /// force_align appends its weights as the last attention layer.
   AlignmentLayer alignment_layer{nullptr};
+  /// Attention layers in force_align's records: the model's, then the alignment layer if set.
+  int64_t attention_layers() const {
+    return model->attention_layers() + (alignment_layer ? 1 : 0);
+  }
 };
 
 /// Loads RUN_DIR's checkpoint `which` ("best", "last" or a file path; "best" falls back to

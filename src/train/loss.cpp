@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <utility>
 
 namespace tinynmt {
 
@@ -11,6 +12,48 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+/// Sums over rows of the label-smoothed loss's two terms, from scores x [n, V], p = softmax(x)
+/// and targets y [n, 1]: lse_n = max_v x_nv - log max_v p_nv (exact for the row maximum, so it
+/// never takes log 0; p at the row's arg-max is a gather, not a second [n, V] pass),
+/// nll = Σ_n m_n (lse_n - x_{n,y_n}) and smooth = Σ_n m_n (V·lse_n - Σ_v x_nv) (= Σ -log p);
+/// m_n = keep [n] (float64) or 1 when undefined. float64 scalars; smooth undefined unless asked.
+std::pair<torch::Tensor, torch::Tensor> loss_term_sums(const torch::Tensor& x, const torch::Tensor& p,
+                                                       const torch::Tensor& y, const torch::Tensor& keep,
+                                                       bool with_smooth) {
+  auto [x_max, arg_max] = x.max(1, /*keepdim=*/true);                               // [n, 1] each
+  auto lse = (x_max - p.gather(1, arg_max).log()).squeeze(1).to(torch::kDouble);  // [n]
+  auto nll_tok = lse - x.gather(1, y).squeeze(1).to(torch::kDouble);               // [n]
+  if (keep.defined()) nll_tok = nll_tok * keep;
+  torch::Tensor smooth;
+  if (with_smooth) {
+    auto smooth_tok = lse * static_cast<double>(x.size(1)) - x.sum(1).to(torch::kDouble);
+    smooth = (keep.defined() ? smooth_tok * keep : smooth_tok).sum();
+  }
+  return {nll_tok.sum(), smooth};
+}
+
+/// (1-ε)·nll + (ε/V)·smooth: the label-smoothed loss from loss_term_sums.
+torch::Tensor smoothed_loss(const torch::Tensor& nll, const torch::Tensor& smooth, double epsilon,
+                            int64_t vocab) {
+  if (epsilon <= 0) return nll;
+  return (1.0 - epsilon) * nll + (epsilon / static_cast<double>(vocab)) * smooth;
+}
+
+/// Turns p = softmax(x) [n, V] in place into the loss gradient w_n·(p - q), q = (1-ε)·onehot(y)
+/// + ε/V, y [n, 1]; w [n, 1] per-row weights, or undefined for 1 (no multiply pass).
+void to_smoothed_gradient_(torch::Tensor& p, const torch::Tensor& y, double epsilon,
+                           const torch::Tensor& w) {
+  const double eps_v = epsilon / static_cast<double>(p.size(1));
+  if (w.defined()) {
+    p.mul_(w);
+    if (epsilon > 0) p.sub_(w * eps_v);
+    p.scatter_add_(1, y, w * -(1.0 - epsilon));
+  } else {
+    if (epsilon > 0) p.sub_(eps_v);
+    p.scatter_add_(1, y, torch::full({p.size(0), 1}, -(1.0 - epsilon), p.options()));
+  }
+}
 
 /// Log-softmax + label-smoothed cross-entropy as one autograd node with a hand-written backward.
 /// Forward (logits x [N, V], target y [N], keep mask m [N]):
@@ -29,18 +72,9 @@ struct FusedLabelSmoothedCE : public torch::autograd::Function<FusedLabelSmoothe
     auto keep = target.ne(pad_id);                                    // [N]
     auto safe = target.masked_fill(~keep, 0).unsqueeze(1);            // [N, 1]
     auto probs = torch::softmax(logits, 1);                           // [N, V]
-    // p at the row's arg-max equals max_v p_nv: a gather instead of a second [N, V] pass.
-    auto [x_max, arg_max] = logits.max(1, /*keepdim=*/true);          // [N, 1] each
-    auto lse = (x_max - probs.gather(1, arg_max).log()).squeeze(1).to(torch::kDouble);  // [N]
-    auto keep_d = keep.to(torch::kDouble);
-    auto nll_tok = (lse - logits.gather(1, safe).squeeze(1).to(torch::kDouble)) * keep_d;
-    auto nll = nll_tok.sum();
-    torch::Tensor loss = nll;
-    if (epsilon > 0) {
-      auto smooth_tok =
-          (lse * static_cast<double>(vocab) - logits.sum(1).to(torch::kDouble)) * keep_d;
-      loss = (1.0 - epsilon) * nll + (epsilon / static_cast<double>(vocab)) * smooth_tok.sum();
-    }
+    auto [nll, smooth] =
+        loss_term_sums(logits, probs, safe, keep.to(torch::kDouble), epsilon > 0);
+    auto loss = smoothed_loss(nll, smooth, epsilon, vocab);
     ctx->save_for_backward({probs, safe, keep});
     ctx->saved_data["epsilon"] = epsilon;
     auto loss_f = loss.to(logits.scalar_type());
@@ -55,12 +89,9 @@ struct FusedLabelSmoothedCE : public torch::autograd::Function<FusedLabelSmoothe
     const auto& safe = saved[1];
     const auto& keep = saved[2];
     const double epsilon = ctx->saved_data["epsilon"].toDouble();
-    const int64_t vocab = grad.size(1);
     auto w = (keep.to(grad.scalar_type()) * grad_outputs[0]).unsqueeze(1);  // [N, 1]
     torch::NoGradGuard no_grad;
-    grad.mul_(w);
-    if (epsilon > 0) grad.sub_(w * (epsilon / static_cast<double>(vocab)));
-    grad.scatter_add_(1, safe, w * -(1.0 - epsilon));
+    to_smoothed_gradient_(grad, safe, epsilon, w);
     return {grad, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
@@ -105,15 +136,11 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
       else
         torch::mm_out(x, hc, wt);
       at::_softmax_out(p, x, 1, /*half_to_float=*/false);
-      auto [x_max, arg_max] = x.max(1, /*keepdim=*/true);   // [c, 1] each
-      auto lse = (x_max - p.gather(1, arg_max).log()).squeeze(1).to(torch::kDouble);  // [c]
-      nll.add_((lse - x.gather(1, yc).squeeze(1).to(torch::kDouble)).sum());
-      if (epsilon > 0)
-        smooth.add_((lse * static_cast<double>(vocab) - x.sum(1).to(torch::kDouble)).sum());
+      auto [nll_c, smooth_c] = loss_term_sums(x, p, yc, torch::Tensor(), epsilon > 0);
+      nll.add_(nll_c);
+      if (epsilon > 0) smooth.add_(smooth_c);
       if (!need_any) continue;
-      // G = p - q, in p's buffer.
-      if (epsilon > 0) p.sub_(epsilon / static_cast<double>(vocab));
-      p.scatter_add_(1, yc, torch::full({c, 1}, -(1.0 - epsilon), f32));
+      to_smoothed_gradient_(p, yc, epsilon, torch::Tensor());  // G = p - q, in p's buffer
       if (need_h) {
         auto gh = grad_h.narrow(0, r0, c);  // [c, D]
         torch::mm_out(gh, p, weight);
@@ -121,9 +148,7 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
       if (need_w) grad_w.addmm_(p.t(), hc);                          // [V, D]
       if (need_b) grad_b.add_(p.sum(0));                             // [V]
     }
-    torch::Tensor loss = nll;
-    if (epsilon > 0)
-      loss = (1.0 - epsilon) * nll + (epsilon / static_cast<double>(vocab)) * smooth;
+    auto loss = smoothed_loss(nll, smooth, epsilon, vocab);
     ctx->save_for_backward({grad_h, grad_w, grad_b, kept});
     ctx->saved_data["rows"] = features.size(0);
     auto loss_f = loss.to(torch::kFloat);
