@@ -130,6 +130,9 @@ DecoderOutput RnnDecoderImpl::forward(const torch::Tensor& emb, const EncoderOut
   Recurrent r;
   bridge(enc, r);
   auto gx_all = torch::matmul(emb, w_ih_[0].t()) + b_ih_[0];  // [batch, tgt_len, gates*hidden]
+  // Per-step slices by one unbind: select's backward would write a zero-filled gradient of the
+  // whole tensor for every step (O(tgt_len²) memory traffic); unbind's stacks them once.
+  const auto gx = gx_all.unbind(1);  // tgt_len × [batch, gates*hidden]
 
   std::vector<torch::Tensor> feats, weights;
   if (!bahdanau_ && !feeding_) {
@@ -137,7 +140,7 @@ DecoderOutput RnnDecoderImpl::forward(const torch::Tensor& emb, const EncoderOut
     // steps at once afterwards.
     std::vector<torch::Tensor> tops;
     for (int64_t t = 0; t < T; ++t) {
-      advance(gx_all.select(1, t), r);
+      advance(gx[t], r);
       tops.push_back(r.h.back());
     }
     auto h = torch::stack(tops, 1);                    // [batch, tgt_len, hidden]
@@ -155,7 +158,7 @@ DecoderOutput RnnDecoderImpl::forward(const torch::Tensor& emb, const EncoderOut
       extras.positions = torch::full({1}, t, torch::TensorOptions().dtype(torch::kInt64));
       auto a = attention_->attend(r.h.back().unsqueeze(1), cache, mask, extras);  // s_{i-1}
       auto ctx = a.context.squeeze(1);                                           // [batch, ctx]
-      advance(torch::addmm(gx_all.select(1, t), ctx, w_extra_.t()), r);
+      advance(torch::addmm(gx[t], ctx, w_extra_.t()), r);
       tops.push_back(r.h.back());
       ctxs.push_back(ctx);
       weights.push_back(a.weights.squeeze(2));  // [batch, heads, src_len]
@@ -164,8 +167,9 @@ DecoderOutput RnnDecoderImpl::forward(const torch::Tensor& emb, const EncoderOut
         torch::cat({torch::stack(tops, 1), torch::stack(ctxs, 1), emb}, 2)));  // [b, T, hidden]
     return {dropout_(o), torch::stack(weights, 2).unsqueeze(1)};  // attn [b, 1, heads, T, S]
   }
+  const auto emb_t = emb.unbind(1);  // tgt_len × [batch, input_dim]
   for (int64_t t = 0; t < T; ++t) {
-    auto fw = run_step(gx_all.select(1, t), emb.select(1, t), r, cache, mask, t);
+    auto fw = run_step(gx[t], emb_t[t], r, cache, mask, t);
     feats.push_back(fw.first);
     weights.push_back(fw.second);
   }

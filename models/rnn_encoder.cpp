@@ -87,14 +87,19 @@ torch::Tensor RnnEncoderImpl::encode_gru_masked(const torch::Tensor& x0,
       const auto& b_ih = params["bias_ih" + sfx];
       const auto& b_hh = params["bias_hh" + sfx];
       auto gx_all = torch::matmul(x, w_ih.t()) + b_ih;  // [batch, src_len, 3·hidden], hoisted
+      // One unbind, not a select per step: select's backward writes a zero-filled gradient of
+      // the whole [batch, src_len, 3·hidden] tensor for every step (O(len²) memory traffic);
+      // unbind's stacks the per-step gradients once.
+      const auto gx = gx_all.unbind(1);                 // src_len × [batch, 3·hidden]
+      const auto keep_t = keep.unbind(1);               // src_len × [batch, 1]
       auto h = torch::zeros({b, H}, x.options());
       std::vector<torch::Tensor> steps(static_cast<size_t>(S));
       for (int64_t k = 0; k < S; ++k) {
         const int64_t t = d ? S - 1 - k : k;
-        auto h_new = gru_cell(gx_all.select(1, t), torch::addmm(b_hh, h, w_hh.t()), h);
+        auto h_new = gru_cell(gx[t], torch::addmm(b_hh, h, w_hh.t()), h);
         // Padding (right of each sentence) leaves the state as it was: the forward direction
         // carries its last real state to the end, the reverse one starts at the last real word.
-        h = torch::where(keep.select(1, t), h_new, h);  // [batch, hidden]
+        h = torch::where(keep_t[t], h_new, h);  // [batch, hidden]
         steps[static_cast<size_t>(t)] = h;
       }
       dir_outputs.push_back(torch::stack(steps, 1) * keep_f);  // [batch, src_len, hidden]
