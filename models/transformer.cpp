@@ -49,10 +49,10 @@ torch::Tensor TransformerEncoderLayerImpl::forward(const torch::Tensor& x,
   torch::Tensor h = x;
   if (pre_norm_) {
     auto y = ln1_(h);
-    h = h + dropout_(self_attn_->forward(y, y, y, mask).context);
+    h = h + dropout_(self_attn_->self_attend(y, mask).context);
     return h + dropout_(ff_(ln2_(h)));
   }
-  h = ln1_(h + dropout_(self_attn_->forward(h, h, h, mask).context));
+  h = ln1_(h + dropout_(self_attn_->self_attend(h, mask).context));
   return ln2_(h + dropout_(ff_(h)));
 }
 
@@ -116,11 +116,11 @@ torch::Tensor TransformerDecoderLayerImpl::forward(const torch::Tensor& x, Atten
                                                    const AttentionExtras& extras,
                                                    torch::Tensor* weights) {
   auto self_block = [&](const torch::Tensor& y) {
+    if (!self_kv.defined())  // the whole target (training) or the first decoding step
+      return self_attn_->self_attend(y, self_mask, &self_kv).context;  // [batch, tgt_len, d]
     auto kv = self_attn_->precompute(y, y);  // [batch, heads, tgt_len, d_k] each
-    if (self_kv.defined()) {
-      kv.keys = torch::cat({self_kv.keys, kv.keys}, 2);        // [batch, heads, past+len, d_k]
-      kv.values = torch::cat({self_kv.values, kv.values}, 2);  // [batch, heads, past+len, d_k]
-    }
+    kv.keys = torch::cat({self_kv.keys, kv.keys}, 2);        // [batch, heads, past+len, d_k]
+    kv.values = torch::cat({self_kv.values, kv.values}, 2);  // [batch, heads, past+len, d_k]
     self_kv = kv;
     return self_attn_->attend(y, kv, self_mask).context;  // [batch, tgt_len, d]
   };

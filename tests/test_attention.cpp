@@ -195,6 +195,68 @@ TEST(MultiHeadAttention, EqualsTorchMultiheadAttention) {
   EXPECT_LT((mine.weights.mean(1) - ref_w).abs().max().item<double>(), 1e-5);
 }
 
+// self_attend (one product for Q, K and V) and precompute (one for K and V of the same tensor)
+// give the outputs and gradients of three separate projections.
+TEST(MultiHeadAttention, StackedProjectionsEqualSeparateOnes) {
+  torch::manual_seed(6);
+  const int64_t e = 8, h = 2, len = 5;
+  MultiHeadAttention att(MultiHeadAttentionOptions(e, e, e, h));
+  att->eval();  // no dropout
+  auto causal = torch::ones({len, len}, torch::kBool).tril().unsqueeze(0);  // [1, len, len]
+  auto split = [&](const torch::Tensor& t) {
+    return t.view({t.size(0), t.size(1), h, e / h}).transpose(1, 2);
+  };
+  auto run = [&](int mode, torch::Tensor* x_grad, std::vector<torch::Tensor>* grads,
+                 AttentionCache* kv) {
+    auto x = torch::randn({3, len, e}, torch::TensorOptions().requires_grad(true));
+    {
+      torch::manual_seed(7);
+      torch::NoGradGuard g;
+      x.copy_(torch::randn({3, len, e}));
+    }
+    AttentionOutput out;
+    if (mode == 0) {  // reference: three separate products
+      AttentionCache c{split(att->k_proj(x)), split(att->v_proj(x))};
+      out = att->attend(x, c, causal);
+      *kv = c;
+    } else if (mode == 1) {
+      out = att->self_attend(x, causal, kv);
+    } else {
+      *kv = att->precompute(x, x);
+      out = att->attend(x, *kv, causal);
+    }
+    auto upstream = torch::linspace(-1, 1, out.context.numel()).view(out.context.sizes());
+    att->zero_grad();
+    (out.context * upstream).sum().backward();
+    *x_grad = x.grad().clone();
+    grads->clear();
+    for (auto& p : att->parameters()) grads->push_back(p.grad().clone());
+    return out;
+  };
+  torch::Tensor gx0, gx1, gx2;
+  std::vector<torch::Tensor> g0, g1, g2;
+  AttentionCache kv0, kv1, kv2;
+  auto ref = run(0, &gx0, &g0, &kv0);
+  for (int mode : {1, 2}) {
+    auto& gx = mode == 1 ? gx1 : gx2;
+    auto& g = mode == 1 ? g1 : g2;
+    auto& kv = mode == 1 ? kv1 : kv2;
+    auto out = run(mode, &gx, &g, &kv);
+    EXPECT_LT((out.context - ref.context).abs().max().item<double>(), 1e-6) << "mode " << mode;
+    EXPECT_LT((out.weights - ref.weights).abs().max().item<double>(), 1e-6) << "mode " << mode;
+    EXPECT_LT((kv.keys - kv0.keys).abs().max().item<double>(), 1e-6) << "mode " << mode;
+    EXPECT_LT((kv.values - kv0.values).abs().max().item<double>(), 1e-6) << "mode " << mode;
+    EXPECT_LT((gx - gx0).abs().max().item<double>(), 1e-5) << "mode " << mode;
+    ASSERT_EQ(g.size(), g0.size());
+    for (size_t i = 0; i < g.size(); ++i)
+      EXPECT_LT((g[i] - g0[i]).abs().max().item<double>(), 1e-5) << "mode " << mode << " p " << i;
+  }
+  // The gradients are not trivially zero (the check has teeth).
+  EXPECT_GT(gx0.abs().sum().item<double>(), 0.1);
+  MultiHeadAttention cross(MultiHeadAttentionOptions(8, 6, 8, 2));
+  EXPECT_THROW(cross->self_attend(torch::randn({1, 2, 8}), {}), std::invalid_argument);
+}
+
 TEST(MultiHeadAttention, CausalMaskZerosTheFuture) {
   torch::manual_seed(5);
   MultiHeadAttention att(MultiHeadAttentionOptions(8, 8, 8, 2));

@@ -24,21 +24,47 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& 
   dropout_ = register_module("dropout", Dropout(options_.dropout()));
 }
 
+torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {
+  return x.view({x.size(0), x.size(1), options_.heads(), d_k_}).transpose(1, 2);
+}
+
 AttentionCache MultiHeadAttentionImpl::precompute(const torch::Tensor& keys,
                                                   const torch::Tensor& values) {
-  const int64_t b = keys.size(0), s = keys.size(1), h = options_.heads();
-  auto k = k_proj(keys).view({b, s, h, d_k_}).transpose(1, 2);    // [batch, heads, src, d_k]
-  auto v = v_proj(values).view({b, s, h, d_k_}).transpose(1, 2);  // [batch, heads, src, d_k]
-  return {k, v};
+  if (keys.is_same(values) && k_proj->weight.size(1) == v_proj->weight.size(1)) {
+    // One product for both (Transformer cross-attention reads K and V from the same states).
+    auto w = torch::cat({k_proj->weight, v_proj->weight}, 0);  // [2·model_dim, key_dim]
+    auto b = torch::cat({k_proj->bias, v_proj->bias}, 0);      // [2·model_dim]
+    auto kv = torch::linear(keys, w, b).chunk(2, -1);          // 2 × [batch, src, model_dim]
+    return {split_heads(kv[0]), split_heads(kv[1])};           // [batch, heads, src, d_k] each
+  }
+  return {split_heads(k_proj(keys)), split_heads(v_proj(values))};  // [batch, heads, src, d_k]
 }
 
 AttentionOutput MultiHeadAttentionImpl::attend(const torch::Tensor& query,
                                                const AttentionCache& cache,
                                                const torch::Tensor& mask,
                                                const AttentionExtras& /*extras*/) {
-  const int64_t b = query.size(0), t = query.size(1), h = options_.heads();
-  auto q = q_proj(query).view({b, t, h, d_k_}).transpose(1, 2);  // [batch, heads, tgt, d_k]
-  q = q * (1.0 / std::sqrt(static_cast<double>(d_k_)));
+  return attend_heads(split_heads(q_proj(query)), cache, mask);  // q [batch, heads, tgt, d_k]
+}
+
+AttentionOutput MultiHeadAttentionImpl::self_attend(const torch::Tensor& x,
+                                                    const torch::Tensor& mask, AttentionCache* kv) {
+  const int64_t in = q_proj->weight.size(1);
+  if (k_proj->weight.size(1) != in || v_proj->weight.size(1) != in)
+    throw std::invalid_argument("multihead self_attend: query, key and value sizes differ");
+  auto w = torch::cat({q_proj->weight, k_proj->weight, v_proj->weight}, 0);  // [3·model, in]
+  auto b = torch::cat({q_proj->bias, k_proj->bias, v_proj->bias}, 0);        // [3·model]
+  auto qkv = torch::linear(x, w, b).chunk(3, -1);  // 3 × [batch, len, model_dim] views
+  AttentionCache cache{split_heads(qkv[1]), split_heads(qkv[2])};
+  if (kv) *kv = cache;
+  return attend_heads(split_heads(qkv[0]), cache, mask);
+}
+
+AttentionOutput MultiHeadAttentionImpl::attend_heads(const torch::Tensor& q_heads,
+                                                     const AttentionCache& cache,
+                                                     const torch::Tensor& mask) {
+  const int64_t b = q_heads.size(0), h = q_heads.size(1), t = q_heads.size(2);
+  auto q = q_heads * (1.0 / std::sqrt(static_cast<double>(d_k_)));  // [batch, heads, tgt, d_k]
   auto scores = batched_matmul(q, cache.keys.transpose(2, 3));   // [batch, heads, tgt, src]
   auto weights = masked_softmax(scores, mask_for_heads(mask));  // [batch, heads, tgt, src]
   // [batch, heads, tgt, d_k], laid out as [batch, tgt, heads, d_k]: the merge below is a view.

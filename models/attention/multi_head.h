@@ -30,12 +30,26 @@ class MultiHeadAttentionImpl : public AttentionImpl {
   AttentionCache precompute(const torch::Tensor& keys, const torch::Tensor& values) override;
   AttentionOutput attend(const torch::Tensor& query, const AttentionCache& cache,
                          const torch::Tensor& mask, const AttentionExtras& extras = {}) override;
+  /// Self-attention, query = keys = values = x [batch, len, query_dim] (query_dim == key_dim ==
+  /// value_dim, else std::invalid_argument): the same result as attend(x, precompute(x, x),
+  /// mask), with Q, K and V projected by one product x·[W^Q; W^K; W^V]^T, so x is read once and
+  /// its gradient comes out of one product instead of three summed. When kv is given, the
+  /// projected keys and values ([batch, heads, len, d_k]) are stored there (a decoder's cache).
+  AttentionOutput self_attend(const torch::Tensor& x, const torch::Tensor& mask,
+                              AttentionCache* kv = nullptr);
   int64_t heads() const override { return options_.heads(); }
   int64_t output_dim() const override { return options_.model_dim(); }
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
  private:
+  /// Scores, softmax, dropout, context and W^O for queries already projected and split into
+  /// heads: q [batch, heads, tgt_len, d_k] (unscaled).
+  AttentionOutput attend_heads(const torch::Tensor& q, const AttentionCache& cache,
+                               const torch::Tensor& mask);
+  /// Splits a projection [batch, len, model_dim] into heads: [batch, heads, len, d_k] (a view).
+  torch::Tensor split_heads(const torch::Tensor& x) const;
+
   MultiHeadAttentionOptions options_;
   int64_t d_k_;
   Dropout dropout_{nullptr};
