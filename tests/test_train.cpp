@@ -52,6 +52,28 @@ TEST(Loss, FusedEqualsUnfused) {
   }
 }
 
+// A target whose probability underflows float32 (its logit 150 below the row's maximum): the
+// loss takes the log-sum-exp from the row maximum instead of the target and stays exact.
+TEST(Loss, FusedLossExactWhenTheTargetProbabilityUnderflows) {
+  torch::manual_seed(3);
+  auto logits = torch::randn({2, 3, 40});
+  auto target = torch::randint(1, 40, {2, 3}, torch::kLong);
+  logits.index_put_({0, 1, target[0][1].item<int64_t>()}, -150.0);
+  ASSERT_EQ(torch::softmax(logits, -1)[0][1][target[0][1].item<int64_t>()].item<float>(), 0.0f);
+  for (double eps : {0.0, 0.1}) {
+    double fused = label_smoothed_loss(logits, target, eps, 0).loss.item<double>();
+    double ref = label_smoothed_loss_reference(logits, target, eps, 0).item<double>();
+    EXPECT_TRUE(std::isfinite(fused));
+    EXPECT_GT(ref, 150.0);
+    EXPECT_NEAR(fused, ref, 1e-5 * ref) << "eps " << eps;
+    // The output-layer form with W = I: the scores are the features themselves.
+    double fo = fused_output_label_smoothed_loss(logits, torch::eye(40), torch::Tensor(), target,
+                                                 eps, 0)
+                    .loss.item<double>();
+    EXPECT_NEAR(fo, ref, 1e-5 * ref) << "eps " << eps;
+  }
+}
+
 TEST(Loss, FusedGradientEqualsUnfused) {
   // The hand-written backward (softmax - q, masked) against autograd through the reference
   // form, with padding, several epsilons and logits large enough to stress the softmax.

@@ -14,20 +14,33 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 /// Sums over rows of the label-smoothed loss's two terms, from scores x [n, V], p = softmax(x)
-/// and targets y [n, 1]: lse_n = max_v x_nv - log max_v p_nv (exact for the row maximum, so it
-/// never takes log 0; p at the row's arg-max is a gather, not a second [n, V] pass),
+/// and targets y [n, 1]: lse_n = x_{n,y_n} - log p_{n,y_n} (gathers, no pass over [n, V]; when
+/// some p_{n,y_n} is too small for its log, lse_n = max_v x_nv - log max_v p_nv instead),
 /// nll = Σ_n m_n (lse_n - x_{n,y_n}) and smooth = Σ_n m_n (V·lse_n - Σ_v x_nv) (= Σ -log p);
-/// m_n = keep [n] (float64) or 1 when undefined. float64 scalars; smooth undefined unless asked.
+/// m_n = keep [n] (float64) or 1 when undefined; row_sums [n] = Σ_v x_nv when the caller has it.
+/// float64 scalars; smooth undefined unless asked.
 std::pair<torch::Tensor, torch::Tensor> loss_term_sums(const torch::Tensor& x, const torch::Tensor& p,
                                                        const torch::Tensor& y, const torch::Tensor& keep,
-                                                       bool with_smooth) {
-  auto [x_max, arg_max] = x.max(1, /*keepdim=*/true);                               // [n, 1] each
-  auto lse = (x_max - p.gather(1, arg_max).log()).squeeze(1).to(torch::kDouble);  // [n]
-  auto nll_tok = lse - x.gather(1, y).squeeze(1).to(torch::kDouble);               // [n]
+                                                       bool with_smooth,
+                                                       const torch::Tensor& row_sums = {}) {
+  auto x_y = x.gather(1, y);  // [n, 1]
+  auto p_y = p.gather(1, y);  // [n, 1]
+  torch::Tensor lse;          // [n] float64
+  if (p_y.gt(1e-30).all().item<bool>()) {
+    // lse_n = x_{n,y} - log p_{n,y}: exact for any position, and the target's is already
+    // gathered, which saves the arg-max pass over [n, V]. Its p only underflows for a
+    // prediction wrong by ~69 nats; then the row maximum is used (below), which never does.
+    lse = (x_y - p_y.log()).squeeze(1).to(torch::kDouble);
+  } else {
+    auto [x_max, arg_max] = x.max(1, /*keepdim=*/true);                         // [n, 1] each
+    lse = (x_max - p.gather(1, arg_max).log()).squeeze(1).to(torch::kDouble);  // [n]
+  }
+  auto nll_tok = lse - x_y.squeeze(1).to(torch::kDouble);  // [n]
   if (keep.defined()) nll_tok = nll_tok * keep;
   torch::Tensor smooth;
   if (with_smooth) {
-    auto smooth_tok = lse * static_cast<double>(x.size(1)) - x.sum(1).to(torch::kDouble);
+    auto sums = row_sums.defined() ? row_sums : x.sum(1);  // [n]
+    auto smooth_tok = lse * static_cast<double>(x.size(1)) - sums.to(torch::kDouble);
     smooth = (keep.defined() ? smooth_tok * keep : smooth_tok).sum();
   }
   return {nll_tok.sum(), smooth};
@@ -125,10 +138,20 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
     auto probs_buf = torch::empty({block, vocab}, f32);   // p, then G, of one block
     auto nll = torch::zeros({}, f32.dtype(torch::kDouble));
     auto smooth = torch::zeros({}, f32.dtype(torch::kDouble));
+    // Σ_v x_nv = h_n·(Σ_v W_v) + Σ_v b_v: a [D] product per row instead of a pass over [c, V].
+    auto w_colsum = weight.sum(0);                                     // [D]
+    const double b_sum = has_bias ? bias.sum().item<double>() : 0.0;
+    // The gradient G = p - q, q = (1-ε)·onehot(y) + ε/V, is never formed: p enters the products
+    // and q's two parts are applied to their (small) results:
+    //   ∂/∂h = p·W - (ε/V)·Σ_v W_v - (1-ε)·W_y,
+    //   ∂/∂W = pᵀ·h - (ε/V)·1·(Σ_n h_n)ᵀ - (1-ε)·Σ_n onehot(y_n)·h_nᵀ,
+    //   ∂/∂b = Σ_n p_n - (ε/V)·M - (1-ε)·Σ_n onehot(y_n).
+    const double eps_v = epsilon / static_cast<double>(vocab);
     for (int64_t r0 = 0; r0 < m; r0 += block) {
       const int64_t c = std::min(block, m - r0);
       auto hc = h.narrow(0, r0, c);                           // [c, D]
-      auto yc = y.narrow(0, r0, c).unsqueeze(1);              // [c, 1]
+      auto y1 = y.narrow(0, r0, c);                           // [c]
+      auto yc = y1.unsqueeze(1);                              // [c, 1]
       auto x = scores_buf.narrow(0, 0, c);                    // [c, V]
       auto p = probs_buf.narrow(0, 0, c);                     // [c, V]
       if (has_bias)
@@ -136,17 +159,31 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
       else
         torch::mm_out(x, hc, wt);
       at::_softmax_out(p, x, 1, /*half_to_float=*/false);
-      auto [nll_c, smooth_c] = loss_term_sums(x, p, yc, torch::Tensor(), epsilon > 0);
+      torch::Tensor row_sums;
+      if (epsilon > 0) row_sums = torch::mv(hc, w_colsum).add_(b_sum);  // [c]
+      auto [nll_c, smooth_c] =
+          loss_term_sums(x, p, yc, torch::Tensor(), epsilon > 0, row_sums);
       nll.add_(nll_c);
       if (epsilon > 0) smooth.add_(smooth_c);
       if (!need_any) continue;
-      to_smoothed_gradient_(p, yc, epsilon, torch::Tensor());  // G = p - q, in p's buffer
       if (need_h) {
         auto gh = grad_h.narrow(0, r0, c);  // [c, D]
         torch::mm_out(gh, p, weight);
+        if (epsilon > 0) gh.sub_(w_colsum * eps_v);
+        gh.sub_(weight.index_select(0, y1), 1.0 - epsilon);
       }
-      if (need_w) grad_w.addmm_(p.t(), hc);                          // [V, D]
-      if (need_b) grad_b.add_(p.sum(0));                             // [V]
+      if (need_w) {
+        grad_w.addmm_(p.t(), hc);                       // [V, D]
+        grad_w.index_add_(0, y1, hc, -(1.0 - epsilon));
+      }
+      if (need_b) {
+        grad_b.add_(p.sum(0));                          // [V]
+        grad_b.index_add_(0, y1, torch::full({c}, -(1.0 - epsilon), f32));
+      }
+    }
+    if (epsilon > 0) {
+      if (need_w) grad_w.sub_(h.sum(0).unsqueeze(0) * eps_v);  // [V, D] - [1, D]
+      if (need_b) grad_b.sub_(eps_v * static_cast<double>(m));
     }
     auto loss = smoothed_loss(nll, smooth, epsilon, vocab);
     ctx->save_for_backward({grad_h, grad_w, grad_b, kept});
