@@ -106,6 +106,22 @@ void apply_mask_block(const float* x, float* out, int64_t begin, int64_t end, ui
   }
 }
 
+// out = r + x · mask: a residual connection around inverted dropout.
+TINYNMT_VECTOR_CLONES
+void add_mask_block(const float* x, const float* r, float* out, int64_t begin, int64_t end,
+                    uint32_t threshold, float scale, uint32_t k1, uint32_t k2) {
+  const auto c0 = static_cast<uint32_t>(begin);
+  const int64_t len = end - begin;
+  const float* xi = x + begin;
+  const float* ri = r + begin;
+  float* o = out + begin;
+  for (int64_t j = 0; j < len; ++j) {
+    const float m =
+        element_bits(c0 + static_cast<uint32_t>(j), k1, k2) >= threshold ? scale : 0.0f;
+    o[j] = ri[j] + xi[j] * m;
+  }
+}
+
 // out = relu(x) · mask.
 TINYNMT_VECTOR_CLONES
 void relu_mask_block(const float* x, float* out, int64_t begin, int64_t end, uint32_t threshold,
@@ -162,6 +178,34 @@ struct MaskDropout : public torch::autograd::Function<MaskDropout> {
     const double p = ctx->saved_data["p"].toDouble();
     const auto seed = static_cast<uint64_t>(ctx->saved_data["seed"].toInt());
     return {apply_mask(grad_outputs[0], p, seed), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+/// residual + dropout(x) as one autograd node: one pass forward; the backward hands the gradient
+/// to the residual unchanged and multiplies it by the mask (drawn again from the seed) for x.
+struct MaskDropoutAdd : public torch::autograd::Function<MaskDropoutAdd> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& residual, double p, int64_t seed) {
+    auto xc = x.contiguous();
+    auto rc = residual.contiguous();
+    auto out = torch::empty_like(xc, at::MemoryFormat::Contiguous);
+    const MaskSpec spec = make_spec(p, static_cast<uint64_t>(seed));
+    const float* px = xc.data_ptr<float>();
+    const float* pr = rc.data_ptr<float>();
+    float* po = out.data_ptr<float>();
+    for_blocks(xc.numel(), spec, [&](int64_t b, int64_t e, uint32_t k2) {
+      add_mask_block(px, pr, po, b, e, spec.threshold, spec.scale, spec.key.k1, k2);
+    });
+    ctx->saved_data["p"] = p;
+    ctx->saved_data["seed"] = seed;
+    return out;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const double p = ctx->saved_data["p"].toDouble();
+    const auto seed = static_cast<uint64_t>(ctx->saved_data["seed"].toInt());
+    const auto& g = grad_outputs[0];
+    return {MaskDropout::apply_mask(g, p, seed), g, torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -241,6 +285,13 @@ torch::Tensor relu_dropout(const torch::Tensor& x, double p, uint64_t seed) {
   if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat)
     throw std::invalid_argument("relu_dropout: needs a float32 CPU tensor");
   return ReluDropout::apply(x, p, static_cast<int64_t>(seed));
+}
+
+torch::Tensor DropoutImpl::forward_add(const torch::Tensor& x, const torch::Tensor& residual) {
+  if (is_training() && p_ > 0.0 && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+      residual.scalar_type() == torch::kFloat && residual.sizes() == x.sizes())
+    return MaskDropoutAdd::apply(x, residual, p_, static_cast<int64_t>(draw_dropout_seed()));
+  return residual + forward(x);
 }
 
 torch::Tensor DropoutImpl::forward_relu(const torch::Tensor& x) {

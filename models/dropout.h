@@ -44,6 +44,9 @@ class DropoutImpl : public torch::nn::Module {
  public:
   explicit DropoutImpl(double p = 0.0);
   torch::Tensor forward(const torch::Tensor& x);
+  /// residual + forward(x) (same shapes), as one node on float32 CPU tensors in training mode:
+  /// one pass forward, no mask kept. Draws one seed, as forward does.
+  torch::Tensor forward_add(const torch::Tensor& x, const torch::Tensor& residual);
   /// forward(relu(x)), fused (relu_dropout) in training mode on float32 CPU tensors; relu(x) in
   /// eval mode or with p = 0. Draws one seed, as forward does.
   torch::Tensor forward_relu(const torch::Tensor& x);

@@ -49,11 +49,11 @@ torch::Tensor TransformerEncoderLayerImpl::forward(const torch::Tensor& x,
   torch::Tensor h = x;
   if (pre_norm_) {
     auto y = ln1_(h);
-    h = h + dropout_(self_attn_->self_attend(y, mask).context);
-    return h + dropout_(ff_(ln2_(h)));
+    h = dropout_->forward_add(self_attn_->self_attend(y, mask).context, h);
+    return dropout_->forward_add(ff_(ln2_(h)), h);
   }
-  h = ln1_(h + dropout_(self_attn_->self_attend(h, mask).context));
-  return ln2_(h + dropout_(ff_(h)));
+  h = ln1_(dropout_->forward_add(self_attn_->self_attend(h, mask).context, h));
+  return ln2_(dropout_->forward_add(ff_(h), h));
 }
 
 TransformerEncoderImpl::TransformerEncoderImpl(const EncoderConfig& cfg) : cfg_(cfg) {
@@ -131,13 +131,13 @@ torch::Tensor TransformerDecoderLayerImpl::forward(const torch::Tensor& x, Atten
   };
   torch::Tensor h = x;
   if (pre_norm_) {
-    h = h + dropout_(self_block(ln1_(h)));
-    h = h + dropout_(cross_block(ln2_(h)));
-    return h + dropout_(ff_(ln3_(h)));
+    h = dropout_->forward_add(self_block(ln1_(h)), h);
+    h = dropout_->forward_add(cross_block(ln2_(h)), h);
+    return dropout_->forward_add(ff_(ln3_(h)), h);
   }
-  h = ln1_(h + dropout_(self_block(h)));
-  h = ln2_(h + dropout_(cross_block(h)));
-  return ln3_(h + dropout_(ff_(h)));
+  h = ln1_(dropout_->forward_add(self_block(h), h));
+  h = ln2_(dropout_->forward_add(cross_block(h), h));
+  return ln3_(dropout_->forward_add(ff_(h), h));
 }
 
 TransformerDecoderImpl::TransformerDecoderImpl(const DecoderConfig& cfg, int64_t enc_dim)

@@ -89,3 +89,28 @@ TEST(Dropout, FusedReluDropoutEqualsReluThenMask) {
                std::invalid_argument);
   EXPECT_THROW(tinynmt::relu_dropout(x.detach(), 1.0, seed), std::invalid_argument);
 }
+
+// residual + dropout(x) as one node equals the two steps under the same seed, forward and
+// backward; in eval mode it is the plain sum.
+TEST(Dropout, ForwardAddEqualsResidualPlusDropout) {
+  tinynmt::Dropout d(0.2);
+  auto x = torch::randn({33, 70}).requires_grad_(true);
+  auto r = torch::randn({33, 70}).requires_grad_(true);
+  auto upstream = torch::randn({33, 70});
+  torch::manual_seed(11);
+  auto fused = d->forward_add(x, r);
+  fused.backward(upstream);
+  auto gx = x.grad().clone(), gr = r.grad().clone();
+  x.mutable_grad() = torch::Tensor();
+  r.mutable_grad() = torch::Tensor();
+  torch::manual_seed(11);
+  auto ref = r + d(x);
+  ref.backward(upstream);
+  EXPECT_TRUE(torch::equal(fused.detach(), ref.detach()));
+  EXPECT_TRUE(torch::equal(gx, x.grad()));
+  EXPECT_TRUE(torch::equal(gr, r.grad()));
+  EXPECT_TRUE(torch::equal(gr, upstream));
+  EXPECT_GT(gx.eq(0).sum().item<int64_t>(), 0);  // some elements were dropped
+  d->eval();
+  EXPECT_TRUE(torch::equal(d->forward_add(x, r), x + r));
+}
