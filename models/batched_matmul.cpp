@@ -68,7 +68,7 @@ bool blas_eligible(const torch::Tensor& a, const torch::Tensor& b) {
 /// c = a·b into a new tensor, a and b with usable layouts (see layout_of). c is contiguous, or
 /// with rows_outside_heads (4-D only) the transpose(1, 2) view of a contiguous [b, n, h, m].
 torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in,
-                       bool rows_outside_heads = false) {
+                       bool rows_outside_heads = false, float alpha = 1.0f) {
   // A layout BLAS cannot read (e.g. a stride-2 last dim) is copied to a contiguous one first.
   torch::Tensor a = a_in, b = b_in;
   MatrixLayout la = layout_of(a), lb = layout_of(b);
@@ -97,14 +97,14 @@ torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in,
   const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
   const int ldb = static_cast<int>(lb.ld), lda = static_cast<int>(la.ld);
   const int ldc = static_cast<int>(std::max<int64_t>(c.stride(-2), std::max<int64_t>(m, 1)));
-  const float one = 1.0f, zero = 0.0f;
+  const float zero = 0.0f;
   const SgemmFn sgemm = find_sgemm();
   const int64_t per_matrix = n * m * k;
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(per_matrix, 1));
   at::parallel_for(0, batch, grain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const auto j = static_cast<size_t>(i);
-      sgemm(&tb, &ta, &M, &N, &K, &one, pb + off_b[j], &ldb, pa + off_a[j], &lda, &zero,
+      sgemm(&tb, &ta, &M, &N, &K, &alpha, pb + off_b[j], &ldb, pa + off_a[j], &lda, &zero,
             pc + off_c[j], &ldc);
     }
   });
@@ -116,19 +116,21 @@ using torch::autograd::variable_list;
 
 struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a,
-                               const torch::Tensor& b, bool rows_outside_heads) {
+                               const torch::Tensor& b, bool rows_outside_heads, double alpha) {
     ctx->save_for_backward({a, b});
-    return blas_bmm(a, b, rows_outside_heads);
+    ctx->saved_data["alpha"] = alpha;
+    return blas_bmm(a, b, rows_outside_heads, static_cast<float>(alpha));
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const auto& a = saved[0];
     const auto& b = saved[1];
     const auto& g = grads[0];  // [..., n, m]
+    const auto alpha = static_cast<float>(ctx->saved_data["alpha"].toDouble());
     torch::Tensor ga, gb;
-    if (ctx->needs_input_grad(0)) ga = blas_bmm(g, b.transpose(-1, -2));  // [..., n, k]
-    if (ctx->needs_input_grad(1)) gb = blas_bmm(a.transpose(-1, -2), g);  // [..., k, m]
-    return {ga, gb, torch::Tensor()};
+    if (ctx->needs_input_grad(0)) ga = blas_bmm(g, b.transpose(-1, -2), false, alpha);  // [.., n, k]
+    if (ctx->needs_input_grad(1)) gb = blas_bmm(a.transpose(-1, -2), g, false, alpha);  // [.., k, m]
+    return {ga, gb, torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -137,11 +139,11 @@ struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
 bool batched_matmul_uses_blas() { return find_sgemm() != nullptr; }
 
 torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b,
-                             bool rows_outside_heads) {
-  if (!blas_eligible(a, b)) return torch::matmul(a, b);
+                             bool rows_outside_heads, double alpha) {
+  if (!blas_eligible(a, b)) return alpha == 1.0 ? torch::matmul(a, b) : torch::matmul(a, b) * alpha;
   if (torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()))
-    return BatchedMatmul::apply(a, b, rows_outside_heads);
-  return blas_bmm(a, b, rows_outside_heads);
+    return BatchedMatmul::apply(a, b, rows_outside_heads, alpha);
+  return blas_bmm(a, b, rows_outside_heads, static_cast<float>(alpha));
 }
 
 }  // namespace tinynmt

@@ -23,8 +23,10 @@ namespace tinynmt {
 /// rows_outside_heads (4-D [batch, heads, n, k] inputs): the result [batch, heads, n, m] is the
 /// transpose(1, 2) view of a contiguous [batch, n, heads, m] tensor, so merging the heads back
 /// (result.transpose(1, 2).reshape({batch, n, heads·m})) needs no copy, nor does its gradient.
+/// alpha scales the product inside the sgemm (alpha·a·b, no separate pass; the backward scales
+/// both gradients by it), as Vaswani et al.'s 1/sqrt(d_k) on the scores.
 torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b,
-                             bool rows_outside_heads = false);
+                             bool rows_outside_heads = false, double alpha = 1.0);
 
 /// Whether batched_matmul found the BLAS sgemm that LibTorch loaded (looked up once).
 bool batched_matmul_uses_blas();

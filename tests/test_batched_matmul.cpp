@@ -59,6 +59,29 @@ TEST(BatchedMatmul, GradientsEqualMatmuls) {
   EXPECT_LT(max_diff(b1.grad(), b2.grad()), 1e-5);
 }
 
+// alpha scales inside the product: values and both gradients equal alpha · (a·b), on the BLAS
+// path and on the fallback.
+TEST(BatchedMatmul, AlphaScalesTheProductAndItsGradients) {
+  torch::manual_seed(2);
+  const double alpha = 0.125;
+  auto base_a = torch::randn({2, 3, 6, 5});
+  auto base_b = torch::randn({2, 3, 4, 5});
+  auto g = torch::randn({2, 3, 6, 4});
+  auto a1 = base_a.clone().requires_grad_(true), b1 = base_b.clone().requires_grad_(true);
+  auto a2 = base_a.clone().requires_grad_(true), b2 = base_b.clone().requires_grad_(true);
+  auto mine = batched_matmul(a1, b1.transpose(2, 3), false, alpha);
+  auto ref = torch::matmul(a2, b2.transpose(2, 3)) * alpha;
+  EXPECT_LT(max_diff(mine, ref), 1e-6);
+  EXPECT_GT(max_diff(mine, ref / alpha), 0.1);  // the scale is really applied
+  (mine * g).sum().backward();
+  (ref * g).sum().backward();
+  EXPECT_LT(max_diff(a1.grad(), a2.grad()), 1e-6);
+  EXPECT_LT(max_diff(b1.grad(), b2.grad()), 1e-6);
+  torch::NoGradGuard no_grad;
+  auto ad = base_a.to(torch::kDouble), bd = base_b.to(torch::kDouble).transpose(2, 3);
+  EXPECT_LT(max_diff(batched_matmul(ad, bd, false, alpha), torch::matmul(ad, bd) * alpha), 1e-12);
+}
+
 TEST(BatchedMatmul, FallsBackWhereItCannotCallBlas) {
   auto a = torch::randn({2, 3, 4}, torch::kDouble), b = torch::randn({2, 4, 5}, torch::kDouble);
   EXPECT_LT(max_diff(batched_matmul(a, b), torch::matmul(a, b)), 1e-12);

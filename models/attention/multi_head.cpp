@@ -64,8 +64,9 @@ AttentionOutput MultiHeadAttentionImpl::attend_heads(const torch::Tensor& q_head
                                                      const AttentionCache& cache,
                                                      const torch::Tensor& mask) {
   const int64_t b = q_heads.size(0), h = q_heads.size(1), t = q_heads.size(2);
-  auto q = q_heads * (1.0 / std::sqrt(static_cast<double>(d_k_)));  // [batch, heads, tgt, d_k]
-  auto scores = batched_matmul(q, cache.keys.transpose(2, 3));   // [batch, heads, tgt, src]
+  // Scaled by 1/sqrt(d_k) inside the product: [batch, heads, tgt, src].
+  auto scores = batched_matmul(q_heads, cache.keys.transpose(2, 3), /*rows_outside_heads=*/false,
+                               1.0 / std::sqrt(static_cast<double>(d_k_)));
   auto weights = masked_softmax(scores, mask_for_heads(mask));  // [batch, heads, tgt, src]
   // [batch, heads, tgt, d_k], laid out as [batch, tgt, heads, d_k]: the merge below is a view.
   auto ctx = batched_matmul(dropout_(weights), cache.values, /*rows_outside_heads=*/true);
