@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "models/attention/additive.h"
 #include "models/attention/common.h"
 #include "models/attention/multi_head.h"
 #include "models/attention/registry.h"
@@ -266,6 +267,32 @@ TEST(MultiHeadAttention, CausalMaskZerosTheFuture) {
   EXPECT_EQ(w.masked_select(causal.logical_not().unsqueeze(0).expand_as(w)).abs().max()
                 .item<double>(), 0.0);
   EXPECT_LT((w.sum(-1) - 1).abs().max().item<double>(), 1e-5);
+}
+
+// The fused additive score node against the unfused ops: values and the gradients of wq, uk and
+// v, for one query step (the Bahdanau decoder) and several (teacher-forced attention).
+TEST(AdditiveAttention, FusedScoresEqualTheUnfusedOps) {
+  torch::manual_seed(8);
+  for (int64_t T : {1, 3}) {
+    auto wq0 = torch::randn({4, T, 33}), uk0 = torch::randn({4, 7, 33}), v0 = torch::randn({33});
+    auto g = torch::randn({4, T, 7});
+    auto wq1 = wq0.clone().requires_grad_(true), uk1 = uk0.clone().requires_grad_(true),
+         v1 = v0.clone().requires_grad_(true);
+    auto wq2 = wq0.clone().requires_grad_(true), uk2 = uk0.clone().requires_grad_(true),
+         v2 = v0.clone().requires_grad_(true);
+    auto fused = additive_scores(wq1, uk1, v1);
+    auto ref = torch::matmul(torch::tanh(wq2.unsqueeze(2) + uk2.unsqueeze(1)), v2);
+    ASSERT_EQ(fused.sizes(), ref.sizes());
+    EXPECT_LT((fused - ref).abs().max().item<double>(), 1e-5) << "T " << T;
+    (fused * g).sum().backward();
+    (ref * g).sum().backward();
+    EXPECT_LT((wq1.grad() - wq2.grad()).abs().max().item<double>(), 1e-5) << "T " << T;
+    EXPECT_LT((uk1.grad() - uk2.grad()).abs().max().item<double>(), 1e-5) << "T " << T;
+    EXPECT_LT((v1.grad() - v2.grad()).abs().max().item<double>(), 1e-4) << "T " << T;
+    EXPECT_GT(uk2.grad().abs().sum().item<double>(), 1.0);
+  }
+  EXPECT_THROW(additive_scores(torch::randn({2, 1, 4}), torch::randn({2, 3, 5}), torch::randn({4})),
+               std::invalid_argument);
 }
 
 TEST(AttentionRegistry, UnknownNameListsChoices) {

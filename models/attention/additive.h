@@ -15,6 +15,15 @@ struct AdditiveAttentionOptions {
   TORCH_ARG(int64_t, value_dim) = 0;  ///< 0 = key_dim
 };
 
+/// e[b, t, s] = Σ_a v_a tanh(wq[b, t, a] + uk[b, s, a]) as one autograd node (eq. (6) with the
+/// projections already applied): wq [batch, tgt_len, a], uk [batch, src_len, a], v [a], float32
+/// on the CPU -> [batch, tgt_len, src_len]. The forward keeps tanh(·) [batch, tgt, src, a] (as the
+/// unfused form does); the backward forms ∂wq, ∂uk and ∂v in one pass over it, where the unfused
+/// form (broadcast add, tanh, v product) takes five passes and two more tensors of that size.
+/// Other devices or dtypes take the unfused ops. Throws std::invalid_argument on size mismatch.
+torch::Tensor additive_scores(const torch::Tensor& wq, const torch::Tensor& uk,
+                              const torch::Tensor& v);
+
 /// `bahdanau`: score = v^T tanh(W q + U k). precompute() projects U k once per source batch
 /// (cache.keys [batch, src_len, hidden_dim]); values are used unprojected, so output_dim() =
 /// value_dim. Weights [batch, 1, tgt_len, src_len].
