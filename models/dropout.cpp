@@ -46,13 +46,18 @@ inline uint32_t element_bits(uint32_t i, uint32_t k1, uint32_t k2) {
   return fmix32(fmix32(i * 0x9E3779B9u ^ k1) ^ k2);
 }
 
+/// Whether element `c` of a mask is kept: its bits are >= threshold = round(p · 2^32).
+inline bool kept(uint32_t c, uint32_t k1, uint32_t k2, uint32_t threshold) {
+  return element_bits(c, k1, k2) >= threshold;
+}
+
 void check_p(double p, const char* where) {
   if (!(p >= 0.0 && p < 1.0))
     throw std::invalid_argument(std::string(where) + ": dropout p must be in [0, 1), got " +
                                 std::to_string(p));
 }
 
-/// Element i is dropped when its bits are < threshold = round(p · 2^32).
+/// The threshold of kept(): round(p · 2^32).
 uint32_t drop_threshold(double p) {
   return static_cast<uint32_t>(std::min(std::llround(std::ldexp(p, 32)), 0xFFFFFFFFLL));
 }
@@ -88,7 +93,7 @@ void fill_mask_block(float* out, int64_t begin, int64_t end, uint32_t threshold,
   const int64_t len = end - begin;
   float* o = out + begin;
   for (int64_t j = 0; j < len; ++j)
-    o[j] = element_bits(c0 + static_cast<uint32_t>(j), k1, k2) >= threshold ? scale : 0.0f;
+    o[j] = kept(c0 + static_cast<uint32_t>(j), k1, k2, threshold) ? scale : 0.0f;
 }
 
 // out = x · mask (x may be out): inverted dropout forward, and its backward on the gradient.
@@ -100,8 +105,7 @@ void apply_mask_block(const float* x, float* out, int64_t begin, int64_t end, ui
   const float* xi = x + begin;
   float* o = out + begin;
   for (int64_t j = 0; j < len; ++j) {
-    const float m =
-        element_bits(c0 + static_cast<uint32_t>(j), k1, k2) >= threshold ? scale : 0.0f;
+    const float m = kept(c0 + static_cast<uint32_t>(j), k1, k2, threshold) ? scale : 0.0f;
     o[j] = xi[j] * m;
   }
 }
@@ -116,8 +120,7 @@ void add_mask_block(const float* x, const float* r, float* out, int64_t begin, i
   const float* ri = r + begin;
   float* o = out + begin;
   for (int64_t j = 0; j < len; ++j) {
-    const float m =
-        element_bits(c0 + static_cast<uint32_t>(j), k1, k2) >= threshold ? scale : 0.0f;
+    const float m = kept(c0 + static_cast<uint32_t>(j), k1, k2, threshold) ? scale : 0.0f;
     o[j] = ri[j] + xi[j] * m;
   }
 }
@@ -131,7 +134,7 @@ void relu_mask_block(const float* x, float* out, int64_t begin, int64_t end, uin
   const float* xi = x + begin;
   float* o = out + begin;
   for (int64_t j = 0; j < len; ++j) {
-    const bool keep = element_bits(c0 + static_cast<uint32_t>(j), k1, k2) >= threshold;
+    const bool keep = kept(c0 + static_cast<uint32_t>(j), k1, k2, threshold);
     const float v = xi[j] * scale;
     o[j] = (keep & (v > 0.0f)) ? v : 0.0f;  // no short-circuit: the loop stays vectorised
   }
@@ -266,7 +269,7 @@ torch::Tensor dropout_mask(const torch::Tensor& like, double p, uint64_t seed) {
   });
   if (like.scalar_type() == torch::kFloat) return mask;
   if (like.scalar_type() == torch::kDouble)  // exact 1/(1-p), not its float rounding
-    return mask.to(torch::kDouble).gt(0).to(torch::kDouble) * (1.0 / (1.0 - p));
+    return mask.gt(0).to(torch::kDouble) * (1.0 / (1.0 - p));
   return mask.to(like.scalar_type());
 }
 

@@ -6,7 +6,6 @@
 #include <ATen/Parallel.h>
 
 #include <stdexcept>
-#include <vector>
 
 namespace tinynmt {
 namespace {

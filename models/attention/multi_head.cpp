@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "models/attention/common.h"
 #include "models/batched_matmul.h"
@@ -24,6 +25,24 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& 
   dropout_ = register_module("dropout", Dropout(options_.dropout()));
 }
 
+namespace {
+
+/// x through several Linear layers of the same input size as one product with their stacked
+/// weights and biases: the chunks [..., out_i] of x·[W_1; W_2; ...]^T + [b_1; b_2; ...], views of
+/// one tensor, so x is read once and its gradient comes out of one product.
+std::vector<torch::Tensor> stacked_linear(const torch::Tensor& x,
+                                          const std::vector<torch::nn::Linear>& layers) {
+  std::vector<torch::Tensor> w, b;
+  for (const auto& l : layers) {
+    w.push_back(l->weight);
+    b.push_back(l->bias);
+  }
+  return torch::linear(x, torch::cat(w, 0), torch::cat(b, 0))
+      .chunk(static_cast<int64_t>(layers.size()), -1);
+}
+
+}  // namespace
+
 torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {
   return x.view({x.size(0), x.size(1), options_.heads(), d_k_}).transpose(1, 2);
 }
@@ -32,10 +51,8 @@ AttentionCache MultiHeadAttentionImpl::precompute(const torch::Tensor& keys,
                                                   const torch::Tensor& values) {
   if (keys.is_same(values) && k_proj->weight.size(1) == v_proj->weight.size(1)) {
     // One product for both (Transformer cross-attention reads K and V from the same states).
-    auto w = torch::cat({k_proj->weight, v_proj->weight}, 0);  // [2·model_dim, key_dim]
-    auto b = torch::cat({k_proj->bias, v_proj->bias}, 0);      // [2·model_dim]
-    auto kv = torch::linear(keys, w, b).chunk(2, -1);          // 2 × [batch, src, model_dim]
-    return {split_heads(kv[0]), split_heads(kv[1])};           // [batch, heads, src, d_k] each
+    auto kv = stacked_linear(keys, {k_proj, v_proj});  // 2 × [batch, src, model_dim]
+    return {split_heads(kv[0]), split_heads(kv[1])};   // [batch, heads, src, d_k] each
   }
   return {split_heads(k_proj(keys)), split_heads(v_proj(values))};  // [batch, heads, src, d_k]
 }
@@ -52,9 +69,7 @@ AttentionOutput MultiHeadAttentionImpl::self_attend(const torch::Tensor& x,
   const int64_t in = q_proj->weight.size(1);
   if (k_proj->weight.size(1) != in || v_proj->weight.size(1) != in)
     throw std::invalid_argument("multihead self_attend: query, key and value sizes differ");
-  auto w = torch::cat({q_proj->weight, k_proj->weight, v_proj->weight}, 0);  // [3·model, in]
-  auto b = torch::cat({q_proj->bias, k_proj->bias, v_proj->bias}, 0);        // [3·model]
-  auto qkv = torch::linear(x, w, b).chunk(3, -1);  // 3 × [batch, len, model_dim] views
+  auto qkv = stacked_linear(x, {q_proj, k_proj, v_proj});  // 3 × [batch, len, model_dim] views
   AttentionCache cache{split_heads(qkv[1]), split_heads(qkv[2])};
   if (kv) *kv = cache;
   return attend_heads(split_heads(qkv[0]), cache, mask);

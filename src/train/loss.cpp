@@ -14,8 +14,9 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 /// Sums over rows of the label-smoothed loss's two terms, from scores x [n, V], p = softmax(x)
-/// and targets y [n, 1]: lse_n = x_{n,y_n} - log p_{n,y_n} (gathers, no pass over [n, V]; when
-/// some p_{n,y_n} is too small for its log, lse_n = max_v x_nv - log max_v p_nv instead),
+/// and targets y [n, 1]: lse_n = x_{n,y_n} - log p_{n,y_n} on the CPU (gathers, no pass over
+/// [n, V]); when some p_{n,y_n} is too small for its log, or off the CPU, lse_n = max_v x_nv -
+/// log max_v p_nv instead,
 /// nll = Σ_n m_n (lse_n - x_{n,y_n}) and smooth = Σ_n m_n (V·lse_n - Σ_v x_nv) (= Σ -log p);
 /// m_n = keep [n] (float64) or 1 when undefined; row_sums [n] = Σ_v x_nv when the caller has it.
 /// float64 scalars; smooth undefined unless asked.
@@ -26,7 +27,9 @@ std::pair<torch::Tensor, torch::Tensor> loss_term_sums(const torch::Tensor& x, c
   auto x_y = x.gather(1, y);  // [n, 1]
   auto p_y = p.gather(1, y);  // [n, 1]
   torch::Tensor lse;          // [n] float64
-  if (p_y.gt(1e-30).all().item<bool>()) {
+  // The check reads a value back to the host: on other devices the row maximum is always used,
+  // so the loss stays free of host syncs there.
+  if (x.is_cpu() && p_y.gt(1e-30).all().item<bool>()) {
     // lse_n = x_{n,y} - log p_{n,y}: exact for any position, and the target's is already
     // gathered, which saves the arg-max pass over [n, V]. Its p only underflows for a
     // prediction wrong by ~69 nats; then the row maximum is used (below), which never does.
