@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
+#include <stdexcept>
 #include <vector>
 
 namespace tinynmt {
@@ -137,6 +138,19 @@ struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
 }  // namespace
 
 bool batched_matmul_uses_blas() { return find_sgemm() != nullptr; }
+
+void sgemm_row_major(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                     float* c, int64_t ldc) {
+  const SgemmFn sgemm = find_sgemm();
+  if (sgemm == nullptr) throw std::logic_error("sgemm_row_major: no BLAS sgemm in the process");
+  // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, and a row-major matrix read
+  // column-major is its transpose: pass B first, with the flags unchanged.
+  const char tb = trans_b ? 'T' : 'N', ta = trans_a ? 'T' : 'N';
+  const int M = static_cast<int>(n), N = static_cast<int>(m), K = static_cast<int>(k);
+  const int LDB = static_cast<int>(ldb), LDA = static_cast<int>(lda), LDC = static_cast<int>(ldc);
+  sgemm(&tb, &ta, &M, &N, &K, &alpha, b, &LDB, a, &LDA, &beta, c, &LDC);
+}
 
 torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b,
                              bool rows_outside_heads, double alpha) {

@@ -31,4 +31,13 @@ torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b,
 /// Whether batched_matmul found the BLAS sgemm that LibTorch loaded (looked up once).
 bool batched_matmul_uses_blas();
 
+/// Row-major C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C through the BLAS sgemm that
+/// LibTorch loaded (op = transpose when trans_* is true; lda, ldb, ldc are row strides in
+/// elements). beta = 0 overwrites C (its old contents may be NaN). Serial: meant for the bodies of
+/// parallel loops over many small products (attention heads). Requires batched_matmul_uses_blas();
+/// throws std::logic_error otherwise.
+void sgemm_row_major(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                     float* c, int64_t ldc);
+
 }  // namespace tinynmt

@@ -99,8 +99,9 @@ void fill_mask_block(float* out, int64_t begin, int64_t end, uint32_t threshold,
 // out = x · mask (x may be out): inverted dropout forward, and its backward on the gradient.
 TINYNMT_VECTOR_CLONES
 void apply_mask_block(const float* x, float* out, int64_t begin, int64_t end, uint32_t threshold,
-                      float scale, uint32_t k1, uint32_t k2) {
-  const auto c0 = static_cast<uint32_t>(begin);
+                      float scale, uint32_t k1, uint32_t k2, uint32_t counter_base = 0) {
+  // Element j of the block is mask element `begin + j` (+ counter_base: the counter of x[0]).
+  const auto c0 = counter_base + static_cast<uint32_t>(begin);
   const int64_t len = end - begin;
   const float* xi = x + begin;
   float* o = out + begin;
@@ -248,6 +249,24 @@ struct ReluDropout : public torch::autograd::Function<ReluDropout> {
 };
 
 }  // namespace
+
+void apply_dropout_mask(const float* x, float* out, int64_t begin, int64_t n, double p,
+                        uint64_t seed) {
+  check_p(p, "apply_dropout_mask");
+  if (begin < 0 || n < 0) throw std::invalid_argument("apply_dropout_mask: negative range");
+  const MaskSpec spec = make_spec(p, seed);
+  // apply_mask_block indexes x and out from `begin`; pieces never straddle a multiple of 2^32
+  // (the high half of the counter goes into k2, as in for_blocks).
+  for (int64_t done = 0; done < n;) {
+    const int64_t at = begin + done;
+    const int64_t to_boundary = ((at >> 32) + 1) * (int64_t{1} << 32) - at;
+    const int64_t len = std::min(n - done, to_boundary);
+    const uint32_t k2 = spec.key.k2 ^ fmix32(static_cast<uint32_t>(at >> 32));
+    apply_mask_block(x + done, out + done, 0, len, spec.threshold, spec.scale, spec.key.k1, k2,
+                     static_cast<uint32_t>(at));
+    done += len;
+  }
+}
 
 uint64_t draw_dropout_seed() {
   auto gen = at::detail::getDefaultCPUGenerator();

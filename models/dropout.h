@@ -33,6 +33,13 @@ torch::Tensor dropout_mask(const torch::Tensor& like, double p, uint64_t seed);
 /// [0, 1) or x is not a float32 CPU tensor.
 torch::Tensor relu_dropout(const torch::Tensor& x, double p, uint64_t seed);
 
+/// out[j] = x[j] · mask[begin + j] for j in [0, n), mask = dropout_mask(t, p, seed) of a tensor t
+/// of at least begin + n elements (its contiguous order): the same mask, applied a slice at a
+/// time, e.g. one attention head's [tgt_len, src_len] block inside a parallel loop. Serial;
+/// out may be x. Throws std::invalid_argument if p is outside [0, 1) or begin or n is negative.
+void apply_dropout_mask(const float* x, float* out, int64_t begin, int64_t n, double p,
+                        uint64_t seed);
+
 /// Draws one 64-bit seed from LibTorch's default CPU generator (under its lock).
 uint64_t draw_dropout_seed();
 

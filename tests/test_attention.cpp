@@ -8,6 +8,8 @@
 #include "models/attention/additive.h"
 #include "models/attention/common.h"
 #include "models/attention/multi_head.h"
+#include "models/attention/packed_attention.h"
+#include "models/dropout.h"
 #include "models/attention/registry.h"
 #include "models/model_config.h"
 #include "models/seq2seq.h"
@@ -367,3 +369,82 @@ TEST(MaskedSoftmax, BlockedPositionsAreZeroAndGradientsEqualTheMaskedFillForm) {
             1e-6f);
   EXPECT_FALSE(x1.grad().isnan().any().item<bool>());
 }
+
+// packed_attention against the unfused ops (scaled scores, masked_softmax, dropout_mask, context),
+// values and the gradients of both buffers: self-attention (Q, K, V in one buffer, in a shuffled
+// column order) with a causal mask, and cross-attention (Q in a buffer with unused columns, K|V in
+// another) with a padding mask that blocks one batch item entirely; dropout on the weights.
+namespace tinynmt {
+namespace {
+
+TEST(PackedAttention, EqualsTheUnfusedOps) {
+  torch::manual_seed(9);
+  const int64_t b = 3, h = 2, dk = 4, d = h * dk;
+  const double scale = 0.5;
+  const uint64_t seed = 1234;
+  auto split = [&](const torch::Tensor& t) {
+    return t.view({t.size(0), t.size(1), h, dk}).transpose(1, 2);
+  };
+  for (double p : {0.0, 0.3}) {
+    for (bool self : {true, false}) {
+      const int64_t T = 5, S = self ? T : 7;
+      // Layout: self [Q at d, K at 2d, V at 0]; cross: Q at 3 of d + 3 columns, K at d, V at 0.
+      const PackedHeads layout = self ? PackedHeads{h, dk, d, 2 * d, 0} : PackedHeads{h, dk, 3, d, 0};
+      auto q0 = torch::randn({b, T, self ? 3 * d : d + 3});
+      auto kv0 = self ? torch::Tensor() : torch::randn({b, S, 2 * d});
+      torch::Tensor mask;
+      if (self) {
+        mask = torch::ones({T, T}, torch::kBool).tril().unsqueeze(0);  // [1, T, T]
+      } else {
+        mask = torch::ones({b, 1, S}, torch::kBool);
+        mask[0].narrow(-1, 4, 3).fill_(false);  // padding
+        mask[1].fill_(false);                   // no position at all: all-zero weights
+      }
+      auto upstream = torch::randn({b, T, d});
+      // Packed.
+      auto q1 = q0.clone().requires_grad_(true);
+      auto kv1 = self ? torch::Tensor() : kv0.clone().requires_grad_(true);
+      auto [ctx1, w1] = packed_attention(q1, kv1, layout, mask, scale, p, seed);
+      (ctx1 * upstream).sum().backward();
+      // Unfused.
+      auto q2 = q0.clone().requires_grad_(true);
+      auto kv2 = self ? torch::Tensor() : kv0.clone().requires_grad_(true);
+      const auto& kvsrc = self ? q2 : kv2;
+      auto q = split(q2.narrow(-1, layout.q_offset, d));
+      auto k = split(kvsrc.narrow(-1, layout.k_offset, d));
+      auto v = split(kvsrc.narrow(-1, layout.v_offset, d));
+      auto w2 = masked_softmax(torch::matmul(q, k.transpose(2, 3)) * scale, mask_for_heads(mask));
+      auto dropped = p > 0 ? w2 * dropout_mask(w2, p, seed) : w2;
+      auto ctx2 = torch::matmul(dropped, v).transpose(1, 2).reshape({b, T, d});
+      (ctx2 * upstream).sum().backward();
+      const std::string what = std::string(self ? "self" : "cross") + " p " + std::to_string(p);
+      ASSERT_EQ(ctx1.sizes(), ctx2.sizes()) << what;
+      ASSERT_EQ(w1.sizes(), w2.sizes()) << what;
+      EXPECT_LT((ctx1 - ctx2).abs().max().item<double>(), 1e-6) << what;
+      EXPECT_LT((w1 - w2).abs().max().item<double>(), 1e-6) << what;
+      EXPECT_FALSE(w1.requires_grad()) << what;
+      EXPECT_LT((q1.grad() - q2.grad()).abs().max().item<double>(), 1e-5) << what;
+      EXPECT_GT(q1.grad().abs().sum().item<double>(), 0.1) << what;  // the check has teeth
+      if (!self) {
+        EXPECT_LT((kv1.grad() - kv2.grad()).abs().max().item<double>(), 1e-5) << what;
+        EXPECT_EQ(q1.grad().narrow(-1, 0, 3).abs().max().item<double>(), 0.0) << what;
+        EXPECT_EQ(w1[1].abs().max().item<double>(), 0.0) << what;  // the blocked batch item
+        EXPECT_EQ(kv1.grad()[1].abs().max().item<double>(), 0.0) << what;
+      }
+      if (p > 0) {  // the dropout took effect: the context differs from the undropped one
+        torch::NoGradGuard ng;
+        auto plain = packed_attention(q0, kv0, layout, mask, scale, 0.0, seed).first;
+        EXPECT_GT((plain - ctx1).abs().max().item<double>(), 1e-3) << what;
+      }
+    }
+  }
+  // Heads that do not fit the buffer, and a mask of the wrong length, are refused.
+  auto x = torch::randn({2, 3, 24});
+  EXPECT_THROW(packed_attention(x, {}, {2, 4, 20, 0, 8}, {}, 1.0, 0.0, 0), std::invalid_argument);
+  EXPECT_THROW(packed_attention(x, {}, {2, 4, 0, 8, 16}, torch::ones({2, 4}, torch::kBool), 1.0,
+                                0.0, 0),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace tinynmt

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <utility>
+
 #include <memory>
 
 #include "models/model_config.h"
@@ -22,8 +24,15 @@ struct AttentionOutput {
 /// V). Computed by AttentionImpl::precompute and reused at every decoding step. Every tensor here
 /// has the batch as dim 0 so that beam search can reorder it with index_select(0, ...).
 struct AttentionCache {
+  AttentionCache() = default;
+  AttentionCache(torch::Tensor k, torch::Tensor v, torch::Tensor p = {})
+      : keys(std::move(k)), values(std::move(v)), packed(std::move(p)) {}
   torch::Tensor keys;       ///< [batch, src_len, *] projected keys (layout is the module's own)
   torch::Tensor values;     ///< [batch, src_len, *] projected values (may equal keys)
+  /// Optional: the buffer keys and values are views of, when one product made both (multihead:
+  /// [batch, src_len, 2·model_dim], K then V), which lets the module attend without splitting
+  /// them. A cache rebuilt from keys and values alone (decoding states) leaves it undefined.
+  torch::Tensor packed;
   bool defined() const { return keys.defined(); }
 };
 

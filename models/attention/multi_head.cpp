@@ -28,17 +28,15 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& 
 namespace {
 
 /// x through several Linear layers of the same input size as one product with their stacked
-/// weights and biases: the chunks [..., out_i] of x·[W_1; W_2; ...]^T + [b_1; b_2; ...], views of
-/// one tensor, so x is read once and its gradient comes out of one product.
-std::vector<torch::Tensor> stacked_linear(const torch::Tensor& x,
-                                          const std::vector<torch::nn::Linear>& layers) {
+/// weights and biases: x·[W_1; W_2; ...]^T + [b_1; b_2; ...], [..., Σ out_i], so x is read once
+/// and its gradient comes out of one product.
+torch::Tensor stacked_linear(const torch::Tensor& x, const std::vector<torch::nn::Linear>& layers) {
   std::vector<torch::Tensor> w, b;
   for (const auto& l : layers) {
     w.push_back(l->weight);
     b.push_back(l->bias);
   }
-  return torch::linear(x, torch::cat(w, 0), torch::cat(b, 0))
-      .chunk(static_cast<int64_t>(layers.size()), -1);
+  return torch::linear(x, torch::cat(w, 0), torch::cat(b, 0));
 }
 
 }  // namespace
@@ -51,8 +49,10 @@ AttentionCache MultiHeadAttentionImpl::precompute(const torch::Tensor& keys,
                                                   const torch::Tensor& values) {
   if (keys.is_same(values) && k_proj->weight.size(1) == v_proj->weight.size(1)) {
     // One product for both (Transformer cross-attention reads K and V from the same states).
-    auto kv = stacked_linear(keys, {k_proj, v_proj});  // 2 × [batch, src, model_dim]
-    return {split_heads(kv[0]), split_heads(kv[1])};   // [batch, heads, src, d_k] each
+    const int64_t d = options_.model_dim();
+    auto kv = stacked_linear(keys, {k_proj, v_proj});  // [batch, src, 2·model_dim]: K | V
+    // keys/values [batch, heads, src, d_k]: views of the packed buffer, which attend() uses.
+    return {split_heads(kv.narrow(-1, 0, d)), split_heads(kv.narrow(-1, d, d)), kv};
   }
   return {split_heads(k_proj(keys)), split_heads(v_proj(values))};  // [batch, heads, src, d_k]
 }
@@ -61,7 +61,26 @@ AttentionOutput MultiHeadAttentionImpl::attend(const torch::Tensor& query,
                                                const AttentionCache& cache,
                                                const torch::Tensor& mask,
                                                const AttentionExtras& /*extras*/) {
-  return attend_heads(split_heads(q_proj(query)), cache, mask);  // q [batch, heads, tgt, d_k]
+  const int64_t d = options_.model_dim();
+  auto q = q_proj(query);  // [batch, tgt, model_dim]
+  const auto& kv = cache.packed;
+  // The packed path only for the buffer the cache's keys and values are still views of.
+  if (kv.defined() && packed_attention_supported(q, kv) && kv.size(-1) == 2 * d &&
+      cache.keys.data_ptr() == kv.data_ptr() &&
+      cache.values.data_ptr() == static_cast<const float*>(kv.data_ptr()) + d)
+    return packed_attend(q, kv, {options_.heads(), d_k_, 0, 0, d}, mask);
+  return attend_heads(split_heads(q), cache, mask);  // q [batch, heads, tgt, d_k]
+}
+
+AttentionOutput MultiHeadAttentionImpl::packed_attend(const torch::Tensor& q,
+                                                      const torch::Tensor& kv,
+                                                      const PackedHeads& layout,
+                                                      const torch::Tensor& mask) {
+  const double p = is_training() ? dropout_->p() : 0.0;
+  const uint64_t seed = p > 0 ? draw_dropout_seed() : 0;  // as dropout_ would draw it
+  auto [context, weights] = packed_attention(q, kv, layout, mask,
+                                             1.0 / std::sqrt(static_cast<double>(d_k_)), p, seed);
+  return {out_proj(context), weights};
 }
 
 AttentionOutput MultiHeadAttentionImpl::self_attend(const torch::Tensor& x,
@@ -69,10 +88,13 @@ AttentionOutput MultiHeadAttentionImpl::self_attend(const torch::Tensor& x,
   const int64_t in = q_proj->weight.size(1);
   if (k_proj->weight.size(1) != in || v_proj->weight.size(1) != in)
     throw std::invalid_argument("multihead self_attend: query, key and value sizes differ");
-  auto qkv = stacked_linear(x, {q_proj, k_proj, v_proj});  // 3 × [batch, len, model_dim] views
-  AttentionCache cache{split_heads(qkv[1]), split_heads(qkv[2])};
+  const int64_t d = options_.model_dim();
+  auto qkv = stacked_linear(x, {q_proj, k_proj, v_proj});  // [batch, len, 3·model_dim]: Q | K | V
+  AttentionCache cache{split_heads(qkv.narrow(-1, d, d)), split_heads(qkv.narrow(-1, 2 * d, d))};
   if (kv) *kv = cache;
-  return attend_heads(split_heads(qkv[0]), cache, mask);
+  if (packed_attention_supported(qkv, {}))
+    return packed_attend(qkv, {}, {options_.heads(), d_k_, 0, d, 2 * d}, mask);
+  return attend_heads(split_heads(qkv.narrow(-1, 0, d)), cache, mask);
 }
 
 AttentionOutput MultiHeadAttentionImpl::attend_heads(const torch::Tensor& q_heads,

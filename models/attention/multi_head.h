@@ -4,6 +4,7 @@
 #pragma once
 
 #include "models/attention/attention.h"
+#include "models/attention/packed_attention.h"
 #include "models/dropout.h"
 
 namespace tinynmt {
@@ -47,6 +48,11 @@ class MultiHeadAttentionImpl : public AttentionImpl {
   /// heads: q [batch, heads, tgt_len, d_k] (unscaled).
   AttentionOutput attend_heads(const torch::Tensor& q, const AttentionCache& cache,
                                const torch::Tensor& mask);
+  /// Float32 CPU path: packed_attention on the projection buffers (q [batch, tgt, ·], kv
+  /// [batch, src, ·] or undefined for self-attention), dropout on the weights in training mode
+  /// (one seed drawn, as dropout_ draws it), then W^O.
+  AttentionOutput packed_attend(const torch::Tensor& q, const torch::Tensor& kv,
+                                const PackedHeads& layout, const torch::Tensor& mask);
   /// Splits a projection [batch, len, model_dim] into heads: [batch, heads, len, d_k] (a view).
   torch::Tensor split_heads(const torch::Tensor& x) const;
 
