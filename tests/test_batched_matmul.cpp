@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <limits>
+#include <string>
+
 #include "models/batched_matmul.h"
 
 using namespace tinynmt;
@@ -89,4 +92,34 @@ TEST(BatchedMatmul, FallsBackWhereItCannotCallBlas) {
   auto af = torch::randn({2, 3, 4});
   EXPECT_LT(max_diff(batched_matmul(af, broadcast), torch::matmul(af, broadcast)), 1e-5);
   EXPECT_THROW(batched_matmul(torch::randn({2, 3, 4}), torch::randn({2, 5, 6})), c10::Error);
+}
+
+// sgemm_row_major against torch::mm: every transpose combination, attention-head and other
+// shapes, operands inside wider buffers (ld > cols), alpha, and C's columns beyond n left as they
+// were.
+TEST(SgemmRowMajor, EqualsTorchMmOnSmallAndLargeShapes) {
+  torch::manual_seed(11);
+  struct Shape {
+    int64_t m, n, k;
+  };
+  for (const Shape& s : {Shape{1, 1, 1}, Shape{5, 17, 3}, Shape{16, 16, 64}, Shape{30, 64, 30},
+                         Shape{4, 32, 9}, Shape{7, 33, 129}, Shape{130, 20, 10}, Shape{3, 4, 0}}) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        // op(A) [m, k] stored as A [m, k] or [k, m] inside a buffer 3 columns wider.
+        auto abuf = torch::randn({ta ? s.k : s.m, (ta ? s.m : s.k) + 3});
+        auto bbuf = torch::randn({tb ? s.n : s.k, (tb ? s.k : s.n) + 2});
+        auto a = abuf.narrow(1, 1, ta ? s.m : s.k);
+        auto b = bbuf.narrow(1, 2, tb ? s.k : s.n);
+        auto c = torch::full({s.m, s.n + 5}, std::numeric_limits<float>::quiet_NaN());
+        sgemm_row_major(ta, tb, s.m, s.n, s.k, 0.5f, a.data_ptr<float>(), abuf.size(1),
+                        b.data_ptr<float>(), bbuf.size(1), 0.0f, c.data_ptr<float>(), c.size(1));
+        auto ref = 0.5 * torch::mm(ta ? a.t() : a, tb ? b.t() : b);
+        const std::string what = std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+                                 std::to_string(s.k) + (ta ? " ta" : "") + (tb ? " tb" : "");
+        EXPECT_LT(max_diff(c.narrow(1, 0, s.n), ref), 1e-5) << what;
+        EXPECT_TRUE(c.narrow(1, s.n, 5).isnan().all().item<bool>()) << what;
+      }
+    }
+  }
 }
