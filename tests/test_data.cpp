@@ -418,10 +418,11 @@ TEST(DataBatching, PaddingLowOnBothSidesOnMulti30kLikeLengths) {
   multi30k_like_lengths(29000, sl, tl);
   TokenBatcher batcher(sl, tl, 2048, 1);
   PaddingStats st = batcher.stats(batcher.plan(0));
-  // Both sides are bucketed (3.2% source and 1.7% target padding measured); sorting on the
-  // target alone leaves the source side at 6.1% on these lengths (16% on Multi30k).
+  // Both sides are bucketed (1.5% source and 2.2% target padding measured; 3.1% source with the
+  // target length always ascending inside a bucket of two lengths); sorting on the target alone
+  // leaves the source side at 6.1% on these lengths (16% on Multi30k).
   EXPECT_LT(st.tgt_padding(), 0.03);
-  EXPECT_LT(st.src_padding(), 0.045);
+  EXPECT_LT(st.src_padding(), 0.025);
   // Chunked sorting (chunks of 100 batches' worth) must stay low too.
   TokenBatcher chunked(sl, tl, 2048, 1, /*sort_chunk=*/15000);
   PaddingStats cs = chunked.stats(chunked.plan(0));
