@@ -172,6 +172,7 @@ TEST(BenchMeasure, MedianAndSgemmFormula) {
 TEST(BenchReportJson, HasTheDocumentedFields) {
   BenchReport r;
   r.threads = 2;
+  r.threads_bound = true;
   r.sgemm.n = 1024;
   r.sgemm.gflops = 100.0;
   ConfigReport ok;
@@ -197,6 +198,7 @@ TEST(BenchReportJson, HasTheDocumentedFields) {
   auto j = nlohmann::json::parse(to_json(r).dump());
   ASSERT_TRUE(j.contains("machine"));
   EXPECT_EQ(j["machine"]["threads"], 2);
+  EXPECT_TRUE(j["machine"]["threads_bound"].get<bool>());
   EXPECT_DOUBLE_EQ(j["machine"]["sgemm_gflops"].get<double>(), 100.0);
   ASSERT_EQ(j["configs"].size(), 3u);
   const auto& c = j["configs"][0];

@@ -522,6 +522,7 @@ BenchReport run_bench(const BenchOptions& o) {
     }
   }
   report.threads = configure_threads(threads);
+  report.threads_bound = bind_threads_to_cpus();  // as the trainer runs its loop
   report.torch_version = TORCH_VERSION;
   report.date = utc_now();
   report.sgemm = measure_sgemm(o.sgemm_size, o.sgemm_repeats);
@@ -546,6 +547,7 @@ BenchReport run_bench(const BenchOptions& o) {
 nlohmann::json to_json(const BenchReport& r) {
   nlohmann::json j;
   j["machine"] = {{"threads", r.threads},
+                  {"threads_bound", r.threads_bound},
                   {"sgemm_gflops", r.sgemm.gflops},
                   {"sgemm_n", r.sgemm.n},
                   {"sgemm_repeats", r.sgemm.repeats},
@@ -607,8 +609,9 @@ nlohmann::json to_json(const BenchReport& r) {
 
 std::string format_table(const BenchReport& r) {
   std::string out = fmt::format(
-      "sgemm {}x{} float32, {} threads: {:.1f} GFLOP/s (median of {}); LibTorch {}, {}\n",
-      r.sgemm.n, r.sgemm.n, r.threads, r.sgemm.gflops, r.sgemm.repeats, r.torch_version, r.date);
+      "sgemm {}x{} float32, {} threads{}: {:.1f} GFLOP/s (median of {}); LibTorch {}, {}\n",
+      r.sgemm.n, r.sgemm.n, r.threads, r.threads_bound ? " (bound to CPUs)" : "", r.sgemm.gflops,
+      r.sgemm.repeats, r.torch_version, r.date);
   out += fmt::format("{:<44} {:>9} {:>10} {:>8} {:>6} {:>6} {:>6} {:>8} | {:>9} {:>9} | {:>9} {:>9} {}\n",
                      "config (training data)", "train", "tok/s", "GFLOP/s", "%peak", "%pair", "pad%",
                      "RSS MB", "greedy/s", "tok/s", "beam5/s", "tok/s", "weights");

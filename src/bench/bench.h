@@ -113,6 +113,7 @@ struct ConfigReport {
 
 struct BenchReport {
   int64_t threads = 0;  ///< LibTorch intra-op threads (the sgemm runs on the CPU)
+  bool threads_bound = false;  ///< one CPU per thread (bind_threads_to_cpus), as in training
   std::string torch_version;
   std::string date;  ///< UTC, ISO 8601
   SgemmFigures sgemm;

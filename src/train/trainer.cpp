@@ -320,6 +320,9 @@ TrainResult train(const Config& cfg) {
     return result;
   }
 
+  if (device.is_cpu() && bind_threads_to_cpus())
+    spdlog::info("bound the {} compute threads to one CPU each (OMP_PROC_BIND=false: unbound)",
+                 threads);
   while (!stop) {
     BatchPlan plan = batcher.plan(state.epoch);
     while (state.batch_in_epoch < static_cast<int64_t>(plan.size())) {

@@ -3,10 +3,22 @@
 #include <fmt/format.h>
 #include <malloc.h>
 
+#include <ATen/Parallel.h>
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace tinynmt {
 
@@ -33,6 +45,34 @@ int64_t configure_threads(int64_t threads) {
   if (n < 1) n = 1;
   torch::set_num_threads(static_cast<int>(n));
   return n;
+}
+
+bool bind_threads_to_cpus() {
+#if defined(__linux__) && defined(_OPENMP)
+  for (const char* var : {"OMP_PROC_BIND", "OMP_PLACES", "GOMP_CPU_AFFINITY"})
+    if (std::getenv(var) != nullptr) return false;
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return false;
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+  const int n = at::get_num_threads();
+  if (n < 2 || n != static_cast<int>(cpus.size())) return false;
+  // libgomp keeps its threads in a pool and gives a team's thread i the same OS thread every
+  // time, so the binding holds for ATen's and OpenBLAS's parallel regions alike.
+  std::atomic<int> bound{0};
+#pragma omp parallel num_threads(n)
+  {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpus[static_cast<size_t>(omp_get_thread_num())], &one);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0) ++bound;
+  }
+  return bound.load() == n;
+#else
+  return false;
+#endif
 }
 
 void seed_everything(uint64_t seed) {

@@ -52,6 +52,7 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 m = j["machine"]
 assert m["threads"] == 1, m
+assert m["threads_bound"] is False, m  # one thread: nothing to bind
 assert m["sgemm_gflops"] > 0, m
 assert len(j["configs"]) == 2, j["configs"]
 for c in j["configs"]:
