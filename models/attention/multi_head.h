@@ -21,7 +21,11 @@ struct MultiHeadAttentionOptions {
 };
 
 /// `multihead`. precompute() projects K and V once: cache.keys/values [batch, heads, src_len, d_k]
-/// (d_k = model_dim / heads). attend() returns context [batch, tgt_len, model_dim] (after W^O) and
+/// (d_k = model_dim / heads); for keys and values of one tensor, by one product, and then
+/// cache.packed is the [batch, src_len, 2·model_dim] buffer they are views of. On float32 CPU
+/// tensors, self_attend() and attend() with such a cache run packed_attention
+/// (models/attention/packed_attention.h) on the projection buffers; otherwise (CUDA, a cache
+/// rebuilt from keys and values) the scores, softmax, dropout and context are separate ops. attend() returns context [batch, tgt_len, model_dim] (after W^O) and
 /// the per-head weights [batch, heads, tgt_len, src_len] (before dropout). Parameters are laid out
 /// like torch::nn::MultiheadAttention's (q/k/v/out projections with biases).
 /// Throws std::invalid_argument if model_dim is not divisible by heads.
