@@ -91,22 +91,15 @@ torch::Tensor blas_bmm(const torch::Tensor& a_in, const torch::Tensor& b_in,
   const float* pa = a.data_ptr<float>();
   const float* pb = b.data_ptr<float>();
   float* pc = c.data_ptr<float>();
-  // Row-major C[n, m] = A·B is column-major Cᵀ[m, n] = Bᵀ·Aᵀ: pass B first. A row-major matrix
-  // read column-major is its transpose ('N'); a column-major one needs 'T'.
-  const char tb = lb.row_major ? 'N' : 'T';
-  const char ta = la.row_major ? 'N' : 'T';
-  const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-  const int ldb = static_cast<int>(lb.ld), lda = static_cast<int>(la.ld);
-  const int ldc = static_cast<int>(std::max<int64_t>(c.stride(-2), std::max<int64_t>(m, 1)));
-  const float zero = 0.0f;
-  const SgemmFn sgemm = find_sgemm();
+  const int64_t ldc = std::max<int64_t>(c.stride(-2), std::max<int64_t>(m, 1));
   const int64_t per_matrix = n * m * k;
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(per_matrix, 1));
   at::parallel_for(0, batch, grain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const auto j = static_cast<size_t>(i);
-      sgemm(&tb, &ta, &M, &N, &K, &alpha, pb + off_b[j], &ldb, pa + off_a[j], &lda, &zero,
-            pc + off_c[j], &ldc);
+      // A column-major matrix is the transpose of a row-major one with the same ld.
+      sgemm_row_major(!la.row_major, !lb.row_major, n, m, k, alpha, pa + off_a[j], la.ld,
+                      pb + off_b[j], lb.ld, 0.0f, pc + off_c[j], ldc);
     }
   });
   return c;
