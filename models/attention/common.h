@@ -14,15 +14,25 @@ namespace tinynmt {
 /// through unchanged (masked_fill would copy and refill it both ways). Blocked positions come out
 /// exactly 0; a fully masked row is all zeros, and so is its gradient (never NaN). On the CPU
 /// that last fill runs only when the mask has such a row (checked on the small mask).
-inline torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& mask) {
-  if (!mask.defined()) return torch::softmax(scores, -1);
-  auto allowed = mask.to(torch::kBool);
-  auto row_has_any = allowed.any(-1, /*keepdim=*/true);  // [..., tgt_len|1, 1]
-  // A fully masked row keeps bias 0 (a finite softmax, zeroed below) so no NaN reaches the
-  // gradient either.
-  auto bias = torch::zeros(allowed.sizes(), scores.options())
+/// A bool mask (true = may attend) as the additive bias of masked_softmax: mask-shaped, 0 where
+/// allowed and -inf where blocked, except that a row with no allowed position keeps 0 everywhere
+/// (a finite softmax, zeroed afterwards, so no NaN reaches the gradient either). row_has_any:
+/// [..., 1], whether each row allows any position.
+struct MaskBias {
+  torch::Tensor bias;
+  torch::Tensor row_has_any;
+};
+inline MaskBias mask_bias(const torch::Tensor& allowed, const torch::TensorOptions& options) {
+  auto row_has_any = allowed.any(-1, /*keepdim=*/true);
+  auto bias = torch::zeros(allowed.sizes(), options)
                   .masked_fill_(allowed.logical_not().logical_and(row_has_any),
                                 -std::numeric_limits<float>::infinity());
+  return {bias, row_has_any};
+}
+
+inline torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& mask) {
+  if (!mask.defined()) return torch::softmax(scores, -1);
+  auto [bias, row_has_any] = mask_bias(mask.to(torch::kBool), scores.options());
   auto w = torch::softmax(scores + bias, -1);
   if (!scores.device().is_cpu() || !row_has_any.all().item<bool>())
     w = w.masked_fill(row_has_any.logical_not(), 0.0);

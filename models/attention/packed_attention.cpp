@@ -3,12 +3,12 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <limits>
 #include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "models/attention/common.h"
 #include "models/batched_matmul.h"
 #include "models/dropout.h"
 
@@ -30,10 +30,11 @@ Geometry geometry(const torch::Tensor& q, const torch::Tensor& kv, const PackedH
           q.size(2), kv.size(2), l.q_offset, l.k_offset, l.v_offset};
 }
 
-/// The mask as an additive bias [batch|1, tgt_len|1, src_len] (0 or -inf; a fully blocked row
-/// keeps 0 so its softmax stays finite) and those rows as a bool [batch|1, 1, tgt_len|1, 1]
-/// (empty when there are none), as masked_softmax (models/attention/common.h) builds them.
-std::pair<torch::Tensor, torch::Tensor> mask_bias(const torch::Tensor& mask, const Geometry& g) {
+/// The mask as masked_softmax's additive bias (mask_bias in models/attention/common.h), shaped
+/// [batch|1, tgt_len|1, src_len] and contiguous, and its fully blocked rows as a bool
+/// [batch|1, 1, tgt_len|1, 1] (undefined when there are none).
+std::pair<torch::Tensor, torch::Tensor> head_mask_bias(const torch::Tensor& mask,
+                                                       const Geometry& g) {
   auto allowed = mask.to(torch::kBool);
   if (allowed.dim() == 2) allowed = allowed.unsqueeze(1);
   const bool ok = allowed.dim() == 3 && allowed.size(2) == g.src &&
@@ -44,14 +45,10 @@ std::pair<torch::Tensor, torch::Tensor> mask_bias(const torch::Tensor& mask, con
                                 "-d of last size " + std::to_string(mask.size(-1)) +
                                 " does not broadcast to [" + std::to_string(g.batch) + ", " +
                                 std::to_string(g.tgt) + ", " + std::to_string(g.src) + "]");
-  auto row_has_any = allowed.any(-1, /*keepdim=*/true);  // [bb, bt, 1]
-  auto bias = torch::zeros(allowed.sizes(), torch::kFloat)
-                  .masked_fill_(allowed.logical_not().logical_and(row_has_any),
-                                -std::numeric_limits<float>::infinity())
-                  .contiguous();
+  auto [bias, row_has_any] = mask_bias(allowed, torch::kFloat);  // row_has_any [bb, bt, 1]
   torch::Tensor dead;
   if (!row_has_any.all().item<bool>()) dead = row_has_any.logical_not().unsqueeze(1);
-  return {bias, dead};
+  return {bias.contiguous(), dead};
 }
 
 /// Per-thread scratch of at least n floats, reused across calls.
@@ -261,7 +258,7 @@ std::pair<torch::Tensor, torch::Tensor> packed_attention(const torch::Tensor& q_
         std::to_string(kv.size(0)) + ", " + std::to_string(g.src) + ", " +
         std::to_string(g.wkv) + "]");
   torch::Tensor bias, dead;
-  if (mask.defined()) std::tie(bias, dead) = mask_bias(mask.to(torch::kCPU), g);
+  if (mask.defined()) std::tie(bias, dead) = head_mask_bias(mask.to(torch::kCPU), g);
   const bool grad = torch::GradMode::is_enabled() &&
                     (q.requires_grad() || (!self && kv.requires_grad()));
   if (!grad)
