@@ -72,6 +72,12 @@ MaskSpec make_spec(double p, uint64_t seed) {
   return {drop_threshold(p), static_cast<float>(1.0 / (1.0 - p)), make_key(seed)};
 }
 
+/// The k2 of the elements sharing the high 32 bits of `index` (mixed in, so tensors of 2^32 or
+/// more elements do not repeat the mask).
+uint32_t k2_at(const MaskSpec& spec, int64_t index) {
+  return spec.key.k2 ^ fmix32(static_cast<uint32_t>(index >> 32));
+}
+
 // Runs kernel(begin, end, k2 for this block) over [0, n) in parallel blocks of 2^16 elements that
 // never straddle a multiple of 2^32 (the high half of the counter is mixed into k2 per block).
 template <typename K>
@@ -80,7 +86,7 @@ void for_blocks(int64_t n, const MaskSpec& spec, const K& kernel) {
   at::parallel_for(0, (n + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t begin = b * kBlock, end = std::min(n, begin + kBlock);
-      const uint32_t k2 = spec.key.k2 ^ fmix32(static_cast<uint32_t>(begin >> 32));
+      const uint32_t k2 = k2_at(spec, begin);
       kernel(begin, end, k2);
     }
   });
@@ -261,7 +267,7 @@ void apply_dropout_mask(const float* x, float* out, int64_t begin, int64_t n, do
     const int64_t at = begin + done;
     const int64_t to_boundary = ((at >> 32) + 1) * (int64_t{1} << 32) - at;
     const int64_t len = std::min(n - done, to_boundary);
-    const uint32_t k2 = spec.key.k2 ^ fmix32(static_cast<uint32_t>(at >> 32));
+    const uint32_t k2 = k2_at(spec, at);
     apply_mask_block(x + done, out + done, 0, len, spec.threshold, spec.scale, spec.key.k1, k2,
                      static_cast<uint32_t>(at));
     done += len;
