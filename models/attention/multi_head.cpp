@@ -90,10 +90,13 @@ AttentionOutput MultiHeadAttentionImpl::self_attend(const torch::Tensor& x,
     throw std::invalid_argument("multihead self_attend: query, key and value sizes differ");
   const int64_t d = options_.model_dim();
   auto qkv = stacked_linear(x, {q_proj, k_proj, v_proj});  // [batch, len, 3·model_dim]: Q | K | V
-  AttentionCache cache{split_heads(qkv.narrow(-1, d, d)), split_heads(qkv.narrow(-1, 2 * d, d))};
+  const bool packed = packed_attention_supported(qkv, {});
+  // Head views of K and V: for the caller's cache, and for the unpacked path.
+  AttentionCache cache;
+  if (kv || !packed)
+    cache = {split_heads(qkv.narrow(-1, d, d)), split_heads(qkv.narrow(-1, 2 * d, d))};
   if (kv) *kv = cache;
-  if (packed_attention_supported(qkv, {}))
-    return packed_attend(qkv, {}, {options_.heads(), d_k_, 0, d, 2 * d}, mask);
+  if (packed) return packed_attend(qkv, {}, {options_.heads(), d_k_, 0, d, 2 * d}, mask);
   return attend_heads(split_heads(qkv.narrow(-1, 0, d)), cache, mask);
 }
 
