@@ -90,6 +90,31 @@ std::vector<torch::Tensor> gather_attention(const std::vector<torch::Tensor>& st
   return out;
 }
 
+// A finished hypothesis: its last node, length (EOS included), score and normalised score.
+struct Finished {
+  int64_t node, length;
+  double score, norm;
+};
+bool by_norm(const Finished& a, const Finished& b) { return a.norm > b.norm; }
+
+// Whether beam search may stop a sentence after this step. It stops at its maximum length, when
+// no live beam is left, or once n_best hypotheses have finished and either
+//  - this step's best candidate chose EOS, so no live beam scores higher now (OpenNMT-py's rule;
+//    scores only fall, so with alpha = 0 this is exact), or
+//  - no live beam can still beat the n_best-th finished one: log-probs are <= 0, so a live beam
+//    with score s can reach at most s / lp(max_len) (lp_max).
+// It never stops because K hypotheses have finished: hypotheses that left the best path early
+// often finish first (a copy that skips a piece ends one step sooner), and stopping on their
+// count dropped the best live beam. Sorts the first n_best of `fin` by normalised score.
+bool sentence_done(std::vector<Finished>& fin, double best_live_score, bool best_ends,
+                   bool at_max, double lp_max, int64_t n_best) {
+  if (at_max || best_live_score == kNegInf) return true;
+  if (static_cast<int64_t>(fin.size()) < n_best) return false;
+  if (best_ends) return true;
+  std::partial_sort(fin.begin(), fin.begin() + n_best, fin.end(), by_norm);
+  return best_live_score / lp_max <= fin[n_best - 1].norm;
+}
+
 }  // namespace
 
 double length_penalty(int64_t length, double alpha) {
@@ -257,12 +282,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
     int64_t token, parent, att_row;
   };
   std::vector<Node> nodes;
-  struct Finished {
-    int64_t node, length;
-    double score, norm;
-  };
   std::vector<std::vector<Finished>> finished(n);
-  auto by_norm = [](const Finished& a, const Finished& b) { return a.norm > b.norm; };
 
   EncoderOutput enc = model.encode(p.src, p.mask);
   DecoderState state = model.init_state(enc);
@@ -317,6 +337,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
         double score;
       };
       std::vector<Live> live;
+      bool best_ends = false;  // the sentence's best candidate of this step chose EOS
       for (int64_t j = 0; j < n_cand; ++j) {
         const double v = acc[0][g][j];
         if (v == kNegInf || std::isnan(v)) break;  // sorted: the rest are impossible too
@@ -324,6 +345,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
         const int64_t row = g * k_cur + ci / n_row;
         const auto tok = static_cast<int64_t>(acc[2][g][j]);
         const bool ends = tok == kEosId || at_max;
+        if (j == 0) best_ends = tok == kEosId;
         if (ends && j >= K) continue;  // only the first K candidates may finish
         if (!ends && static_cast<int64_t>(live.size()) >= K) continue;
         nodes.push_back({tok, row_node[row], att_offset + row});
@@ -333,16 +355,9 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
         else
           live.push_back({row, tok, node, v});
       }
-      auto& fin = finished[r];
-      bool done = at_max || live.empty() || static_cast<int64_t>(fin.size()) >= K;
-      if (!done && static_cast<int64_t>(fin.size()) >= opt.n_best) {
-        std::partial_sort(fin.begin(), fin.begin() + opt.n_best, fin.end(), by_norm);
-        // Log-probs are <= 0, so the best live score can only fall, and dividing by the
-        // largest penalty reachable (at max_len) bounds its normalised score from above.
-        const double bound = live.front().score / length_penalty(max_len, opt.alpha);
-        if (bound <= fin[opt.n_best - 1].norm) done = true;
-      }
-      if (done) continue;
+      if (sentence_done(finished[r], live.empty() ? kNegInf : live.front().score, best_ends,
+                        at_max, length_penalty(max_len, opt.alpha), opt.n_best))
+        continue;
       next_active.push_back(r);
       next_old_group.push_back(g);
       for (int64_t k = 0; k < K; ++k) {

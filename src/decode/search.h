@@ -108,9 +108,12 @@ std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& s
 ///    origin beams (DecoderState::select), so each row keeps its own history;
 ///  - at a sentence's max length its K best candidates are all finished (without EOS unless
 ///    they chose EOS);
-///  - a sentence stops when K hypotheses have finished, or when n_best have finished and no
-///    live beam can still beat the n_best-th finished one: log-probs are <= 0, so a live beam
-///    with score s can reach at most s / lp(max_len);
+///  - a sentence stops at its max length, or once n_best hypotheses have finished and either
+///    the step's best candidate chose EOS (no live beam scores higher; OpenNMT-py's rule), or
+///    no live beam can still beat the n_best-th finished one (log-probs are <= 0, so a live
+///    beam with score s can reach at most s / lp(max_len)). It does not stop because K
+///    hypotheses have finished: beams that left the best path often finish first (a copy that
+///    skips a piece ends a step sooner), and that rule dropped the best live beam;
 ///  - a stopped sentence's rows are dropped from the batch.
 /// The state is reordered with index_select(0, ...) on every tensor (as DecoderState::select),
 /// except kStaticStatePrefix tensors, see there.
