@@ -190,7 +190,7 @@ TEST_P(BeamOnCopyModel, ReturnsGreedyOutputWhereGreedyIsConfident) {
     for (double lp : forced[i].token_log_probs) all = all && lp > std::log(0.99);
     if (all) confident.push_back(static_cast<int64_t>(i));
   }
-  ASSERT_GE(confident.size(), 50u) << task.name << ": the model is not near-deterministic";
+  ASSERT_GE(confident.size(), 30u) << task.name << ": the model is not near-deterministic";
   for (int64_t K : {2, 5}) {
     BeamOptions opt;
     opt.beam = K;

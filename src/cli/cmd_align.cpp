@@ -185,7 +185,10 @@ Command add_align_command(CLI::App& app) {
       sub->add_option("--threads", args->threads, "CPU threads; 0 = all (default: run.threads)");
   sub->add_option("--batch-size", args->batch_size, "sentence pairs per forward pass")
       ->capture_default_str();
-  c.run = [args] { return run(*args); };
+  c.run = [args] {
+    check_device_flag(args->device);
+    return run(*args);
+  };
   return c;
 }
 

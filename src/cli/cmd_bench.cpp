@@ -59,6 +59,7 @@ Command add_bench_command(CLI::App& app) {
                     "the paired % of peak (%pair); 0 = none")
       ->capture_default_str();
   c.run = [opts, json_path] {
+    check_device_flag(opts->device);
     if (opts->configs.empty()) opts->configs = default_configs();
     if (opts->steps < 1) throw UsageError("--steps " + std::to_string(opts->steps) + ": must be >= 1");
     if (opts->warmup < 0) throw UsageError("--warmup " + std::to_string(opts->warmup) + ": must be >= 0");

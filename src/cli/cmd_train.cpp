@@ -33,6 +33,7 @@ Command add_train_command(CLI::App& app) {
   c.app->add_option("--device", args->device, "auto|cpu|cuda|cuda:N (overrides run.device)");
   c.app->add_option("--threads", args->threads, "CPU threads (overrides run.threads; 0 = all)");
   c.run = [args] {
+    check_device_flag(args->device);
     if (args->config.empty() == args->resume.empty())
       throw UsageError("train: give a CONFIG file or --resume RUN_DIR (one of them)");
     std::string path = args->config;

@@ -67,7 +67,10 @@ Command add_train_alignment_layer_command(CLI::App& app) {
   sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   args->threads_opt =
       sub->add_option("--threads", args->threads, "CPU threads; 0 = all (default: run.threads)");
-  c.run = [args] { return run(*args); };
+  c.run = [args] {
+    check_device_flag(args->device);
+    return run(*args);
+  };
   return c;
 }
 

@@ -211,7 +211,10 @@ Command add_translate_command(CLI::App& app) {
   args->batch_opt = sub->add_option(
       "--batch-size", args->batch_size,
       "sentences per batch for --input and arguments (default: the run's decoding.batch_size)");
-  c.run = [args] { return run(*args); };
+  c.run = [args] {
+    check_device_flag(args->device);
+    return run(*args);
+  };
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 namespace tinynmt::cli {
 
@@ -21,6 +22,10 @@ Command add_evaluate_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_symmetrize_command(CLI::App& app);
 Command add_train_alignment_layer_command(CLI::App& app);
+
+/// Resolves a --device flag before any other work, so that a device that cannot be had is
+/// reported first (util/runtime.h DeviceError: one line, exit code 2). Empty = not given.
+void check_device_flag(const std::string& device);
 
 /// A usage error: reported as one line, exit code 2.
 class UsageError : public std::runtime_error {

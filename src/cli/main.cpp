@@ -9,11 +9,15 @@
 
 #include "cli/commands.h"
 #include "config/config.h"
+#include "util/build_info.h"
+#include "util/runtime.h"
 
 int main(int argc, char** argv) {
   using namespace tinynmt::cli;
   CLI::App app{"tinynmt: neural machine translation with attention you can see and score"};
-  app.set_version_flag("--version", std::string("tinynmt ") + TINYNMT_VERSION);
+  app.set_version_flag("--version", [] { return tinynmt::describe(tinynmt::build_info()); },
+                       "Print tinynmt's and LibTorch's versions, whether CUDA is compiled in, and "
+                       "the CUDA devices seen, then exit");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -38,6 +42,9 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const UsageError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const tinynmt::DeviceError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include "util/torch_compat.h"
 
 namespace tinynmt {
 namespace {
@@ -79,6 +80,85 @@ CheckpointInfo open_checkpoint(const std::string& path, const torch::Device& dev
   return info;
 }
 
+// Adam/AdamW moments written per parameter position ("optimizer_moments": "size", "I/step",
+// "I/exp_avg", "I/exp_avg_sq", "I/max_exp_avg_sq"), not through Optimizer::save, whose archive
+// keys parameters by their in-memory address, as a string in 1.13 and as a number in 2.x:
+// LibTorch 2.x gave the moments of a 1.13 checkpoint to the wrong parameters. This layout reads
+// the same on both lines.
+template <typename State>
+void save_moments(torch::optim::Optimizer& opt, torch::serialize::OutputArchive& out) {
+  int64_t i = 0;
+  for (auto& group : opt.param_groups())
+    for (auto& p : group.params()) {
+      auto it = opt.state().find(compat::optimizer_state_key(opt, p));
+      if (it != opt.state().end()) {
+        const auto& st = static_cast<const State&>(*it->second);
+        const std::string k = std::to_string(i);
+        out.write(k + "/step", torch::tensor(static_cast<int64_t>(st.step())));
+        out.write(k + "/exp_avg", st.exp_avg());
+        out.write(k + "/exp_avg_sq", st.exp_avg_sq());
+        if (st.max_exp_avg_sq().defined()) out.write(k + "/max_exp_avg_sq", st.max_exp_avg_sq());
+      }
+      ++i;
+    }
+  out.write("size", torch::tensor(i));
+}
+
+template <typename State>
+void load_moments(torch::optim::Optimizer& opt, torch::serialize::InputArchive& in,
+                  const std::string& path) {
+  torch::Tensor size;
+  in.read("size", size);
+  int64_t n = 0;
+  for (auto& group : opt.param_groups()) n += static_cast<int64_t>(group.params().size());
+  if (size.item<int64_t>() != n)
+    throw std::runtime_error(fmt::format(
+        "{}: the optimizer state holds {} parameters, this model has {}", path, size.item<int64_t>(), n));
+  int64_t i = 0;
+  for (auto& group : opt.param_groups())
+    for (auto& p : group.params()) {
+      const std::string k = std::to_string(i++);
+      torch::Tensor step, m, v, vmax;
+      if (!in.try_read(k + "/step", step)) continue;
+      in.read(k + "/exp_avg", m);
+      in.read(k + "/exp_avg_sq", v);
+      if (m.sizes() != p.sizes() || v.sizes() != p.sizes())
+        throw std::runtime_error(fmt::format(
+            "{}: optimizer moments of parameter {} do not fit this model", path, k));
+      auto st = std::make_unique<State>();
+      st->step(step.item<int64_t>());
+      st->exp_avg(m.to(p.device()));
+      st->exp_avg_sq(v.to(p.device()));
+      if (in.try_read(k + "/max_exp_avg_sq", vmax)) st->max_exp_avg_sq(vmax.to(p.device()));
+      opt.state()[compat::optimizer_state_key(opt, p)] = std::move(st);
+    }
+}
+
+void save_optimizer(torch::optim::Optimizer& opt, torch::serialize::OutputArchive& archive) {
+  torch::serialize::OutputArchive moments;
+  if (dynamic_cast<torch::optim::AdamW*>(&opt))
+    save_moments<torch::optim::AdamWParamState>(opt, moments);
+  else if (dynamic_cast<torch::optim::Adam*>(&opt))
+    save_moments<torch::optim::AdamParamState>(opt, moments);
+  else
+    throw std::logic_error("save_checkpoint: only Adam and AdamW states are saved");
+  archive.write("optimizer_moments", moments);
+}
+
+void load_optimizer(torch::optim::Optimizer& opt, torch::serialize::InputArchive& archive,
+                    const std::string& path) {
+  torch::serialize::InputArchive moments;
+  if (archive.try_read("optimizer_moments", moments)) {
+    if (dynamic_cast<torch::optim::AdamW*>(&opt))
+      load_moments<torch::optim::AdamWParamState>(opt, moments, path);
+    else
+      load_moments<torch::optim::AdamParamState>(opt, moments, path);
+    return;
+  }
+  torch::serialize::InputArchive legacy;  // checkpoints written before optimizer_moments
+  if (archive.try_read("optimizer", legacy)) opt.load(legacy);
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
@@ -88,11 +168,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
-  if (optimizer) {
-    torch::serialize::OutputArchive opt_archive;
-    optimizer->save(opt_archive);
-    archive.write("optimizer", opt_archive);
-  }
+  if (optimizer) save_optimizer(*optimizer, archive);
   archive.write("state", c10::IValue(state_to_json(state).dump()));
   archive.write("config", c10::IValue(config_yaml));
   archive.write("format", c10::IValue(std::string("tinynmt-checkpoint-1")));
@@ -139,10 +215,7 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
         "{}: the checkpoint's weights do not fit this model ({})", path,
         msg.substr(0, msg.find('\n'))));
   }
-  if (optimizer) {
-    torch::serialize::InputArchive opt_archive;
-    if (archive.try_read("optimizer", opt_archive)) optimizer->load(opt_archive);
-  }
+  if (optimizer) load_optimizer(*optimizer, archive, path);
   if (restore_rng) {
     torch::Tensor rng;
     if (archive.try_read("rng_cpu", rng)) {

@@ -1,10 +1,9 @@
 #include "train/train_step.h"
 
-#include <ATen/autocast_mode.h>
-
 #include <stdexcept>
 
 #include "models/special_ids.h"
+#include "util/torch_compat.h"
 
 namespace tinynmt {
 namespace {
@@ -14,23 +13,10 @@ namespace {
 class AutocastGuard {
  public:
   explicit AutocastGuard(bool enable) : enabled_(enable) {
-    if (!enabled_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-#else
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-#endif
+    if (enabled_) compat::set_cuda_bf16_autocast(true);
   }
   ~AutocastGuard() {
-    if (!enabled_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-#else
-    at::autocast::set_enabled(false);
-#endif
-    at::autocast::clear_cache();
+    if (enabled_) compat::set_cuda_bf16_autocast(false);
   }
   AutocastGuard(const AutocastGuard&) = delete;
   AutocastGuard& operator=(const AutocastGuard&) = delete;

@@ -20,24 +20,34 @@
 #include <thread>
 #include <vector>
 
+#include "util/build_info.h"
+
 namespace tinynmt {
 
 torch::Device resolve_device(const std::string& spec) {
   if (spec == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::kCPU;
   if (spec == "cpu") return torch::kCPU;
-  if (spec.rfind("cuda", 0) == 0) {
-    if (!torch::cuda::is_available())
-      throw std::runtime_error(fmt::format(
-          "device '{}' requested but CUDA is not available (this LibTorch build or machine has no "
-          "GPU); use --device cpu or run.device: auto",
-          spec));
-    torch::Device d(spec);
-    if (d.has_index() && d.index() >= static_cast<int64_t>(torch::cuda::device_count()))
-      throw std::runtime_error(fmt::format("device '{}': only {} CUDA device(s) present", spec,
-                                           torch::cuda::device_count()));
-    return d;
-  }
-  throw std::runtime_error(fmt::format("device '{}' is not valid; use auto, cpu, cuda or cuda:N", spec));
+  const bool cuda_spec = spec == "cuda" || (spec.rfind("cuda:", 0) == 0 && spec.size() > 5 &&
+                                            spec.find_first_not_of("0123456789", 5) ==
+                                                std::string::npos);
+  if (!cuda_spec)
+    throw DeviceError(fmt::format("device '{}' is not valid; use auto, cpu, cuda or cuda:N", spec));
+  const BuildInfo info = build_info();
+  if (!info.cuda_compiled)
+    throw DeviceError(fmt::format(
+        "device '{}': this tinynmt is built without CUDA (LibTorch {}, CPU only); build the CUDA "
+        "line (scripts/build_torch2.sh) or use --device cpu",
+        spec, info.torch_version));
+  if (info.cuda_devices == 0 || !torch::cuda::is_available())
+    throw DeviceError(fmt::format(
+        "device '{}': CUDA is compiled in (LibTorch {}, CUDA {}) but this machine has no CUDA "
+        "GPU; use --device cpu",
+        spec, info.torch_version, info.cuda_version));
+  torch::Device d(spec);
+  if (d.has_index() && d.index() >= info.cuda_devices)
+    throw DeviceError(fmt::format("device '{}': only {} CUDA device(s) present", spec,
+                                  info.cuda_devices));
+  return d;
 }
 
 int64_t configure_threads(int64_t threads) {

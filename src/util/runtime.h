@@ -4,12 +4,21 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 namespace tinynmt {
 
-/// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". Throws std::runtime_error
-/// when CUDA is asked for and this LibTorch build or machine has none.
+/// A device that was asked for and cannot be had; the CLI exits with code 2.
+class DeviceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". Throws DeviceError when
+/// CUDA is asked for and either this binary was built without CUDA (Debian's LibTorch) or it has
+/// CUDA but the machine shows no such GPU; the message says which. Throws DeviceError for a
+/// spec that is none of the four forms.
 torch::Device resolve_device(const std::string& spec);
 
 /// Sets LibTorch's intra-op threads: `threads` or, when 0, all cores (Debian's LibTorch starts
