@@ -8,7 +8,8 @@
 #     scripts/build_cuda.sh build            # unpacks them into .deps/prefix, builds build-cuda/
 #     build-cuda/tinynmt train configs/multi30k_de_en_transformer.yaml --device cuda
 #
-# Status: written for issue 8; not yet run on a GPU machine (none was lent when it was written).
+# Status: not yet run on a GPU machine (none has been lent so far). scripts/build_torch2.sh is the
+# line CI builds and tests; this script is for a GPU machine without internet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEPS=.deps
