@@ -100,7 +100,8 @@ bool by_norm(const Finished& a, const Finished& b) { return a.norm > b.norm; }
 // Whether beam search may stop a sentence after this step. It stops at its maximum length, when
 // no live beam is left, or once n_best hypotheses have finished and either
 //  - this step's best candidate chose EOS, so no live beam scores higher now (OpenNMT-py's rule;
-//    scores only fall, so with alpha = 0 this is exact), or
+//    scores only fall, so with alpha = 0 the best hypothesis is then exact; lower n-best
+//    entries and alpha > 0 may still differ from an exhaustive search), or
 //  - no live beam can still beat the n_best-th finished one: log-probs are <= 0, so a live beam
 //    with score s can reach at most s / lp(max_len) (lp_max).
 // It never stops because K hypotheses have finished: hypotheses that left the best path early

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+
 #include "util/torch_compat.h"
 
 namespace tinynmt {
