@@ -29,7 +29,6 @@
 #include "models/special_ids.h"
 #include "train/checkpoint.h"
 #include "train/train_step.h"
-#include "util/build_info.h"
 #include "util/runtime.h"
 
 namespace tinynmt::bench {
@@ -524,12 +523,7 @@ BenchReport run_bench(const BenchOptions& o) {
   }
   report.threads = configure_threads(threads);
   report.threads_bound = bind_threads_to_cpus();  // as the trainer runs its loop
-  const BuildInfo build = build_info();
-  report.torch_version = build.torch_version;
-  report.cuda_compiled = build.cuda_compiled;
-  report.cuda_version = build.cuda_version;
-  report.cuda_devices = build.cuda_devices;
-  report.tinynmt_version = build.tinynmt_version;
+  report.build = build_info();
   report.date = utc_now();
   report.sgemm = measure_sgemm(o.sgemm_size, o.sgemm_repeats);
   spdlog::info("sgemm {}x{} float32 on {} threads: {:.1f} GFLOP/s", o.sgemm_size, o.sgemm_size,
@@ -558,11 +552,11 @@ nlohmann::json to_json(const BenchReport& r) {
                   {"sgemm_n", r.sgemm.n},
                   {"sgemm_repeats", r.sgemm.repeats},
                   {"sgemm_median_s", r.sgemm.median_seconds},
-                  {"torch_version", r.torch_version},
-                  {"cuda_compiled", r.cuda_compiled},
-                  {"cuda_version", r.cuda_version},
-                  {"cuda_devices", r.cuda_devices},
-                  {"tinynmt_version", r.tinynmt_version},
+                  {"torch_version", r.build.torch_version},
+                  {"cuda_compiled", r.build.cuda_compiled},
+                  {"cuda_version", r.build.cuda_version},
+                  {"cuda_devices", r.build.cuda_devices},
+                  {"tinynmt_version", r.build.tinynmt_version},
                   {"date", r.date}};
   j["configs"] = nlohmann::json::array();
   for (const auto& c : r.configs) {
@@ -621,8 +615,8 @@ std::string format_table(const BenchReport& r) {
   std::string out = fmt::format(
       "sgemm {}x{} float32, {} threads{}: {:.1f} GFLOP/s (median of {}); LibTorch {}{}, {}\n",
       r.sgemm.n, r.sgemm.n, r.threads, r.threads_bound ? " (bound to CPUs)" : "", r.sgemm.gflops,
-      r.sgemm.repeats, r.torch_version,
-      r.cuda_compiled ? fmt::format(" with CUDA {} ({} devices)", r.cuda_version, r.cuda_devices)
+      r.sgemm.repeats, r.build.torch_version,
+      r.build.cuda_compiled ? fmt::format(" with CUDA {} ({} devices)", r.build.cuda_version, r.build.cuda_devices)
                       : std::string(" (CPU only)"),
       r.date);
   out += fmt::format("{:<44} {:>9} {:>10} {:>8} {:>6} {:>6} {:>6} {:>8} | {:>9} {:>9} | {:>9} {:>9} {}\n",

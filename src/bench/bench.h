@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "data/batching.h"
+#include "util/build_info.h"
 
 namespace tinynmt::bench {
 
@@ -114,11 +115,7 @@ struct ConfigReport {
 struct BenchReport {
   int64_t threads = 0;  ///< LibTorch intra-op threads (the sgemm runs on the CPU)
   bool threads_bound = false;  ///< one CPU per thread (bind_threads_to_cpus), as in training
-  std::string torch_version;
-  bool cuda_compiled = false;  ///< this binary's LibTorch has CUDA (util/build_info.h)
-  std::string cuda_version;    ///< CUDA toolkit of the build, "" without CUDA
-  int64_t cuda_devices = 0;    ///< CUDA devices visible during the run
-  std::string tinynmt_version;
+  BuildInfo build;  ///< versions, CUDA compiled in, CUDA devices visible during the run
   std::string date;  ///< UTC, ISO 8601
   SgemmFigures sgemm;
   std::vector<ConfigReport> configs;

@@ -1,6 +1,7 @@
 // Config parsing: one table of fields (key path, type, default taken from the structs, choices,
 // range) drives parsing, overrides, validation of choices/ranges and the resolved-config output.
 #include "config/config.h"
+#include "util/runtime.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -385,10 +386,7 @@ void validate(const Config& cfg, bool check_files) {
   }
   // run.device
   const std::string& dev = cfg.run.device;
-  bool dev_ok = dev == "auto" || dev == "cpu" || dev == "cuda" ||
-                (dev.rfind("cuda:", 0) == 0 && dev.size() > 5 &&
-                 dev.find_first_not_of("0123456789", 5) == std::string::npos);
-  if (!dev_ok) fail(fmt::format("run.device: '{}' is not valid; choose auto, cpu, cuda or cuda:N", dev));
+  if (!is_device_spec(dev)) fail(fmt::format("run.device: '{}' is not valid; choose auto, cpu, cuda or cuda:N", dev));
   if (cfg.run.dir.empty()) fail("run.dir: must name the run directory");
 
   // Corpora: src+tgt or tsv, not both.

@@ -24,13 +24,16 @@
 
 namespace tinynmt {
 
+bool is_device_spec(const std::string& spec) {
+  return spec == "auto" || spec == "cpu" || spec == "cuda" ||
+         (spec.rfind("cuda:", 0) == 0 && spec.size() > 5 &&
+          spec.find_first_not_of("0123456789", 5) == std::string::npos);
+}
+
 torch::Device resolve_device(const std::string& spec) {
   if (spec == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::kCPU;
   if (spec == "cpu") return torch::kCPU;
-  const bool cuda_spec = spec == "cuda" || (spec.rfind("cuda:", 0) == 0 && spec.size() > 5 &&
-                                            spec.find_first_not_of("0123456789", 5) ==
-                                                std::string::npos);
-  if (!cuda_spec)
+  if (!is_device_spec(spec))
     throw DeviceError(fmt::format("device '{}' is not valid; use auto, cpu, cuda or cuda:N", spec));
   const BuildInfo info = build_info();
   if (!info.cuda_compiled)

@@ -15,6 +15,9 @@ class DeviceError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Whether `spec` is one of the device forms: "auto", "cpu", "cuda" or "cuda:N" (N digits).
+bool is_device_spec(const std::string& spec);
+
 /// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". Throws DeviceError when
 /// CUDA is asked for and either this binary was built without CUDA (Debian's LibTorch) or it has
 /// CUDA but the machine shows no such GPU; the message says which. Throws DeviceError for a
