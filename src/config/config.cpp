@@ -386,7 +386,8 @@ void validate(const Config& cfg, bool check_files) {
   }
   // run.device
   const std::string& dev = cfg.run.device;
-  if (!is_device_spec(dev)) fail(fmt::format("run.device: '{}' is not valid; choose auto, cpu, cuda or cuda:N", dev));
+  if (!is_device_spec(dev))
+    fail(fmt::format("run.device: '{}' is not valid; choose auto, cpu, cuda or cuda:N", dev));
   if (cfg.run.dir.empty()) fail("run.dir: must name the run directory");
 
   // Corpora: src+tgt or tsv, not both.
