@@ -18,6 +18,7 @@
 #include "data/tokenizer.h"
 #include "decode/search.h"
 #include "eval/bleu.h"
+#include "eval/chrf.h"
 #include "models/seq2seq.h"
 #include "models/special_ids.h"
 #include "train/checkpoint.h"
