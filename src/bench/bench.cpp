@@ -27,7 +27,8 @@
 #include "decode/search.h"
 #include "models/seq2seq.h"
 #include "models/special_ids.h"
-#include "train/checkpoint.h"
+#include "run/checkpoint.h"
+#include "run/run_dir.h"
 #include "train/train_step.h"
 #include "util/runtime.h"
 
@@ -359,7 +360,7 @@ DecodingFigures bench_decoding(const Config& cfg, const BenchData& data,
   seed_everything(static_cast<uint64_t>(cfg.run.seed));
   auto model = make_seq2seq(cfg.model, data.src_vocab, data.tgt_vocab);
   f.weights = "untrained";
-  const fs::path best = fs::path(cfg.run.dir) / "best.ckpt";
+  const fs::path best = RunDir{cfg.run.dir}.best_checkpoint();
   if (fs::exists(best)) {
     if (!data.run_dir_tokenizer) {
       spdlog::warn("  {}: not used (no SentencePiece model in {}); decoding with random weights",
