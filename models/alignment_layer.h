@@ -35,7 +35,7 @@ struct AlignmentLayerOutput {
 ///   c_t = Σ_j a_tj · v(e_j), v(e) = W_2 relu(W_1 e + b_1) (value_ff > 0) or W_v e,
 /// with f_t the decoder's top features at step t (they predict y_t), h_j the encoder states and
 /// e_j the source word embeddings. logits_t = output_layer(c_t) is trained by cross-entropy
-/// against y_t (align/alignment_training.h) with the translation model frozen. Unlike the paper,
+/// against y_t (train/alignment_training.h) with the translation model frozen. Unlike the paper,
 /// where the layer trains with the whole network, the embeddings here are frozen and shared with
 /// the target side, so a single linear W_v cannot map a source word to its translation's output
 /// vector; the value network (value_ff > 0) can, a learned lexical translation table.

@@ -1,4 +1,4 @@
-// Alignment layer (models/alignment_layer.h, align/alignment_training.h): the attention and its
+// Alignment layer (models/alignment_layer.h, train/alignment_training.h): the attention and its
 // context by hand, masking, its place in forced decoding, and the checkpoint round trip.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -6,14 +6,16 @@
 #include <filesystem>
 #include <string>
 
-#include "align/alignment_training.h"
 #include "decode/search.h"
 #include "decode/translator.h"
 #include "models/alignment_layer.h"
 #include "models/seq2seq.h"
 #include "models/special_ids.h"
-#include "train/checkpoint.h"
+#include "run/checkpoint.h"
+#include "run/load_model.h"
+#include "run/run_dir.h"
 #include "tiny_configs.h"
+#include "train/alignment_training.h"
 
 using namespace tinynmt;
 namespace fs = std::filesystem;
@@ -104,13 +106,13 @@ TEST(AlignmentLayer, KeyMaskDropsEosUnlessAlone) {
 
 TEST(AlignmentLayer, CheckpointRoundTripAndMissingFile) {
   torch::manual_seed(7);
-  decode::LoadedModel loaded;
+  LoadedModel loaded;
   loaded.model = make_seq2seq(tiny_transformer(), 20, 20);
   loaded.model->eval();
   const auto dir = fs::temp_directory_path() / "tinynmt_alignment_layer_test";
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const std::string path = alignment_layer_path(dir.string());
+  const std::string path = RunDir{dir.string()}.alignment_layer_checkpoint();
   try {
     load_alignment_layer(loaded, path);
     FAIL() << "no exception for a missing file";

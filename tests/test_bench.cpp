@@ -1,6 +1,7 @@
 // `tinynmt bench` parts: the FLOP formula (a hand case, and a cross-check against the weight
-// matrices of the real networks), the synthetic corpus, the JSON report, and train_step's
-// forward_backward (shared with the trainer).
+// matrices of the real networks), the median and sgemm arithmetic, and train_step's
+// forward_backward (shared with the trainer). The synthetic corpus: test_bench_data.cpp; the
+// report: test_report.cpp.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -128,36 +129,6 @@ TEST(BenchFlops, SumsOverPairsAndRejectsMismatch) {
   EXPECT_THROW(attention_flops(bad, 3, 3), std::invalid_argument);
 }
 
-TEST(BenchSynthetic, LengthsIdsAndDeterminism) {
-  auto c = synthetic_corpus(4000, 100, 7, 0);
-  ASSERT_EQ(c.size(), 4000u);
-  double sum = 0, sq = 0;
-  for (size_t i = 0; i < c.size(); ++i) {
-    ASSERT_GE(c.src[i].size(), 2u);
-    ASSERT_EQ(c.src[i].back(), kEosId);
-    for (size_t k = 0; k + 1 < c.src[i].size(); ++k) ASSERT_TRUE(c.src[i][k] > kEosId && c.src[i][k] < 100);
-    ASSERT_GE(c.tgt[i].size(), 1u);
-    for (auto id : c.tgt[i]) ASSERT_TRUE(id > kEosId && id < 100);
-    const double n = static_cast<double>(c.src[i].size() - 1);
-    sum += n;
-    sq += n * n;
-  }
-  const double mean = sum / c.size(), sd = std::sqrt(sq / c.size() - mean * mean);
-  EXPECT_NEAR(mean, kSyntheticMeanWords * kSyntheticPiecesPerWord, 0.4);
-  EXPECT_NEAR(sd, kSyntheticSdWords * kSyntheticPiecesPerWord, 0.4);
-  auto again = synthetic_corpus(4000, 100, 7, 0);
-  EXPECT_EQ(again.src, c.src);
-  EXPECT_EQ(again.tgt, c.tgt);
-  auto capped = synthetic_corpus(4000, 100, 7, 12);
-  EXPECT_GT(capped.dropped_long, 0);
-  EXPECT_EQ(capped.size() + capped.dropped_long, 4000u);
-  for (size_t i = 0; i < capped.size(); ++i) {
-    EXPECT_LE(capped.src[i].size(), 13u);
-    EXPECT_LE(capped.tgt[i].size(), 12u);
-  }
-  EXPECT_THROW(synthetic_corpus(10, 4, 1, 0), std::invalid_argument);
-}
-
 TEST(BenchMeasure, MedianAndSgemmFormula) {
   EXPECT_DOUBLE_EQ(median({3, 1, 2}), 2);
   EXPECT_DOUBLE_EQ(median({4, 1, 3, 2}), 2.5);
@@ -167,60 +138,6 @@ TEST(BenchMeasure, MedianAndSgemmFormula) {
   EXPECT_GT(s.median_seconds, 0);
   EXPECT_NEAR(s.gflops, 2.0 * 32 * 32 * 32 / s.median_seconds / 1e9, 1e-9 * s.gflops);
   EXPECT_THROW(measure_sgemm(0, 3), std::invalid_argument);
-}
-
-TEST(BenchReportJson, HasTheDocumentedFields) {
-  BenchReport r;
-  r.threads = 2;
-  r.threads_bound = true;
-  r.sgemm.n = 1024;
-  r.sgemm.gflops = 100.0;
-  ConfigReport ok;
-  ok.config = "configs/a.yaml";
-  ok.training.tokens_per_s = 1234.5;
-  ok.training.model_gflops = 60.0;
-  ok.training.pct_of_sgemm_peak = 60.0;
-  ok.training.padding_ratio = 0.1;
-  ok.training.peak_rss_mb = 900;
-  ok.training.steps = 20;
-  ok.decoding.measured = true;
-  ok.decoding.weights = "untrained";
-  ok.decoding.greedy.sentences_per_s = 150;
-  ok.decoding.beam5.tokens_per_s = 800;
-  ConfigReport no_decoding = ok;
-  no_decoding.decoding.measured = false;
-  ConfigReport bad;
-  bad.config = "configs/missing.yaml";
-  bad.error = "configs/missing.yaml: no such config file";
-  r.configs = {ok, no_decoding, bad};
-
-  // Through text, as a reader of the file gets it.
-  auto j = nlohmann::json::parse(to_json(r).dump());
-  ASSERT_TRUE(j.contains("machine"));
-  EXPECT_EQ(j["machine"]["threads"], 2);
-  EXPECT_TRUE(j["machine"]["threads_bound"].get<bool>());
-  EXPECT_DOUBLE_EQ(j["machine"]["sgemm_gflops"].get<double>(), 100.0);
-  ASSERT_EQ(j["configs"].size(), 3u);
-  const auto& c = j["configs"][0];
-  EXPECT_EQ(c["config"], "configs/a.yaml");
-  for (const char* k : {"tokens_per_s", "model_gflops", "pct_of_sgemm_peak", "padding_ratio",
-                        "peak_rss_mb", "steps"})
-    EXPECT_TRUE(c["training"].contains(k) && c["training"][k].is_number()) << k;
-  EXPECT_DOUBLE_EQ(c["training"]["tokens_per_s"].get<double>(), 1234.5);
-  EXPECT_EQ(c["decoding"]["weights"], "untrained");
-  for (const char* s : {"greedy", "beam5"})
-    for (const char* k : {"sentences_per_s", "tokens_per_s"})
-      EXPECT_TRUE(c["decoding"][s][k].is_number()) << s << " " << k;
-  EXPECT_DOUBLE_EQ(c["decoding"]["greedy"]["sentences_per_s"].get<double>(), 150);
-  EXPECT_DOUBLE_EQ(c["decoding"]["beam5"]["tokens_per_s"].get<double>(), 800);
-  EXPECT_FALSE(j["configs"][1].contains("decoding"));
-  EXPECT_TRUE(j["configs"][1].contains("training"));
-  EXPECT_EQ(j["configs"][2]["error"], bad.error);
-  EXPECT_FALSE(j["configs"][2].contains("training"));
-  // The table names every config and shows the error.
-  auto table = format_table(r);
-  EXPECT_NE(table.find("missing"), std::string::npos);
-  EXPECT_NE(table.find("no such config file"), std::string::npos);
 }
 
 TEST(TrainStep, ForwardBackwardEqualsTheLossItsGradientAndAccumulates) {

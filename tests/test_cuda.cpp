@@ -15,6 +15,7 @@
 #include "data/batching.h"
 #include "decode/translator.h"
 #include "models/seq2seq.h"
+#include "run/load_model.h"
 #include "synthetic_tasks.h"
 #include "tiny_configs.h"
 #include "tiny_runs.h"
@@ -108,7 +109,7 @@ TEST(Cuda, CheckpointTrainedOnCudaTranslatesOnCpu) {
   const std::vector<std::string> lines = {"a b c d", "p o n m l", "c a f e"};
   std::vector<std::vector<std::string>> out;
   for (const char* device : {"cuda", "cpu"}) {
-    decode::LoadedModel m = decode::load_model(c.run.dir, "last", device);
+    LoadedModel m = load_model(c.run.dir, "last", device);
     decode::TranslateOptions o;
     o.beam = 3;
     std::vector<std::string> texts;

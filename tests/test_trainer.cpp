@@ -12,7 +12,7 @@
 #include <random>
 
 #include "config/config.h"
-#include "train/checkpoint.h"
+#include "run/checkpoint.h"
 #include "train/trainer.h"
 #include "tiny_runs.h"
 

@@ -23,7 +23,8 @@
 #include "decode/search.h"
 #include "decode/translator.h"
 #include "models/special_ids.h"
-#include "train/checkpoint.h"
+#include "run/checkpoint.h"
+#include "run/load_model.h"
 
 namespace fs = std::filesystem;
 using namespace tinynmt;

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "eval/utf8.h"
+#include "util/utf8.h"
 
 namespace tinynmt::align {
 namespace {
@@ -242,7 +242,7 @@ void render_panels(const std::vector<Matrix>& panels, const std::vector<std::str
   canvas.finish();
 }
 
-int display_width(const std::string& s) { return static_cast<int>(eval::utf8_decode(s).size()); }
+int display_width(const std::string& s) { return static_cast<int>(utf8_decode(s).size()); }
 
 }  // namespace
 

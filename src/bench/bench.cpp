@@ -1,34 +1,26 @@
 #include "bench/bench.h"
 
 #include <fmt/format.h>
-#include <malloc.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 #include <torch/csrc/autograd/profiler.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <optional>
-#include <random>
-#include <sstream>
 #include <stdexcept>
 
+#include "bench/bench_data.h"
 #include "bench/flops.h"
 #include "config/config.h"
-#include "data/corpus.h"
-#include "data/tokenizer.h"
 #include "decode/search.h"
 #include "models/seq2seq.h"
-#include "models/special_ids.h"
-#include "train/checkpoint.h"
+#include "run/checkpoint.h"
+#include "run/run_dir.h"
 #include "train/train_step.h"
+#include "util/process.h"
 #include "util/runtime.h"
 
 namespace tinynmt::bench {
@@ -39,141 +31,8 @@ namespace fs = std::filesystem;
 /// Training steps recorded with --profile (after the timed ones).
 constexpr int64_t kProfileSteps = 3;
 
-/// Multi30k's training set size: the synthetic corpus has as many pairs.
-constexpr int64_t kSyntheticTrainPairs = 29000;
-
-bool files_exist(const CorpusFiles& f) {
-  if (!f.tsv.empty()) return fs::exists(f.tsv);
-  return !f.src.empty() && !f.tgt.empty() && fs::exists(f.src) && fs::exists(f.tgt);
-}
-
-/// A temporary directory removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tinynmt_bench_XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error(fmt::format("{}: cannot create a temporary directory", tmpl));
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-/// VmHWM of /proc/self/status in MB, or a negative value when unavailable.
-double vm_hwm_mb() {
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      std::istringstream ss(line.substr(6));
-      double kb = 0;
-      if (ss >> kb) return kb / 1024.0;
-    }
-  }
-  return -1;
-}
-
-/// Process peak RSS from getrusage (ru_maxrss is in kB on Linux), in MB.
-double max_rss_mb() {
-  struct rusage ru {};
-  ::getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;
-}
-
-/// Returns freed heap memory to the system and resets the peak-RSS mark (VmHWM) to the current
-/// RSS (Linux >= 4.0, /proc/PID/clear_refs value 5). Returns false when the reset failed.
-bool reset_peak_rss() {
-  ::malloc_trim(0);
-  std::ofstream out("/proc/self/clear_refs");
-  if (!out) return false;
-  out << "5";
-  out.flush();
-  return static_cast<bool>(out) && vm_hwm_mb() > 0;
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
-}
-
-void keep_first(EncodedCorpus& c, int64_t n) {
-  if (static_cast<int64_t>(c.size()) <= n) return;
-  c.src.resize(n);
-  c.tgt.resize(n);
-  if (static_cast<int64_t>(c.origin.size()) > n) c.origin.resize(n);
-}
-
-/// Training and dev data of one config, as ids.
-struct BenchData {
-  EncodedCorpus train, dev;
-  int64_t src_vocab = 0, tgt_vocab = 0;
-  std::string train_kind, dev_kind;  // real | synthetic
-  bool run_dir_tokenizer = false;    // the run directory's SentencePiece model was used
-};
-
-BenchData load_data(const Config& cfg, int64_t dev_sentences) {
-  BenchData d;
-  std::optional<Tokenizer> tok;
-  const bool joint = cfg.data.tokenizer.joint;
-  if (Tokenizer::exists(cfg.run.dir, joint)) {
-    tok = Tokenizer::load(cfg.run.dir, joint);
-    d.run_dir_tokenizer = true;
-    spdlog::info("  tokenizer: {} (run directory)", cfg.run.dir);
-  }
-  if (files_exist(cfg.data.train)) {
-    ParallelText text = read_parallel(cfg.data.train);
-    if (!tok) {
-      TempDir tmp;
-      spdlog::info("  tokenizer: training SentencePiece ({} pieces) on the fly in {}",
-                   cfg.data.tokenizer.vocab_size, tmp.path());
-      tok = Tokenizer::train_or_load(cfg.data.tokenizer, tmp.path(), text.src, text.tgt);
-    }
-    d.train = encode_corpus(*tok, text, cfg.data.max_length);
-    d.train_kind = "real";
-  }
-  if (tok) {
-    d.src_vocab = tok->src_vocab_size();
-    d.tgt_vocab = tok->tgt_vocab_size();
-  } else {
-    d.src_vocab = d.tgt_vocab = cfg.data.tokenizer.vocab_size;
-  }
-  const int64_t synth_vocab = std::min(d.src_vocab, d.tgt_vocab);
-  const auto seed = static_cast<uint64_t>(cfg.run.seed);
-  if (d.train_kind.empty()) {
-    d.train = synthetic_corpus(kSyntheticTrainPairs, synth_vocab, seed, cfg.data.max_length);
-    d.train_kind = "synthetic";
-  }
-  if (d.train.size() == 0) throw std::runtime_error("no training pairs left after filtering");
-  if (dev_sentences > 0) {
-    // Decoding is measured on the test set (Multi30k test2016) when present, else the dev set.
-    const bool use_test = files_exist(cfg.data.test);
-    const CorpusFiles& decode_files = use_test ? cfg.data.test : cfg.data.dev;
-    if (tok && files_exist(decode_files)) {
-      d.dev = encode_corpus(*tok, read_parallel(decode_files), 0);
-      d.dev_kind = use_test ? "real (test)" : "real (dev)";
-      keep_first(d.dev, dev_sentences);
-    } else {
-      d.dev = synthetic_corpus(dev_sentences, synth_vocab, seed + 1, 0);
-      d.dev_kind = "synthetic";
-    }
-  }
-  return d;
 }
 
 std::string describe(const ModelConfig& m) {
@@ -359,7 +218,7 @@ DecodingFigures bench_decoding(const Config& cfg, const BenchData& data,
   seed_everything(static_cast<uint64_t>(cfg.run.seed));
   auto model = make_seq2seq(cfg.model, data.src_vocab, data.tgt_vocab);
   f.weights = "untrained";
-  const fs::path best = fs::path(cfg.run.dir) / "best.ckpt";
+  const fs::path best = RunDir{cfg.run.dir}.best_checkpoint();
   if (fs::exists(best)) {
     if (!data.run_dir_tokenizer) {
       spdlog::warn("  {}: not used (no SentencePiece model in {}); decoding with random weights",
@@ -433,12 +292,6 @@ ConfigReport bench_config(const std::string& path, const BenchOptions& o, double
   return r;
 }
 
-nlohmann::json search_json(const SearchFigures& s) {
-  return {{"sentences", s.sentences},   {"tokens", s.tokens},
-          {"seconds", s.seconds},       {"sentences_per_s", s.sentences_per_s},
-          {"tokens_per_s", s.tokens_per_s}};
-}
-
 }  // namespace
 
 double median(std::vector<double> v) {
@@ -469,37 +322,6 @@ SgemmFigures measure_sgemm(int64_t n, int64_t repeats, int64_t warmup) {
   f.median_seconds = median(secs);
   f.gflops = matmul_flops(n, n, n) / f.median_seconds / 1e9;
   return f;
-}
-
-EncodedCorpus synthetic_corpus(int64_t pairs, int64_t vocab, uint64_t seed, int64_t max_length) {
-  if (vocab <= kEosId + 1)
-    throw std::invalid_argument(fmt::format("synthetic_corpus: vocabulary {} has no room for "
-                                            "ordinary ids (> {})", vocab, kEosId));
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> words(kSyntheticMeanWords, kSyntheticSdWords);
-  std::normal_distribution<double> shift(0.0, 2.0);
-  std::uniform_int_distribution<int64_t> id(kEosId + 1, vocab - 1);
-  auto pieces = [](double w) {
-    w = std::clamp(std::round(w), 1.0, 60.0);
-    return std::max<int64_t>(1, std::llround(w * kSyntheticPiecesPerWord));
-  };
-  EncodedCorpus c;
-  for (int64_t i = 0; i < pairs; ++i) {
-    const double ws = words(rng);
-    const int64_t ls = pieces(ws), lt = pieces(ws + shift(rng));
-    if (max_length > 0 && (ls > max_length || lt > max_length)) {
-      ++c.dropped_long;
-      continue;
-    }
-    std::vector<int64_t> s(ls), t(lt);
-    for (auto& x : s) x = id(rng);
-    for (auto& x : t) x = id(rng);
-    s.push_back(kEosId);
-    c.src.push_back(std::move(s));
-    c.tgt.push_back(std::move(t));
-    c.origin.push_back(i);
-  }
-  return c;
 }
 
 BenchReport run_bench(const BenchOptions& o) {
@@ -542,105 +364,6 @@ BenchReport run_bench(const BenchOptions& o) {
     }
   }
   return report;
-}
-
-nlohmann::json to_json(const BenchReport& r) {
-  nlohmann::json j;
-  j["machine"] = {{"threads", r.threads},
-                  {"threads_bound", r.threads_bound},
-                  {"sgemm_gflops", r.sgemm.gflops},
-                  {"sgemm_n", r.sgemm.n},
-                  {"sgemm_repeats", r.sgemm.repeats},
-                  {"sgemm_median_s", r.sgemm.median_seconds},
-                  {"torch_version", r.build.torch_version},
-                  {"cuda_compiled", r.build.cuda_compiled},
-                  {"cuda_version", r.build.cuda_version},
-                  {"cuda_devices", r.build.cuda_devices},
-                  {"tinynmt_version", r.build.tinynmt_version},
-                  {"date", r.date}};
-  j["configs"] = nlohmann::json::array();
-  for (const auto& c : r.configs) {
-    nlohmann::json cj = {{"config", c.config}};
-    if (!c.error.empty()) {
-      cj["error"] = c.error;
-      j["configs"].push_back(cj);
-      continue;
-    }
-    cj["model"] = c.model;
-    cj["device"] = c.device;
-    cj["parameters"] = c.parameters;
-    cj["src_vocab"] = c.src_vocab;
-    cj["tgt_vocab"] = c.tgt_vocab;
-    const auto& t = c.training;
-    cj["training"] = {{"data", t.data},
-                      {"steps", t.steps},
-                      {"warmup", t.warmup},
-                      {"tokens_per_s", t.tokens_per_s},
-                      {"model_gflops", t.model_gflops},
-                      {"pct_of_sgemm_peak", t.pct_of_sgemm_peak},
-                      {"pct_of_paired_sgemm", t.pct_of_paired_sgemm},
-                      {"paired_sgemm_gflops", t.paired_sgemm_gflops},
-                      {"step_model_gflops", t.step_model_gflops},
-                      {"step_sgemm_gflops", t.step_sgemm_gflops},
-                      {"padding_ratio", t.padding_ratio},
-                      {"src_padding_ratio", t.src_padding_ratio},
-                      {"tgt_padding_ratio", t.tgt_padding_ratio},
-                      {"step_seconds", t.step_seconds},
-                      {"phase_seconds",
-                       {{"batch", t.batch_seconds},
-                        {"forward", t.forward_seconds},
-                        {"backward", t.backward_seconds},
-                        {"clip", t.clip_seconds},
-                        {"optimizer", t.optimizer_seconds}}},
-                      {"tokens_per_step", t.tokens_per_step},
-                      {"gflop_per_step", t.gflop_per_step},
-                      {"peak_rss_mb", t.peak_rss_mb},
-                      {"peak_rss_scope", t.peak_rss_scope},
-                      {"last_loss", t.last_loss}};
-    if (!t.profile.empty()) cj["training"]["profile"] = t.profile;
-    if (c.decoding.measured) {
-      const auto& d = c.decoding;
-      cj["decoding"] = {{"data", d.data},
-                        {"weights", d.weights},
-                        {"batch_size", d.batch_size},
-                        {"greedy", search_json(d.greedy)},
-                        {"beam5", search_json(d.beam5)}};
-    }
-    j["configs"].push_back(cj);
-  }
-  return j;
-}
-
-std::string format_table(const BenchReport& r) {
-  std::string out = fmt::format(
-      "sgemm {}x{} float32, {} threads{}: {:.1f} GFLOP/s (median of {}); LibTorch {}{}, {}\n",
-      r.sgemm.n, r.sgemm.n, r.threads, r.threads_bound ? " (bound to CPUs)" : "", r.sgemm.gflops,
-      r.sgemm.repeats, r.build.torch_version,
-      r.build.cuda_compiled ? fmt::format(" with CUDA {} ({} devices)", r.build.cuda_version, r.build.cuda_devices)
-                      : std::string(" (CPU only)"),
-      r.date);
-  out += fmt::format("{:<44} {:>9} {:>10} {:>8} {:>6} {:>6} {:>6} {:>8} | {:>9} {:>9} | {:>9} {:>9} {}\n",
-                     "config (training data)", "train", "tok/s", "GFLOP/s", "%peak", "%pair", "pad%",
-                     "RSS MB", "greedy/s", "tok/s", "beam5/s", "tok/s", "weights");
-  for (const auto& c : r.configs) {
-    std::string name = fs::path(c.config).stem().string();
-    if (!c.error.empty()) {
-      out += fmt::format("{:<44} error: {}\n", name, c.error);
-      continue;
-    }
-    const auto& t = c.training;
-    out += fmt::format("{:<44} {:>9} {:>10.0f} {:>8.1f} {:>6.1f} {:>6.1f} {:>6.1f} {:>8.0f}",
-                       name, t.data, t.tokens_per_s, t.model_gflops, t.pct_of_sgemm_peak,
-                       t.pct_of_paired_sgemm, 100 * t.padding_ratio, t.peak_rss_mb);
-    const auto& d = c.decoding;
-    if (d.measured)
-      out += fmt::format(" | {:>9.1f} {:>9.0f} | {:>9.1f} {:>9.0f} {} ({} dev, {} sentences)\n",
-                         d.greedy.sentences_per_s, d.greedy.tokens_per_s, d.beam5.sentences_per_s,
-                         d.beam5.tokens_per_s, d.weights, d.data, d.greedy.sentences);
-    else
-      out += " | decoding not measured\n";
-  }
-  return out;
 }
 
 }  // namespace tinynmt::bench

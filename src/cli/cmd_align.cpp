@@ -26,10 +26,11 @@
 
 #include "align/attention_io.h"
 #include "align/pharaoh.h"
-#include "align/alignment_training.h"
 #include "cli/commands.h"
 #include "data/corpus.h"
 #include "decode/translator.h"
+#include "run/load_model.h"
+#include "run/run_dir.h"
 #include "util/runtime.h"
 
 namespace tinynmt::cli {
@@ -74,12 +75,13 @@ int run(const AlignArgs& a) {
     throw std::runtime_error(fmt::format("{}: {} lines, but {} has {} lines", a.tgt, tgt.size(),
                                          a.src, src.size()));
   }
-  auto loaded = decode::load_model(a.model, a.checkpoint, a.device);
+  auto loaded = load_model(a.model, a.checkpoint, a.device);
   configure_threads(a.threads_opt->count() ? a.threads : loaded.config.run.threads);
   const bool use_layer = a.alignment_layer || !a.alignment_layer_file.empty();
   if (use_layer)
     loaded.alignment_layer = load_alignment_layer(
-        loaded, a.alignment_layer_file.empty() ? alignment_layer_path(a.model) : a.alignment_layer_file);
+        loaded, a.alignment_layer_file.empty() ? RunDir{a.model}.alignment_layer_checkpoint()
+                                               : a.alignment_layer_file);
 
   decode::AlignOptions opts;
   opts.tokenized = a.tokenized;

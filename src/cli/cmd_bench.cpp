@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "bench/bench.h"
+#include "bench/report.h"
 #include "cli/commands.h"
 
 namespace tinynmt::cli {

@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "eval/aer.h"
 #include "eval/bleu.h"
+#include "eval/chrf.h"
 
 namespace tinynmt::cli {
 namespace {

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "config/config.h"
+#include "run/run_dir.h"
 #include "train/trainer.h"
 
 namespace tinynmt::cli {
@@ -38,7 +39,7 @@ Command add_train_command(CLI::App& app) {
       throw UsageError("train: give a CONFIG file or --resume RUN_DIR (one of them)");
     std::string path = args->config;
     if (!args->resume.empty()) {
-      path = (std::filesystem::path(args->resume) / "config.yaml").string();
+      path = RunDir{args->resume}.config_file();
       if (!std::filesystem::exists(path))
         throw UsageError("--resume " + args->resume + ": no config.yaml there (not a run directory?)");
     }

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
-#include "align/alignment_training.h"
 #include "cli/commands.h"
-#include "decode/translator.h"
+#include "run/load_model.h"
+#include "train/alignment_training.h"
 #include "util/runtime.h"
 
 namespace tinynmt::cli {
@@ -26,7 +26,7 @@ int run(const Args& a) {
     throw UsageError("train-alignment-layer: --minutes and --steps are both 0: give a limit");
   if (!(a.train.lr > 0)) throw UsageError("train-alignment-layer: --lr must be > 0");
   if (a.train.log_every < 1) throw UsageError("train-alignment-layer: --log-every must be >= 1");
-  auto loaded = decode::load_model(a.model, a.checkpoint, a.device);
+  auto loaded = load_model(a.model, a.checkpoint, a.device);
   configure_threads(a.threads_opt->count() ? a.threads : loaded.config.run.threads);
   train_alignment_layer(loaded, a.model, a.train);
   return 0;

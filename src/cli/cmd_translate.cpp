@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "data/corpus.h"
 #include "decode/translator.h"
+#include "run/load_model.h"
 #include "util/runtime.h"
 
 namespace tinynmt::cli {
@@ -88,7 +89,7 @@ int run(TranslateArgs& a) {
     throw UsageError("translate: give sentences as arguments or --input FILE, not both");
   }
   if (a.model.empty()) throw UsageError("translate: --model RUN_DIR is required");
-  auto loaded = decode::load_model(a.model, a.checkpoint, a.device);
+  auto loaded = load_model(a.model, a.checkpoint, a.device);
   const Config& cfg = loaded.config;
   configure_threads(a.threads_opt->count() ? a.threads : cfg.run.threads);
 

@@ -17,7 +17,8 @@ namespace tinynmt {
 
 class SentencePieceModel;  // data/sentencepiece.h
 
-/// File names inside the run directory.
+/// File names of the models inside a tokenizer directory: a run directory (whose names
+/// run/run_dir.h gives) or the bench's temporary one.
 constexpr const char* kJointSpmModel = "spm.model";    ///< joint vocabulary
 constexpr const char* kSrcSpmModel = "spm.src.model";  ///< separate vocabularies: source side
 constexpr const char* kTgtSpmModel = "spm.tgt.model";  ///< separate vocabularies: target side

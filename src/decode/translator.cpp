@@ -1,10 +1,8 @@
 #include "decode/translator.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <stdexcept>
 
 #include "align/word_align.h"
@@ -15,7 +13,6 @@
 #include "util/runtime.h"
 
 namespace tinynmt::decode {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -78,59 +75,7 @@ int parse_selection(const std::string& s, int n, const char* what) {
   return v < 0 ? v + n : v;
 }
 
-std::string model_name(const std::string& run_dir) {
-  fs::path p = fs::path(run_dir).lexically_normal();
-  std::string name = p.filename().string();
-  if (name.empty() || name == ".") name = p.parent_path().filename().string();
-  if (name.empty() || name == "." || name == "..") {
-    name = fs::absolute(run_dir).lexically_normal().filename().string();
-  }
-  return name;
-}
-
 }  // namespace
-
-LoadedModel load_model(const std::string& run_dir, const std::string& which,
-                       const std::string& device_spec) {
-  if (!fs::is_directory(run_dir)) {
-    throw std::runtime_error(fmt::format("{}: no such run directory", run_dir));
-  }
-  std::string path;
-  if (which == "best" && !fs::exists(fs::path(run_dir) / "best.ckpt") &&
-      fs::exists(fs::path(run_dir) / "last.ckpt")) {
-    spdlog::warn("{}: no best.ckpt (no validation yet); using last.ckpt", run_dir);
-    path = checkpoint_path(run_dir, "last");
-  } else {
-    path = checkpoint_path(run_dir, which);
-  }
-  LoadedModel m;
-  m.checkpoint = path;
-  m.name = model_name(run_dir);
-  CheckpointInfo info = read_checkpoint_info(path);
-  m.state = info.state;
-  m.config = parse_config(info.config_yaml, path + " (stored config)");
-  validate(m.config, /*check_files=*/false);
-  m.tokenizer = Tokenizer::load(run_dir, m.config.data.tokenizer.joint);
-  if (m.state.src_vocab <= 0 || m.state.tgt_vocab <= 0) {
-    throw std::runtime_error(fmt::format("{}: the checkpoint records no vocabulary sizes", path));
-  }
-  if (m.tokenizer.src_vocab_size() != m.state.src_vocab ||
-      m.tokenizer.tgt_vocab_size() != m.state.tgt_vocab) {
-    throw std::runtime_error(fmt::format(
-        "{}: vocabulary sizes {}/{} (src/tgt) do not match the SentencePiece model(s) in {} "
-        "({}/{})",
-        path, m.state.src_vocab, m.state.tgt_vocab, run_dir, m.tokenizer.src_vocab_size(),
-        m.tokenizer.tgt_vocab_size()));
-  }
-  m.device = resolve_device(device_spec);
-  m.model = make_seq2seq(m.config.model, m.state.src_vocab, m.state.tgt_vocab);
-  m.model->to(m.device);
-  load_checkpoint(path, *m.model, nullptr, m.device, /*restore_rng=*/false);
-  m.model->to(m.device);
-  m.model->eval();
-  spdlog::debug("loaded {} (step {}) on {}", path, m.state.step, m.device.str());
-  return m;
-}
 
 TranslateOptions translate_options_from(const Config& cfg) {
   TranslateOptions o;

@@ -7,114 +7,12 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#include "eval/utf8.h"
+#include "eval/sacrebleu.h"
+#include "eval/tokenizer_13a.h"
+#include "util/utf8.h"
 
 namespace tinynmt::eval {
 namespace {
-
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  if (from.empty()) return;
-  size_t pos = 0;
-  while ((pos = s.find(from, pos)) != std::string::npos) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// Rule 1 of 13a: r'([\{-\~\[-\` -\&\(-\+\:-\@\/])' -> r' \1 '.
-bool is_13a_symbol(char c) {
-  return (c >= '{' && c <= '~') || (c >= '[' && c <= '`') || (c >= ' ' && c <= '&') ||
-         (c >= '(' && c <= '+') || (c >= ':' && c <= '@') || c == '/';
-}
-
-// Python's re.sub scans left to right and does not let matches overlap; these loops do the same
-// on bytes. A multi-byte UTF-8 character never contains an ASCII byte, so byte-wise matching of
-// [^0-9] gives the same output as Python's code-point matching.
-std::string sub_symbols(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() * 2);
-  for (char c : s) {
-    if (is_13a_symbol(c)) {
-      out.push_back(' ');
-      out.push_back(c);
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// r'([^0-9])([\.,])' -> r'\1 \2 '
-std::string sub_nondigit_period(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() * 2);
-  size_t i = 0;
-  while (i < s.size()) {
-    if (i + 1 < s.size() && !is_digit(s[i]) && (s[i + 1] == '.' || s[i + 1] == ',')) {
-      out.push_back(s[i]);
-      out.push_back(' ');
-      out.push_back(s[i + 1]);
-      out.push_back(' ');
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-      ++i;
-    }
-  }
-  return out;
-}
-
-// r'([\.,])([^0-9])' -> r' \1 \2'
-std::string sub_period_nondigit(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() * 2);
-  size_t i = 0;
-  while (i < s.size()) {
-    if (i + 1 < s.size() && (s[i] == '.' || s[i] == ',') && !is_digit(s[i + 1])) {
-      out.push_back(' ');
-      out.push_back(s[i]);
-      out.push_back(' ');
-      out.push_back(s[i + 1]);
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-      ++i;
-    }
-  }
-  return out;
-}
-
-// r'([0-9])(-)' -> r'\1 \2 '
-std::string sub_digit_dash(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() * 2);
-  size_t i = 0;
-  while (i < s.size()) {
-    if (i + 1 < s.size() && is_digit(s[i]) && s[i + 1] == '-') {
-      out.push_back(s[i]);
-      out.push_back(' ');
-      out.push_back('-');
-      out.push_back(' ');
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-      ++i;
-    }
-  }
-  return out;
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
-}
 
 // Python's str.rstrip(): strips trailing whitespace (Unicode-aware).
 std::string rstrip(const std::string& s) {
@@ -161,25 +59,6 @@ double my_log(double x) { return x == 0.0 ? -9999999999.0 : std::log(x); }
 std::string format_fixed(double v, int digits) { return fmt::format("{:.{}f}", v, digits); }
 
 }  // namespace
-
-std::string tokenize_13a(const std::string& input) {
-  std::string line = input;
-  replace_all(line, "<skipped>", "");
-  replace_all(line, "-\n", "");
-  replace_all(line, "\n", " ");
-  if (line.find('&') != std::string::npos) {
-    replace_all(line, "&quot;", "\"");
-    replace_all(line, "&amp;", "&");
-    replace_all(line, "&lt;", "<");
-    replace_all(line, "&gt;", ">");
-  }
-  line = " " + line + " ";
-  line = sub_symbols(line);
-  line = sub_nondigit_period(line);
-  line = sub_period_nondigit(line);
-  line = sub_digit_dash(line);
-  return join(python_split(line), " ");
-}
 
 BleuStats& BleuStats::operator+=(const BleuStats& o) {
   sys_len += o.sys_len;
@@ -277,106 +156,6 @@ BleuScore corpus_bleu(const std::vector<std::string>& hyps, const std::vector<st
 
 BleuScore sentence_bleu(const std::string& hyp, const std::string& ref) {
   return compute_bleu(bleu_stats(hyp, ref), /*effective_order=*/true);
-}
-
-// ---------------------------------------------------------------------------------------------
-// chrF
-
-ChrfStats& ChrfStats::operator+=(const ChrfStats& o) {
-  for (size_t i = 0; i < counts.size(); ++i) counts[i] += o.counts[i];
-  return *this;
-}
-
-namespace {
-
-std::u32string strip_spaces(const std::string& s) {
-  std::u32string out;
-  for (char32_t c : utf8_decode(s)) {
-    if (!is_python_space(c)) out.push_back(c);
-  }
-  return out;
-}
-
-std::unordered_map<std::u32string, int64_t> char_ngrams(const std::u32string& s, int n) {
-  std::unordered_map<std::u32string, int64_t> counts;
-  if (static_cast<int>(s.size()) < n) return counts;
-  for (size_t i = 0; i + n <= s.size(); ++i) ++counts[s.substr(i, n)];
-  return counts;
-}
-
-}  // namespace
-
-ChrfStats chrf_stats(const std::string& hyp, const std::string& ref) {
-  const std::u32string h = strip_spaces(hyp);
-  const std::u32string r = strip_spaces(ref);
-  ChrfStats s;
-  for (int n = 1; n <= kChrfCharOrder; ++n) {
-    auto hc = char_ngrams(h, n);
-    auto rc = char_ngrams(r, n);
-    int64_t nh = 0, nr = 0, match = 0;
-    for (const auto& [g, c] : hc) {
-      nh += c;
-      auto it = rc.find(g);
-      if (it != rc.end()) match += std::min(c, it->second);
-    }
-    for (const auto& kv : rc) nr += kv.second;
-    s.counts[3 * (n - 1) + 0] = nh;
-    s.counts[3 * (n - 1) + 1] = nr;
-    s.counts[3 * (n - 1) + 2] = match;
-  }
-  return s;
-}
-
-std::string chrf_signature() {
-  return fmt::format("nrefs:1|case:mixed|eff:yes|nc:{}|nw:0|space:no|version:{}", kChrfCharOrder,
-                     kSacreBleuVersion);
-}
-
-ChrfScore compute_chrf(const ChrfStats& stats) {
-  constexpr double kEps = 1e-16;
-  const double factor = static_cast<double>(kChrfBeta) * kChrfBeta;
-  double avg_prec = 0.0, avg_rec = 0.0;
-  int effective_order = 0;
-  for (int i = 0; i < kChrfCharOrder; ++i) {
-    const int64_t n_hyp = stats.counts[3 * i];
-    const int64_t n_ref = stats.counts[3 * i + 1];
-    const int64_t n_match = stats.counts[3 * i + 2];
-    const double prec = n_hyp > 0 ? static_cast<double>(n_match) / n_hyp : kEps;
-    const double rec = n_ref > 0 ? static_cast<double>(n_match) / n_ref : kEps;
-    if (n_hyp > 0 && n_ref > 0) ++effective_order;
-    avg_prec += prec;
-    avg_rec += rec;
-  }
-  ChrfScore out;
-  out.signature = chrf_signature();
-  if (effective_order == 0) {
-    avg_prec = avg_rec = 0.0;
-  } else {
-    avg_prec /= effective_order;
-    avg_rec /= effective_order;
-  }
-  if (avg_prec + avg_rec > 0.0) {
-    out.score = 100.0 * (1 + factor) * avg_prec * avg_rec / (factor * avg_prec + avg_rec);
-  } else {
-    out.score = 0.0;
-  }
-  return out;
-}
-
-std::string ChrfScore::format() const { return fmt::format("chrF{} = {:.2f}", kChrfBeta, score); }
-
-ChrfScore corpus_chrf(const std::vector<std::string>& hyps, const std::vector<std::string>& refs) {
-  if (hyps.size() != refs.size()) {
-    throw std::invalid_argument(
-        fmt::format("chrF: {} hypothesis lines but {} reference lines", hyps.size(), refs.size()));
-  }
-  ChrfStats total;
-  for (size_t i = 0; i < hyps.size(); ++i) total += chrf_stats(hyps[i], refs[i]);
-  return compute_chrf(total);
-}
-
-ChrfScore sentence_chrf(const std::string& hyp, const std::string& ref) {
-  return compute_chrf(chrf_stats(hyp, ref));
 }
 
 }  // namespace tinynmt::eval

@@ -1,15 +1,12 @@
-// BLEU and chrF, compatible with sacreBLEU 2.x defaults (Post 2018, "A Call for Clarity in
-// Reporting BLEU Scores"): figures match sacreBLEU 2.4.3 to within 0.01 on the reference set in
-// ../shared/reference/metrics (see tests/test_eval.cpp).
+// BLEU, compatible with sacreBLEU 2.x defaults (Post 2018, "A Call for Clarity in Reporting BLEU
+// Scores"): figures match sacreBLEU 2.4.3 to within 0.01 on the reference set in
+// ../shared/reference/metrics (see tests/test_bleu.cpp). chrF is eval/chrf.h.
 //
 // BLEU: Papineni et al. 2002, eq. (1)-(2): geometric mean of modified n-gram precisions
 // (n = 1..4) times the brevity penalty BP = exp(1 - r/c) for c < r. Text is tokenised with
-// sacreBLEU's "13a" tokeniser (mteval-v13a.pl), cased, and zero n-gram matches are smoothed
-// with sacreBLEU's "exp" method (Chen & Cherry 2014, method 3, as in mteval: the k-th order with
-// no match gets precision 1 / (2^k * total)).
-// chrF: Popović 2015, "chrF: character n-gram F-score": character n-grams of order 1..6 with
-// whitespace removed, precision and recall averaged over the orders that occur ("effective
-// order"), F-beta with beta = 2.
+// sacreBLEU's "13a" tokeniser (mteval-v13a.pl; eval/tokenizer_13a.h), cased, and zero n-gram
+// matches are smoothed with sacreBLEU's "exp" method (Chen & Cherry 2014, method 3, as in mteval:
+// the k-th order with no match gets precision 1 / (2^k * total)).
 // All scores are on the 0-100 scale. A single reference per segment.
 #pragma once
 
@@ -20,16 +17,7 @@
 
 namespace tinynmt::eval {
 
-/// The sacreBLEU behaviour these functions reproduce, as written in signatures.
-inline constexpr const char* kSacreBleuVersion = "2.x";
 inline constexpr int kBleuMaxOrder = 4;
-inline constexpr int kChrfCharOrder = 6;
-inline constexpr int kChrfBeta = 2;
-
-/// sacreBLEU's 13a tokeniser (tokenizer_13a.py, itself mteval-v13a.pl): removes "<skipped>",
-/// unescapes &quot; &amp; &lt; &gt;, splits off ASCII punctuation and symbols, splits '.' and ','
-/// unless between digits, splits '-' after a digit, and joins tokens with single spaces.
-std::string tokenize_13a(const std::string& line);
 
 /// Sufficient statistics of BLEU for one segment or a corpus (sums over segments).
 struct BleuStats {
@@ -72,34 +60,5 @@ BleuScore sentence_bleu(const std::string& hyp, const std::string& ref);
 
 /// BLEU signature in sacreBLEU 2.x form.
 std::string bleu_signature(bool effective_order);
-
-/// chrF sufficient statistics: for each char order n = 1..6, {hyp n-grams, ref n-grams, matches}.
-struct ChrfStats {
-  std::array<int64_t, 3 * kChrfCharOrder> counts{};
-  ChrfStats& operator+=(const ChrfStats& o);
-};
-
-/// Statistics of one segment pair (code points, whitespace removed as Python's str.split()).
-ChrfStats chrf_stats(const std::string& hyp, const std::string& ref);
-
-struct ChrfScore {
-  double score = 0;       // 0-100
-  std::string signature;  // nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.x
-  /// "chrF2 = 57.13"
-  std::string format() const;
-};
-
-/// chrF from statistics (sacreBLEU CHRF._compute_f_score, eps_smoothing off).
-ChrfScore compute_chrf(const ChrfStats& stats);
-
-/// Corpus chrF2 (statistics summed over segments). Throws std::invalid_argument on a length
-/// mismatch.
-ChrfScore corpus_chrf(const std::vector<std::string>& hyps, const std::vector<std::string>& refs);
-
-/// Sentence-level chrF2.
-ChrfScore sentence_chrf(const std::string& hyp, const std::string& ref);
-
-/// chrF signature in sacreBLEU 2.x form.
-std::string chrf_signature();
 
 }  // namespace tinynmt::eval

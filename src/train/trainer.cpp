@@ -18,9 +18,11 @@
 #include "data/tokenizer.h"
 #include "decode/search.h"
 #include "eval/bleu.h"
+#include "eval/chrf.h"
 #include "models/seq2seq.h"
 #include "models/special_ids.h"
-#include "train/checkpoint.h"
+#include "run/checkpoint.h"
+#include "run/run_dir.h"
 #include "train/loss.h"
 #include "train/schedule.h"
 #include "train/train_step.h"
@@ -141,6 +143,7 @@ TrainResult train(const Config& cfg) {
   const auto& t = cfg.training;
   const std::string run_dir = cfg.run.dir;
   fs::create_directories(run_dir);
+  const RunDir dir{run_dir};
   tune_allocator();
   const int64_t threads = configure_threads(cfg.run.threads);
   const torch::Device device = resolve_device(cfg.run.device);
@@ -150,7 +153,7 @@ TrainResult train(const Config& cfg) {
   seed_everything(static_cast<uint64_t>(cfg.run.seed));
   const std::string config_yaml = to_yaml_string(cfg);
   {
-    std::ofstream out(fs::path(run_dir) / "config.yaml");
+    std::ofstream out(dir.config_file());
     out << config_yaml;
   }
   spdlog::info("run directory {} (device {}, {} threads)", run_dir, device.str(), threads);
@@ -196,9 +199,9 @@ TrainResult train(const Config& cfg) {
   state.tgt_vocab = tok.tgt_vocab_size();
   state.metric = t.early_stopping.metric;
 
-  const fs::path last_path = fs::path(run_dir) / "last.ckpt";
-  const fs::path best_path = fs::path(run_dir) / "best.ckpt";
-  const std::string metrics_path = (fs::path(run_dir) / "metrics.jsonl").string();
+  const fs::path last_path = dir.last_checkpoint();
+  const fs::path best_path = dir.best_checkpoint();
+  const std::string metrics_path = dir.metrics_file();
   if (fs::exists(last_path)) {
     auto info = load_checkpoint(last_path.string(), *model, optimizer.get(), device, true);
     state = info.state;
@@ -220,13 +223,11 @@ TrainResult train(const Config& cfg) {
   // newest training.keep_checkpoints kept.
   auto save_numbered = [&]() {
     if (t.keep_checkpoints <= 0) return;
-    save_checkpoint((fs::path(run_dir) / fmt::format("step_{}.ckpt", state.step)).string(), *model,
-                    nullptr, state, config_yaml);
+    save_checkpoint(dir.step_checkpoint(state.step), *model, nullptr, state, config_yaml);
     std::vector<std::pair<int64_t, fs::path>> numbered;
     for (const auto& e : fs::directory_iterator(run_dir)) {
-      std::string name = e.path().filename().string();
-      if (name.rfind("step_", 0) == 0 && e.path().extension() == ".ckpt")
-        numbered.emplace_back(std::stoll(name.substr(5)), e.path());
+      if (auto step = RunDir::step_of_checkpoint(e.path().filename().string()))
+        numbered.emplace_back(*step, e.path());
     }
     std::sort(numbered.rbegin(), numbered.rend());
     for (size_t i = static_cast<size_t>(t.keep_checkpoints); i < numbered.size(); ++i)
@@ -300,7 +301,7 @@ TrainResult train(const Config& cfg) {
                  now_seconds() - t0, eval::bleu_signature(false));
     curve.push_back({state.step, std::nullopt, v.bleu});
     try {
-      align::render_curves(curve, (fs::path(run_dir) / "curves.png").string(),
+      align::render_curves(curve, dir.curves_image(),
                            fmt::format("{} ({})", fs::path(run_dir).filename().string(),
                                        cfg.model.decoder.attention));
     } catch (const std::exception& e) {

@@ -1,4 +1,4 @@
-#include "train/checkpoint.h"
+#include "run/checkpoint.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "run/run_dir.h"
 #include "util/torch_compat.h"
 
 namespace tinynmt {
@@ -229,8 +230,10 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
 }
 
 std::string checkpoint_path(const std::string& run_dir, const std::string& which) {
-  fs::path p = which == "best" || which == "last" ? fs::path(run_dir) / (which + ".ckpt")
-                                                  : fs::path(which);
+  const RunDir dir{run_dir};
+  fs::path p = which == "best"   ? fs::path(dir.best_checkpoint())
+               : which == "last" ? fs::path(dir.last_checkpoint())
+                                 : fs::path(which);
   if (!fs::is_regular_file(p))
     throw std::runtime_error(fmt::format("{}: no such checkpoint", p.string()));
   return p.string();

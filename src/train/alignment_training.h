@@ -1,25 +1,15 @@
-// Training and loading of an alignment layer (models/alignment_layer.h; Zenkel, Wuebker & DeNero
-// 2019 §3) for a trained run: the translation model stays frozen, only the layer learns.
+// Training of an alignment layer (models/alignment_layer.h; Zenkel, Wuebker & DeNero 2019 §3) for
+// a trained run: the translation model stays frozen, only the layer learns. Loading it for
+// alignment is run/load_model.h's load_alignment_layer.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "decode/translator.h"
 #include "models/alignment_layer.h"
-#include "train/checkpoint.h"
+#include "run/load_model.h"
 
 namespace tinynmt {
-
-/// RUN_DIR/alignment_layer.ckpt: where train_alignment_layer() writes by default and
-/// load_alignment_layer() reads.
-std::string alignment_layer_path(const std::string& run_dir);
-
-/// The layer that fits `model` (sizes from its features, encoder states and source embeddings;
-/// hidden size = the features' size, value network 4 × the output layer's input size), randomly
-/// initialised. Throws std::invalid_argument when
-/// the model has no separable output layer or no source embedding table.
-AlignmentLayer make_alignment_layer(Seq2SeqImpl& model);
 
 struct AlignmentTrainOptions {
   double max_minutes = 15;   ///< wall-clock budget (0 = none); the run stops at the first limit
@@ -27,7 +17,7 @@ struct AlignmentTrainOptions {
   int64_t batch_tokens = 0;  ///< target tokens per batch (0 = the run's training.batch_size)
   double lr = 1e-3;          ///< Adam learning rate (constant)
   int64_t log_every = 50;    ///< progress line every N steps
-  std::string out;           ///< checkpoint to write ("" = alignment_layer_path(run dir))
+  std::string out;           ///< checkpoint to write ("" = RunDir::alignment_layer_checkpoint())
   bool resume = false;       ///< start from the weights in `out` (Adam's moments start afresh)
   /// Train on these line-aligned files instead of the run's data.train (e.g. the very pairs to be
   /// aligned, as statistical aligners are trained on the corpus they align); `tokenized` as in
@@ -50,17 +40,10 @@ struct AlignmentTrainResult {
 /// per batch, forward_features() without gradients, then the layer's context through the frozen
 /// output layer and cross-entropy against the targets (fused_output_label_smoothed_loss, ε = 0);
 /// only W_q, W_k, W_v get gradients (Adam). Logs steps, loss, tokens/s and ETA. Writes the layer
-/// atomically (train/checkpoint.h) at the end and on every log line, so a stopped run keeps its
+/// atomically (run/checkpoint.h) at the end and on every log line, so a stopped run keeps its
 /// progress. Throws std::runtime_error (naming the file) when the data cannot be read or the
 /// checkpoint cannot be written, std::invalid_argument for bad options (both limits 0, lr <= 0).
-AlignmentTrainResult train_alignment_layer(const decode::LoadedModel& model, const std::string& run_dir,
+AlignmentTrainResult train_alignment_layer(const LoadedModel& model, const std::string& run_dir,
                                            const AlignmentTrainOptions& options);
-
-/// Loads PATH (a checkpoint written by train_alignment_layer) into a layer built for `model`,
-/// on the model's device, in eval mode; `state`, when given, receives its training progress.
-/// Throws std::runtime_error naming the path when it is missing, unreadable or does not fit the
-/// model.
-AlignmentLayer load_alignment_layer(const decode::LoadedModel& model, const std::string& path,
-                                    TrainState* state = nullptr);
 
 }  // namespace tinynmt

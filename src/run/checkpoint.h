@@ -57,7 +57,8 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
                                torch::optim::Optimizer* optimizer, const torch::Device& device,
                                bool restore_rng);
 
-/// RUN_DIR/last.ckpt, RUN_DIR/best.ckpt, or a path as given. `which` is best|last|PATH.
+/// RunDir{run_dir}.last_checkpoint() or .best_checkpoint() (run/run_dir.h), or a path as given.
+/// `which` is best|last|PATH.
 /// Throws std::runtime_error when the file does not exist.
 std::string checkpoint_path(const std::string& run_dir, const std::string& which);
 

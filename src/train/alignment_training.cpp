@@ -1,22 +1,21 @@
-#include "align/alignment_training.h"
+#include "train/alignment_training.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <stdexcept>
 
 #include "data/batching.h"
 #include "data/corpus.h"
+#include "decode/translator.h"
 #include "models/special_ids.h"
-#include "train/checkpoint.h"
+#include "run/checkpoint.h"
+#include "run/run_dir.h"
 #include "train/loss.h"
 #include "util/runtime.h"
 
 namespace tinynmt {
-namespace fs = std::filesystem;
-
 namespace {
 
 /// The frozen model's teacher-forced pass (no gradients), for AlignmentLayerImpl::attend.
@@ -27,7 +26,7 @@ Seq2SeqOutput frozen_pass(Seq2SeqImpl& model, const torch::Tensor& src, const to
 
 /// src/tgt line files encoded as `tinynmt align` encodes them (decode::encode_side); pairs with
 /// an empty side are skipped.
-EncodedCorpus encode_files(const decode::LoadedModel& loaded, const std::string& src_file,
+EncodedCorpus encode_files(const LoadedModel& loaded, const std::string& src_file,
                            const std::string& tgt_file, bool tokenized) {
   if (src_file.empty() || tgt_file.empty())
     throw std::invalid_argument("train-alignment-layer: give both --src and --tgt");
@@ -54,35 +53,7 @@ EncodedCorpus encode_files(const decode::LoadedModel& loaded, const std::string&
 
 }  // namespace
 
-std::string alignment_layer_path(const std::string& run_dir) {
-  return (fs::path(run_dir) / "alignment_layer.ckpt").string();
-}
-
-AlignmentLayer make_alignment_layer(Seq2SeqImpl& model) {
-  auto out = model.output_layer();
-  if (!out.weight.defined())
-    throw std::invalid_argument("alignment layer: the model has no separable output layer");
-  // One tiny forward pass tells the encoder state and source embedding sizes.
-  auto src = torch::full({1, 1}, kEosId, torch::kLong).to(out.weight.device());
-  auto tgt = torch::full({1, 1}, kBosId, torch::kLong).to(out.weight.device());
-  auto fw = frozen_pass(model, src, tgt);
-  auto words = model.source_word_embeddings(src);
-  if (!fw.features.defined() || !fw.memory.defined() || !words.defined())
-    throw std::invalid_argument(
-        "alignment layer: the model gives no decoder features, encoder states or source embeddings");
-  AlignmentLayerOptions o;
-  o.query_dim = fw.features.size(-1);
-  o.key_dim = fw.memory.size(-1);
-  o.value_dim = words.size(-1);
-  o.output_dim = out.weight.size(1);
-  o.hidden_dim = o.query_dim;
-  o.value_ff = 4 * o.output_dim;
-  AlignmentLayer layer(o);
-  layer->to(out.weight.device());
-  return layer;
-}
-
-AlignmentTrainResult train_alignment_layer(const decode::LoadedModel& loaded, const std::string& run_dir,
+AlignmentTrainResult train_alignment_layer(const LoadedModel& loaded, const std::string& run_dir,
                                            const AlignmentTrainOptions& o) {
   if (o.max_minutes <= 0 && o.max_steps <= 0)
     throw std::invalid_argument("train-alignment-layer: give --minutes or --steps (both are 0)");
@@ -108,7 +79,7 @@ AlignmentTrainResult train_alignment_layer(const decode::LoadedModel& loaded, co
 
   seed_everything(static_cast<uint64_t>(cfg.run.seed));
   AlignmentTrainResult res;
-  res.path = o.out.empty() ? alignment_layer_path(run_dir) : o.out;
+  res.path = o.out.empty() ? RunDir{run_dir}.alignment_layer_checkpoint() : o.out;
   TrainState before;
   AlignmentLayer layer =
       o.resume ? load_alignment_layer(loaded, res.path, &before) : make_alignment_layer(model);
@@ -183,24 +154,6 @@ AlignmentTrainResult train_alignment_layer(const decode::LoadedModel& loaded, co
   spdlog::info("wrote {} ({} steps, {:.1f} min, loss {:.3f} -> {:.3f})", res.path, res.steps,
                res.seconds / 60.0, res.first_loss, res.last_loss);
   return res;
-}
-
-AlignmentLayer load_alignment_layer(const decode::LoadedModel& loaded, const std::string& path,
-                                    TrainState* state) {
-  if (!fs::exists(path))
-    throw std::runtime_error(fmt::format(
-        "{}: no alignment layer; train one with `tinynmt train-alignment-layer --model RUN_DIR`",
-        path));
-  AlignmentLayer layer = make_alignment_layer(*loaded.model);
-  try {
-    auto info = load_checkpoint(path, *layer, nullptr, loaded.device, false);
-    if (state) *state = info.state;
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: cannot load the alignment layer for this model: {}",
-                                         path, e.what()));
-  }
-  layer->eval();
-  return layer;
 }
 
 }  // namespace tinynmt

@@ -1,11 +1,11 @@
-// Small UTF-8 helpers shared by the metrics: decoding to code points and Python's notion of
-// whitespace (str.split() / str.isspace()), which sacreBLEU's tokenisers rely on.
+// Small UTF-8 helpers (the metrics, heatmap label widths): decoding to code points and Python's
+// notion of whitespace (str.split() / str.isspace()), which sacreBLEU's tokenisers rely on.
 #pragma once
 
 #include <string>
 #include <vector>
 
-namespace tinynmt::eval {
+namespace tinynmt {
 
 /// Decodes UTF-8 into code points. Invalid bytes become U+FFFD (one per byte); never throws.
 std::u32string utf8_decode(const std::string& s);
@@ -20,4 +20,4 @@ bool is_python_space(char32_t c);
 /// Python's `s.split()`: splits on runs of whitespace (is_python_space), drops empty pieces.
 std::vector<std::string> python_split(const std::string& s);
 
-}  // namespace tinynmt::eval
+}  // namespace tinynmt

@@ -1,6 +1,6 @@
-#include "eval/utf8.h"
+#include "util/utf8.h"
 
-namespace tinynmt::eval {
+namespace tinynmt {
 
 std::u32string utf8_decode(const std::string& s) {
   std::u32string out;
@@ -110,4 +110,4 @@ std::vector<std::string> python_split(const std::string& s) {
   return out;
 }
 
-}  // namespace tinynmt::eval
+}  // namespace tinynmt

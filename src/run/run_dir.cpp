@@ -1,0 +1,48 @@
+#include "run/run_dir.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "data/tokenizer.h"
+
+namespace tinynmt {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kStepPrefix = "step_";
+constexpr const char* kCheckpointExtension = ".ckpt";
+
+std::string join(const std::string& dir, const std::string& name) {
+  return (fs::path(dir) / name).string();
+}
+
+}  // namespace
+
+std::string RunDir::config_file() const { return join(path, "config.yaml"); }
+std::string RunDir::metrics_file() const { return join(path, "metrics.jsonl"); }
+std::string RunDir::curves_image() const { return join(path, "curves.png"); }
+std::string RunDir::last_checkpoint() const { return join(path, "last.ckpt"); }
+std::string RunDir::best_checkpoint() const { return join(path, "best.ckpt"); }
+
+std::string RunDir::step_checkpoint(int64_t step) const {
+  return join(path, fmt::format("{}{}{}", kStepPrefix, step, kCheckpointExtension));
+}
+
+std::string RunDir::alignment_layer_checkpoint() const {
+  return join(path, "alignment_layer.ckpt");
+}
+
+std::string RunDir::joint_spm_model() const { return join(path, kJointSpmModel); }
+std::string RunDir::src_spm_model() const { return join(path, kSrcSpmModel); }
+std::string RunDir::tgt_spm_model() const { return join(path, kTgtSpmModel); }
+
+std::optional<int64_t> RunDir::step_of_checkpoint(const std::string& file_name) {
+  const std::string prefix = kStepPrefix;
+  if (file_name.rfind(prefix, 0) != 0 || fs::path(file_name).extension() != kCheckpointExtension)
+    return std::nullopt;
+  return std::stoll(file_name.substr(prefix.size()));
+}
+
+}  // namespace tinynmt

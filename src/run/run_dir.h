@@ -1,0 +1,38 @@
+// The run directory (config run.dir): the one place that names the files a run keeps there.
+// The trainer writes them, `translate`, `align`, `bench` and `train --resume` read them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tinynmt {
+
+/// A run directory and the names of its files. Every accessor returns PATH/NAME (joined as
+/// std::filesystem::path does) and touches no file.
+struct RunDir {
+  std::string path;  ///< the directory, as given (e.g. runs/multi30k_transformer)
+
+  std::string config_file() const;      ///< config.yaml: the resolved config of the run
+  std::string metrics_file() const;     ///< metrics.jsonl: one JSON record per log step/validation
+  std::string curves_image() const;     ///< curves.png: loss and BLEU over steps
+  std::string last_checkpoint() const;  ///< last.ckpt: written at every validation and at the end
+  std::string best_checkpoint() const;  ///< best.ckpt: the best validation so far
+  /// step_N.ckpt: a numbered model checkpoint (no optimiser state) of step `step`.
+  std::string step_checkpoint(int64_t step) const;
+  /// alignment_layer.ckpt: where `tinynmt train-alignment-layer` writes by default and
+  /// `tinynmt align --alignment-layer` reads.
+  std::string alignment_layer_checkpoint() const;
+  /// The SentencePiece model files (data/tokenizer.h kJointSpmModel, kSrcSpmModel, kTgtSpmModel):
+  /// spm.model (joint vocabulary), spm.src.model and spm.tgt.model (separate vocabularies).
+  std::string joint_spm_model() const;
+  std::string src_spm_model() const;
+  std::string tgt_spm_model() const;
+
+  /// The step of a file name written by step_checkpoint ("step_12.ckpt" -> 12); nullopt for any
+  /// other name. Throws std::invalid_argument / std::out_of_range (std::stoll) when the part
+  /// between "step_" and ".ckpt" is not a number.
+  static std::optional<int64_t> step_of_checkpoint(const std::string& file_name);
+};
+
+}  // namespace tinynmt
