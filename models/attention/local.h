@@ -8,9 +8,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "models/attention/attention.h"
 #include "models/attention/multiplicative.h"
+#include "models/attention/registry.h"
 
 namespace tinynmt {
 
@@ -32,19 +34,29 @@ struct LocalAttentionOptions {
 /// position (local-m with a target longer than the source stays on the last source position).
 /// extras.positions ([tgt_len] int64) gives t for local-m (default 0..tgt_len-1);
 /// extras.src_lengths ([batch] int64) gives S (default: the number of true mask positions).
-/// Throws std::invalid_argument if window < 1.
+/// Throws AttentionError("window", ...) if window < 1 (check_window).
 class LocalAttentionImpl : public AttentionImpl {
  public:
   explicit LocalAttentionImpl(const LocalAttentionOptions& options);
-  AttentionCache precompute(const torch::Tensor& keys, const torch::Tensor& values) override;
-  AttentionOutput attend(const torch::Tensor& query, const AttentionCache& cache,
-                         const torch::Tensor& mask, const AttentionExtras& extras = {}) override;
   int64_t output_dim() const override { return score_->output_dim(); }
+
+ protected:
+  AttentionCache project(const torch::Tensor& keys, const torch::Tensor& values) override;
+  AttentionOutput attend_checked(const torch::Tensor& query, const AttentionCache& cache,
+                                 const torch::Tensor& mask, const AttentionExtras& extras) override;
 
  private:
   LocalAttentionOptions options_;
   MultiplicativeAttention score_{nullptr};
   torch::nn::Linear wp_{nullptr}, vp_{nullptr};  // local-p position predictor
 };
+
+/// The window half-width D must be >= 1. Throws AttentionError("window", ...) otherwise.
+void check_window(int64_t window);
+
+/// The `local-m` and `local-p` rows of the attention table. FLOPs: as luong-general (every
+/// source position is scored, then masked outside the window); local-p adds the position
+/// predictor 2·(query_dim·a + a) per target token, a = hidden_dim.
+std::vector<AttentionType> local_attention_types();
 
 }  // namespace tinynmt

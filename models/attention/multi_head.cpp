@@ -6,18 +6,24 @@
 
 #include "models/attention/common.h"
 #include "models/batched_matmul.h"
+#include "models/flop_count.h"
 
 namespace tinynmt {
 
+void check_heads(int64_t model_dim, int64_t heads) {
+  if (heads < 1 || model_dim % heads != 0)
+    throw AttentionError("heads", "multihead attention: model size " + std::to_string(model_dim) +
+                                      " is not divisible by heads " + std::to_string(heads));
+}
+
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options)
-    : options_(options) {
+    : AttentionImpl(options.query_dim(), options.key_dim(), options.value_dim()),
+      options_(options) {
   namespace nn = torch::nn;
   const int64_t d = options_.model_dim(), h = options_.heads();
-  if (h < 1 || d % h != 0)
-    throw std::invalid_argument("multihead attention: model size " + std::to_string(d) +
-                                " is not divisible by heads " + std::to_string(h));
+  check_heads(d, h);
   d_k_ = d / h;
-  const int64_t vdim = options_.value_dim() > 0 ? options_.value_dim() : options_.key_dim();
+  const int64_t vdim = value_dim();
   q_proj = register_module("q_proj", nn::Linear(options_.query_dim(), d));
   k_proj = register_module("k_proj", nn::Linear(options_.key_dim(), d));
   v_proj = register_module("v_proj", nn::Linear(vdim, d));
@@ -45,8 +51,8 @@ torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const 
   return x.view({x.size(0), x.size(1), options_.heads(), d_k_}).transpose(1, 2);
 }
 
-AttentionCache MultiHeadAttentionImpl::precompute(const torch::Tensor& keys,
-                                                  const torch::Tensor& values) {
+AttentionCache MultiHeadAttentionImpl::project(const torch::Tensor& keys,
+                                               const torch::Tensor& values) {
   if (keys.is_same(values) && k_proj->weight.size(1) == v_proj->weight.size(1)) {
     // One product for both (Transformer cross-attention reads K and V from the same states).
     const int64_t d = options_.model_dim();
@@ -57,10 +63,10 @@ AttentionCache MultiHeadAttentionImpl::precompute(const torch::Tensor& keys,
   return {split_heads(k_proj(keys)), split_heads(v_proj(values))};  // [batch, heads, src, d_k]
 }
 
-AttentionOutput MultiHeadAttentionImpl::attend(const torch::Tensor& query,
-                                               const AttentionCache& cache,
-                                               const torch::Tensor& mask,
-                                               const AttentionExtras& /*extras*/) {
+AttentionOutput MultiHeadAttentionImpl::attend_checked(const torch::Tensor& query,
+                                                       const AttentionCache& cache,
+                                                       const torch::Tensor& mask,
+                                                       const AttentionExtras& /*extras*/) {
   const int64_t d = options_.model_dim();
   auto q = q_proj(query);  // [batch, tgt, model_dim]
   const auto& kv = cache.packed;
@@ -112,6 +118,28 @@ AttentionOutput MultiHeadAttentionImpl::attend_heads(const torch::Tensor& q_head
   auto ctx = batched_matmul(dropout_(weights), cache.values, /*rows_outside_heads=*/true);
   ctx = ctx.transpose(1, 2).reshape({b, t, h * d_k_});  // [batch, tgt, model_dim]
   return {out_proj(ctx), weights};
+}
+
+AttentionType multi_head_attention_type() {
+  AttentionType t;
+  t.name = "multihead";
+  t.build = [](const AttentionConfig& c) -> std::shared_ptr<AttentionImpl> {
+    return std::make_shared<MultiHeadAttentionImpl>(
+        MultiHeadAttentionOptions(c.query_dim, c.key_dim, c.hidden_dim, c.heads)
+            .value_dim(c.value_dim)
+            .dropout(c.dropout));
+  };
+  t.heads = [](const AttentionConfig& c) { return c.heads; };
+  t.output_dim = [](const AttentionConfig& c) { return c.hidden_dim; };
+  t.flops = [](const AttentionConfig& a, int64_t src_len, int64_t tgt_len) {
+    const double S = static_cast<double>(src_len), T = static_cast<double>(tgt_len);
+    const int64_t m = a.hidden_dim;
+    return S * (matmul_flops(1, a.key_dim, m) + matmul_flops(1, a.value_dim, m))  // K, V
+           + T * (matmul_flops(1, a.query_dim, m) + matmul_flops(1, m, m))        // Q, output
+           + 2.0 * 2.0 * (S * T) * static_cast<double>(m);  // Q·K^T and A·V
+  };
+  t.check_sizes = [](const AttentionConfig& c) { check_heads(c.hidden_dim, c.heads); };
+  return t;
 }
 
 }  // namespace tinynmt

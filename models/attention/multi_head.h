@@ -5,6 +5,7 @@
 
 #include "models/attention/attention.h"
 #include "models/attention/packed_attention.h"
+#include "models/attention/registry.h"
 #include "models/dropout.h"
 
 namespace tinynmt {
@@ -28,13 +29,10 @@ struct MultiHeadAttentionOptions {
 /// rebuilt from keys and values) the scores, softmax, dropout and context are separate ops. attend() returns context [batch, tgt_len, model_dim] (after W^O) and
 /// the per-head weights [batch, heads, tgt_len, src_len] (before dropout). Parameters are laid out
 /// like torch::nn::MultiheadAttention's (q/k/v/out projections with biases).
-/// Throws std::invalid_argument if model_dim is not divisible by heads.
+/// Throws AttentionError("heads", ...) if model_dim is not divisible by heads (check_heads).
 class MultiHeadAttentionImpl : public AttentionImpl {
  public:
   explicit MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options);
-  AttentionCache precompute(const torch::Tensor& keys, const torch::Tensor& values) override;
-  AttentionOutput attend(const torch::Tensor& query, const AttentionCache& cache,
-                         const torch::Tensor& mask, const AttentionExtras& extras = {}) override;
   /// Self-attention, query = keys = values = x [batch, len, query_dim] (query_dim == key_dim ==
   /// value_dim, else std::invalid_argument): the same result as attend(x, precompute(x, x),
   /// mask), with Q, K and V projected by one product x·[W^Q; W^K; W^V]^T, so x is read once and
@@ -46,6 +44,11 @@ class MultiHeadAttentionImpl : public AttentionImpl {
   int64_t output_dim() const override { return options_.model_dim(); }
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
+
+ protected:
+  AttentionCache project(const torch::Tensor& keys, const torch::Tensor& values) override;
+  AttentionOutput attend_checked(const torch::Tensor& query, const AttentionCache& cache,
+                                 const torch::Tensor& mask, const AttentionExtras& extras) override;
 
  private:
   /// Scores, softmax, dropout, context and W^O for queries already projected and split into
@@ -66,5 +69,13 @@ class MultiHeadAttentionImpl : public AttentionImpl {
 };
 
 TORCH_MODULE(MultiHeadAttention);
+
+/// heads must be >= 1 and divide model_dim. Throws AttentionError("heads", ...) otherwise.
+void check_heads(int64_t model_dim, int64_t heads);
+
+/// The `multihead` row of the attention table (model size m = hidden_dim, heads from the
+/// config). FLOPs: K/V projections 2·(key_dim + value_dim)·m per source token; Q and output
+/// projections 2·(query_dim + m)·m per target token; scores Q·K^T and context A·V 2·2·T·S·m.
+AttentionType multi_head_attention_type();
 
 }  // namespace tinynmt

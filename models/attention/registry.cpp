@@ -1,7 +1,7 @@
 #include "models/attention/registry.h"
 
-#include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "models/attention/additive.h"
 #include "models/attention/local.h"
@@ -10,32 +10,66 @@
 
 namespace tinynmt {
 
-std::shared_ptr<AttentionImpl> make_attention(const AttentionConfig& cfg) {
-  const int64_t q = cfg.query_dim, k = cfg.key_dim;
-  const int64_t v = cfg.value_dim > 0 ? cfg.value_dim : k;
-  const int64_t hidden = cfg.hidden_dim > 0 ? cfg.hidden_dim : q;
-  if (q <= 0 || k <= 0)
-    throw std::invalid_argument("make_attention: query_dim and key_dim must be set (got " +
-                                std::to_string(q) + ", " + std::to_string(k) + ")");
-  const auto& t = cfg.type;
-  if (t == "bahdanau")
-    return std::make_shared<AdditiveAttentionImpl>(
-        AdditiveAttentionOptions(q, k, hidden).value_dim(v));
-  if (t == "luong-dot" || t == "luong-general" || t == "luong-concat")
-    return std::make_shared<MultiplicativeAttentionImpl>(
-        MultiplicativeAttentionOptions(t.substr(6), q, k).value_dim(v).hidden_dim(hidden));
-  if (t == "local-m" || t == "local-p")
-    return std::make_shared<LocalAttentionImpl>(LocalAttentionOptions(t == "local-p", q, k)
-                                                    .value_dim(v)
-                                                    .hidden_dim(hidden)
-                                                    .window(cfg.window));
-  if (t == "multihead")
-    return std::make_shared<MultiHeadAttentionImpl>(
-        MultiHeadAttentionOptions(q, k, hidden, cfg.heads).value_dim(v).dropout(cfg.dropout));
+const std::vector<AttentionType>& attention_types() {
+  static const std::vector<AttentionType> table = [] {
+    std::vector<AttentionType> rows{additive_attention_type()};
+    for (auto& r : multiplicative_attention_types()) rows.push_back(std::move(r));
+    for (auto& r : local_attention_types()) rows.push_back(std::move(r));
+    rows.push_back(multi_head_attention_type());
+    return rows;
+  }();
+  return table;
+}
+
+const std::vector<std::string>& attention_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& t : attention_types()) n.push_back(t.name);
+    return n;
+  }();
+  return names;
+}
+
+const AttentionType& attention_type(const std::string& name) {
+  for (const auto& t : attention_types())
+    if (t.name == name) return t;
   std::string choices;
   for (const auto& n : attention_names()) choices += (choices.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("model.decoder.attention: unknown attention '" + t +
-                              "' (choices: " + choices + ")");
+  throw AttentionError("type", "unknown attention '" + name + "' (choices: " + choices + ")");
+}
+
+AttentionConfig resolve_sizes(const AttentionConfig& cfg) {
+  AttentionConfig r = cfg;
+  if (r.value_dim <= 0) r.value_dim = r.key_dim;
+  if (r.hidden_dim <= 0) r.hidden_dim = r.query_dim;
+  return r;
+}
+
+void check_attention(const AttentionConfig& cfg) {
+  if (cfg.query_dim <= 0 || cfg.key_dim <= 0)
+    throw AttentionError("query_dim", "make_attention: query_dim and key_dim must be set (got " +
+                                          std::to_string(cfg.query_dim) + ", " +
+                                          std::to_string(cfg.key_dim) + ")");
+  attention_type(cfg.type).check_sizes(resolve_sizes(cfg));
+}
+
+AttentionConfig cross_attention_config(const DecoderConfig& dec, int64_t query_dim,
+                                       int64_t enc_dim) {
+  AttentionConfig a;
+  a.type = dec.attention;
+  a.query_dim = query_dim;
+  a.key_dim = enc_dim;
+  a.value_dim = enc_dim;
+  a.hidden_dim = query_dim;
+  a.heads = dec.heads;
+  a.dropout = dec.attention_dropout;
+  a.window = dec.window;
+  return a;
+}
+
+std::shared_ptr<AttentionImpl> make_attention(const AttentionConfig& cfg) {
+  check_attention(cfg);
+  return attention_type(cfg.type).build(resolve_sizes(cfg));
 }
 
 }  // namespace tinynmt

@@ -1,4 +1,5 @@
 #include "align/heatmap.h"
+#include "align/selection.h"
 
 #include <fmt/format.h>
 
@@ -338,23 +339,9 @@ std::string render_heatmap_text(const Matrix& m, const std::vector<std::string>&
 }
 
 Matrix mean_matrix(const std::vector<Matrix>& ms) {
-  if (ms.empty()) throw std::invalid_argument("mean_matrix: no matrices");
-  Matrix out = ms[0];
-  for (size_t k = 1; k < ms.size(); ++k) {
-    if (ms[k].size() != out.size()) {
-      throw std::invalid_argument("mean_matrix: matrices have different shapes");
-    }
-    for (size_t r = 0; r < out.size(); ++r) {
-      if (ms[k][r].size() != out[r].size()) {
-        throw std::invalid_argument("mean_matrix: matrices have different shapes");
-      }
-      for (size_t c = 0; c < out[r].size(); ++c) out[r][c] += ms[k][r][c];
-    }
-  }
-  const float n = static_cast<float>(ms.size());
-  for (auto& row : out)
-    for (auto& v : row) v /= n;
-  return out;
+  std::vector<const Matrix*> ptrs;
+  for (const auto& m : ms) ptrs.push_back(&m);
+  return mean_of(ptrs, MeanRounding::kDivide);
 }
 
 }  // namespace tinynmt::align

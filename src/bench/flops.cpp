@@ -2,28 +2,14 @@
 
 #include <stdexcept>
 
+#include "models/attention/registry.h"
+
 namespace tinynmt::bench {
 namespace {
 
 /// Size of the attention's context vectors (AttentionImpl::output_dim()).
 int64_t context_dim(const AttentionConfig& a) {
-  if (a.type == "multihead") return a.hidden_dim > 0 ? a.hidden_dim : a.query_dim;
-  return a.value_dim > 0 ? a.value_dim : a.key_dim;
-}
-
-/// The cross-attention config the decoder builds (as in models/transformer.cpp and
-/// models/rnn_decoder.cpp): query = the decoder's size, key/value = the encoder's output size.
-AttentionConfig cross_attention_config(const DecoderConfig& dec, int64_t query_dim,
-                                       int64_t enc_dim) {
-  AttentionConfig a;
-  a.type = dec.attention;
-  a.query_dim = query_dim;
-  a.key_dim = enc_dim;
-  a.value_dim = enc_dim;
-  a.hidden_dim = query_dim;
-  a.heads = dec.attention == "multihead" ? dec.heads : 1;
-  a.window = dec.window;
-  return a;
+  return attention_type(a.type).output_dim(resolve_sizes(a));
 }
 
 }  // namespace
@@ -37,33 +23,7 @@ FlopBreakdown& FlopBreakdown::operator+=(const FlopBreakdown& o) {
 }
 
 double attention_flops(const AttentionConfig& a, int64_t src_len, int64_t tgt_len) {
-  const double S = static_cast<double>(src_len), T = static_cast<double>(tgt_len);
-  const int64_t q = a.query_dim, k = a.key_dim;
-  const int64_t v = a.value_dim > 0 ? a.value_dim : k;
-  const int64_t hid = a.hidden_dim > 0 ? a.hidden_dim : q;
-  const double pairs = S * T;
-  const auto& t = a.type;
-  if (t == "multihead") {
-    const double m = static_cast<double>(hid);
-    return S * (matmul_flops(1, k, hid) + matmul_flops(1, v, hid))  // K, V projections
-           + T * (matmul_flops(1, q, hid) + matmul_flops(1, hid, hid))  // Q, output projections
-           + 2.0 * 2.0 * pairs * m;                                     // Q·K^T and A·V
-  }
-  if (t == "bahdanau" || t == "luong-concat") {
-    return S * matmul_flops(1, k, hid)   // U·h_j (key half of W_a), once per batch
-           + T * matmul_flops(1, q, hid)  // W·s (query half)
-           + pairs * matmul_flops(1, hid, 1)  // v^T tanh(...) for every (t, s)
-           + 2.0 * pairs * v;                 // context A·V
-  }
-  if (t == "luong-dot") return 2.0 * pairs * k + 2.0 * pairs * v;
-  if (t == "luong-general" || t == "local-m" || t == "local-p") {
-    double f = S * matmul_flops(1, k, q)  // W_a·h_s, once per batch
-               + 2.0 * pairs * q          // h_t^T (W_a h_s)
-               + 2.0 * pairs * v;         // context
-    if (t == "local-p") f += T * (matmul_flops(1, q, hid) + matmul_flops(1, hid, 1));  // eq. (9)
-    return f;
-  }
-  throw std::invalid_argument("attention_flops: unknown attention '" + t + "'");
+  return attention_type(a.type).flops(resolve_sizes(a), src_len, tgt_len);
 }
 
 FlopBreakdown forward_flops(const ModelConfig& cfg, int64_t tgt_vocab, int64_t src_len,

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "models/flop_count.h"
 #include "models/model_config.h"
 
 namespace tinynmt::bench {
@@ -35,21 +36,11 @@ struct FlopBreakdown {
 };
 
 /// Forward FLOPs of one cross-attention module (models/attention/) for one sentence with S keys
-/// and T queries, counting what the implementation computes:
-///  - multihead (Vaswani et al. 2017 §3.2.2), model size m = hidden_dim: K/V projections
-///    2·(key_dim + value_dim)·m per source token; Q and output projections
-///    2·(query_dim + m)·m per target token; scores Q·K^T and context A·V 2·2·T·S·m;
-///  - bahdanau (additive, Bahdanau et al. 2015 eq. (6)), a = hidden_dim: U·h_j 2·key_dim·a per
-///    source token (once per batch), W·s 2·query_dim·a per target token, v^T tanh(..)
-///    2·a·T·S, context 2·T·S·value_dim;
-///  - luong-dot: scores 2·T·S·key_dim, context 2·T·S·value_dim;
-///  - luong-general: W_a·h_s 2·key_dim·query_dim per source token (once per batch), scores
-///    2·T·S·query_dim, context 2·T·S·value_dim;
-///  - luong-concat: like bahdanau (W_a split into its query and key halves);
-///  - local-m: as luong-general (the implementation scores every source position and masks
-///    outside the window); local-p adds the position predictor 2·(query_dim·a + a) per
-///    target token.
-/// Throws std::invalid_argument for an unknown type.
+/// and T queries, counting what the implementation computes: the type's row in the attention
+/// table (models/attention/registry.h); each type's header gives its formula (multihead:
+/// Vaswani et al. 2017 §3.2.2; bahdanau: Bahdanau et al. 2015 eq. (6); luong-*, local-*:
+/// Luong et al. 2015 §3.1, §3.2). value_dim 0 = key_dim, hidden_dim 0 = query_dim.
+/// Throws std::invalid_argument (AttentionError) for an unknown type.
 double attention_flops(const AttentionConfig& a, int64_t src_len, int64_t tgt_len);
 
 /// Forward FLOPs of one sentence pair through make_seq2seq(cfg, ·, tgt_vocab):
@@ -84,9 +75,7 @@ FlopBreakdown forward_flops(const ModelConfig& cfg, int64_t tgt_vocab,
 /// One training step (forward + backward) = 3 × forward (see the header comment).
 constexpr double kTrainingFlopFactor = 3.0;
 
-/// FLOPs of an [m, k] × [k, n] float product: 2·m·k·n.
-inline double matmul_flops(int64_t m, int64_t k, int64_t n) {
-  return 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n);
-}
+/// FLOPs of an [m, k] × [k, n] float product: 2·m·k·n (models/flop_count.h).
+using tinynmt::matmul_flops;
 
 }  // namespace tinynmt::bench

@@ -26,6 +26,7 @@
 
 #include "align/attention_io.h"
 #include "align/pharaoh.h"
+#include "align/record_writer.h"
 #include "cli/commands.h"
 #include "data/corpus.h"
 #include "decode/translator.h"
@@ -50,19 +51,6 @@ struct AlignArgs {
   CLI::Option* threads_opt = nullptr;
   CLI::Option* layer_opt = nullptr;
 };
-
-// Flattens [layers][heads][rows][cols] for write_npy.
-void write_matrices_npy(const std::string& path, const align::LayerHeadMatrices& m, int64_t rows,
-                        int64_t cols) {
-  std::vector<float> data;
-  int64_t layers = static_cast<int64_t>(m.size());
-  int64_t heads = layers ? static_cast<int64_t>(m[0].size()) : 0;
-  data.reserve(static_cast<size_t>(layers * heads * rows * cols));
-  for (const auto& layer : m)
-    for (const auto& mat : layer)
-      for (const auto& row : mat) data.insert(data.end(), row.begin(), row.end());
-  align::write_npy(path, data, {layers, heads, rows, cols});
-}
 
 int run(const AlignArgs& a) {
   if (a.method != "argmax" && a.method != "threshold") {
@@ -101,9 +89,10 @@ int run(const AlignArgs& a) {
   const auto parent = std::filesystem::path(a.out).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
   const std::string jsonl_path = a.out + ".jsonl", align_path = a.out + ".align";
-  std::ofstream jsonl(jsonl_path), pharaoh(align_path);
-  if (!jsonl) throw std::runtime_error(fmt::format("{}: cannot write", jsonl_path));
-  if (!pharaoh) throw std::runtime_error(fmt::format("{}: cannot write", align_path));
+  std::vector<std::unique_ptr<align::RecordWriter>> writers;
+  writers.push_back(align::make_record_writer("jsonl", jsonl_path));
+  writers.push_back(align::make_record_writer("pharaoh", align_path));
+  if (a.npy) writers.push_back(align::make_record_writer("npy", a.out));
 
   const size_t chunk = static_cast<size_t>(std::max<int64_t>(a.batch_size * 16, 256));
   int64_t links = 0;
@@ -113,24 +102,11 @@ int run(const AlignArgs& a) {
     std::vector<std::string> t(tgt.begin() + start, tgt.begin() + end);
     auto results = decode::force_align(loaded, s, t, opts, static_cast<int64_t>(start));
     for (const auto& r : results) {
-      align::write_attention_jsonl(jsonl, r.record);
-      pharaoh << r.record.alignment << '\n';
+      for (auto& w : writers) w->write(r.record);
       links += static_cast<int64_t>(r.links.size());
-      if (a.npy) {
-        const std::string stem = fmt::format("{}.{:04d}", a.out, r.record.index);
-        const auto& rec = r.record;
-        write_matrices_npy(stem + ".subword.npy", rec.subword,
-                           static_cast<int64_t>(rec.tgt_tokens.size()),
-                           static_cast<int64_t>(rec.src_tokens.size()));
-        write_matrices_npy(stem + ".word.npy", rec.word,
-                           static_cast<int64_t>(rec.tgt_words.size()),
-                           static_cast<int64_t>(rec.src_words.size()));
-      }
     }
   }
-  jsonl.close();
-  pharaoh.close();
-  if (!jsonl || !pharaoh) throw std::runtime_error(fmt::format("{}.*: write failed", a.out));
+  for (auto& w : writers) w->close();
   std::cerr << fmt::format("aligned {} pairs ({} links; layer {}, head {}, {}): {} {}{}\n",
                            src.size(), links, a.layer, a.head, a.method, jsonl_path, align_path,
                            a.npy ? fmt::format(" {}.NNNN.{{subword,word}}.npy", a.out) : "");

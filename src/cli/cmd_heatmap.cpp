@@ -9,6 +9,7 @@
 
 #include "align/attention_io.h"
 #include "align/heatmap.h"
+#include "align/selection.h"
 #include "cli/commands.h"
 
 namespace tinynmt::cli {
@@ -25,34 +26,19 @@ struct HeatmapArgs {
   double vmax = 1.0;
 };
 
-// Parses an integer index in [-n, n) (negative counts from the end). Throws UsageError.
-int parse_index(const std::string& s, int n, const char* what) {
-  int v = 0;
+// A layer or head choice of the file's records (align::parse_selection); a bad one is a usage
+// error. Returns an index or align::kMeanOf.
+int parse_choice(const std::string& s, int n, const char* what) {
   try {
-    size_t used = 0;
-    v = std::stoi(s, &used);
-    if (used != s.size()) throw std::invalid_argument(s);
-  } catch (const std::exception&) {
-    throw UsageError(fmt::format("heatmap: --{} '{}' is not a number", what, s));
+    return align::parse_selection(s, n, what, "file");
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("heatmap: --{}", e.what()));
   }
-  if (v < -n || v >= n) {
-    throw UsageError(
-        fmt::format("heatmap: --{} {} out of range (the file has {} {}s)", what, v, n, what));
-  }
-  return v < 0 ? v + n : v;
 }
 
-// The matrices of one head selection for one layer selection.
-align::Matrix select(const align::LayerHeadMatrices& m, const std::vector<int>& layers, int head) {
-  std::vector<align::Matrix> ms;
-  for (int l : layers) {
-    if (head >= 0) {
-      ms.push_back(m[l][head]);
-    } else {
-      ms.insert(ms.end(), m[l].begin(), m[l].end());
-    }
-  }
-  return align::mean_matrix(ms);
+// The mean of the matrices a layer and head choice picks (heatmaps divide by the count).
+align::Matrix select(const align::LayerHeadMatrices& m, int layer, int head) {
+  return align::mean_of(align::select_matrices(m, layer, head), align::MeanRounding::kDivide);
 }
 
 int run(const HeatmapArgs& a) {
@@ -106,17 +92,9 @@ int run(const HeatmapArgs& a) {
                                a.level);
       continue;
     }
-    std::vector<int> layers;
-    std::string layer_name;
-    if (a.layer == "mean") {
-      for (int l = 0; l < rec->layers; ++l) layers.push_back(l);
-      layer_name = "mean";
-    } else {
-      const int l =
-          a.layer == "last" ? rec->layers - 1 : parse_index(a.layer, rec->layers, "layer");
-      layers.push_back(l);
-      layer_name = std::to_string(l);
-    }
+    const int layer =
+        a.layer == "last" ? rec->layers - 1 : parse_choice(a.layer, rec->layers, "layer");
+    const std::string layer_name = layer == align::kMeanOf ? "mean" : std::to_string(layer);
     align::HeatmapOptions opts;
     opts.vmax = a.vmax;
     const std::string base =
@@ -127,7 +105,7 @@ int run(const HeatmapArgs& a) {
       std::vector<align::Matrix> panels;
       std::vector<std::string> titles;
       for (int h = 0; h < rec->heads; ++h) {
-        panels.push_back(select(mats, layers, h));
+        panels.push_back(select(mats, layer, h));
         titles.push_back(fmt::format("head {}", h));
       }
       opts.title = base + " | all heads";
@@ -146,13 +124,9 @@ int run(const HeatmapArgs& a) {
       }
       continue;
     }
-    int head = -1;
-    std::string head_name = "mean";
-    if (a.head != "mean") {
-      head = parse_index(a.head, rec->heads, "head");
-      head_name = std::to_string(head);
-    }
-    const align::Matrix m = select(mats, layers, head);
+    const int head = parse_choice(a.head, rec->heads, "head");
+    const std::string head_name = head == align::kMeanOf ? "mean" : std::to_string(head);
+    const align::Matrix m = select(mats, layer, head);
     opts.title = fmt::format("{} | head {}", base, head_name);
     if (text) {
       std::cout << align::render_heatmap_text(m, src, tgt, opts) << "\n";

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "align/attention_io.h"
+#include "align/record_writer.h"
 #include "cli/commands.h"
 #include "data/corpus.h"
 #include "decode/translator.h"
@@ -53,7 +53,7 @@ void log_to_stderr() {
 
 class Printer {
  public:
-  Printer(std::ostream& out, bool n_best, std::ofstream* attention)
+  Printer(std::ostream& out, bool n_best, align::RecordWriter* attention)
       : out_(out), n_best_(n_best), attention_(attention) {}
 
   void print(const decode::Translation& tr, int64_t index) {
@@ -69,7 +69,7 @@ class Printer {
     } else {
       out_ << tr.hypotheses.front().text << '\n';
     }
-    if (attention_) align::write_attention_jsonl(*attention_, tr.attention);
+    if (attention_) attention_->write(tr.attention);
   }
   void flush() {
     out_.flush();
@@ -80,7 +80,7 @@ class Printer {
  private:
   std::ostream& out_;
   bool n_best_;
-  std::ofstream* attention_;
+  align::RecordWriter* attention_;
 };
 
 int run(TranslateArgs& a) {
@@ -128,18 +128,15 @@ int run(TranslateArgs& a) {
                loaded.device.str());
   decode::Translator translator(loaded, opts);
 
-  std::ofstream att_file;
-  if (!a.attention.empty()) {
-    att_file.open(a.attention);
-    if (!att_file) throw std::runtime_error(fmt::format("{}: cannot write", a.attention));
-  }
+  std::unique_ptr<align::RecordWriter> att_writer;
+  if (!a.attention.empty()) att_writer = align::make_record_writer("jsonl", a.attention);
   std::ofstream out_file;
   if (!a.output.empty()) {
     out_file.open(a.output);
     if (!out_file) throw std::runtime_error(fmt::format("{}: cannot write", a.output));
   }
   std::ostream& out = a.output.empty() ? std::cout : out_file;
-  Printer printer(out, a.n_best_opt->count() > 0, a.attention.empty() ? nullptr : &att_file);
+  Printer printer(out, a.n_best_opt->count() > 0, att_writer.get());
   printer.max_src_pieces = opts.max_src_pieces;
 
   if (!a.sentences.empty() || !a.input.empty()) {
@@ -169,7 +166,10 @@ int run(TranslateArgs& a) {
       ++index;
     }
   }
-  if (!a.attention.empty()) spdlog::info("attention written to {}", a.attention);
+  if (att_writer) {
+    att_writer->close();
+    spdlog::info("attention written to {}", a.attention);
+  }
   return 0;
 }
 

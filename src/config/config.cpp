@@ -15,6 +15,8 @@
 #include <optional>
 #include <sstream>
 
+#include "models/attention/attention_error.h"
+
 namespace tinynmt {
 namespace {
 
@@ -429,22 +431,21 @@ void validate(const Config& cfg, bool check_files) {
     fail("model.tie_all_embeddings: true needs a joint vocabulary (data.tokenizer.joint: true)");
   if (m.decoder.attention_placement == "bahdanau" && m.decoder.type != "rnn")
     fail("model.decoder.attention_placement: 'bahdanau' placement needs model.decoder.type: rnn");
-  if (m.decoder.attention == "multihead") {
-    int64_t q = m.decoder.type == "rnn" ? m.decoder.hidden_size : m.decoder.d_model;
-    if (q % m.decoder.heads != 0)
-      fail(fmt::format("model.decoder.heads: {} does not divide the decoder size {} for multihead "
-                       "attention",
-                       m.decoder.heads, q));
-  }
-  if (m.decoder.attention == "luong-dot") {
-    int64_t q = m.decoder.type == "rnn" ? m.decoder.hidden_size : m.decoder.d_model;
-    int64_t k = m.encoder.type == "rnn"
-                    ? m.encoder.hidden_size * (m.encoder.bidirectional ? 2 : 1)
-                    : m.encoder.d_model;
-    if (q != k)
-      fail(fmt::format("model.decoder.attention: luong-dot needs equal query and key sizes, got "
-                       "decoder {} vs encoder output {} (use luong-general)",
-                       q, k));
+  // The attention's own size rules (models/attention/registry.h), on the config the decoder
+  // will build; its error names the attention parameter, mapped here to the YAML key.
+  const int64_t query = m.decoder.type == "rnn" ? m.decoder.hidden_size : m.decoder.d_model;
+  const int64_t enc_out = m.encoder.type == "rnn"
+                              ? m.encoder.hidden_size * (m.encoder.bidirectional ? 2 : 1)
+                              : m.encoder.d_model;
+  try {
+    check_attention(cross_attention_config(m.decoder, query, enc_out));
+  } catch (const AttentionError& e) {
+    const std::string& p = e.parameter();
+    const char* key = p == "heads"    ? "model.decoder.heads"
+                      : p == "window" ? "model.decoder.window"
+                                      : "model.decoder.attention";
+    fail(fmt::format("{}: {} (decoder size {}, encoder output {})", key, e.what(), query,
+                     enc_out));
   }
   const auto& t = cfg.training;
   if ((t.schedule == "noam" || t.schedule == "warmup_linear") && t.warmup == 0)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "align/selection.h"
 #include "align/word_align.h"
 #include "data/batching.h"
 #include "data/corpus.h"
@@ -55,24 +56,6 @@ std::vector<std::string> pieces_of(const SpmModel& spm, const std::string& text,
   pieces.clear();
   for (auto id : ids) pieces.push_back(spm.id_to_piece(id));
   return pieces;
-}
-
-// Parses "mean" (-> -1) or an index in [-n, n) (negative counts from the end).
-int parse_selection(const std::string& s, int n, const char* what) {
-  if (s == "mean") return -1;
-  int v = 0;
-  try {
-    size_t used = 0;
-    v = std::stoi(s, &used);
-    if (used != s.size()) throw std::invalid_argument(s);
-  } catch (const std::exception&) {
-    throw std::invalid_argument(fmt::format("{} '{}': expected an index or 'mean'", what, s));
-  }
-  if (v < -n || v >= n) {
-    throw std::invalid_argument(
-        fmt::format("{} {} out of range (the model has {} {}s)", what, v, n, what));
-  }
-  return v < 0 ? v + n : v;
 }
 
 }  // namespace
@@ -254,39 +237,6 @@ EncodedSide encode_side(const SpmModel& spm, const std::string& line, bool token
   return side;
 }
 
-align::Matrix select_layer_head(const align::LayerHeadMatrices& m, const std::string& layer,
-                                const std::string& head) {
-  if (m.empty() || m[0].empty()) throw std::invalid_argument("select_layer_head: no matrices");
-  const int nl = static_cast<int>(m.size()), nh = static_cast<int>(m[0].size());
-  const int l = parse_selection(layer, nl, "layer");
-  const int h = parse_selection(head, nh, "head");
-  std::vector<const align::Matrix*> chosen;
-  for (int li = 0; li < nl; ++li) {
-    if (l >= 0 && li != l) continue;
-    if (static_cast<int>(m[li].size()) != nh) {
-      throw std::invalid_argument(
-          fmt::format("select_layer_head: layer {} has {} heads, layer 0 has {}", li,
-                      m[li].size(), nh));
-    }
-    for (int hi = 0; hi < nh; ++hi)
-      if (h < 0 || hi == h) chosen.push_back(&m[li][hi]);
-  }
-  align::Matrix mean = *chosen.front();
-  for (size_t c = 1; c < chosen.size(); ++c) {
-    const auto& x = *chosen[c];
-    if (x.size() != mean.size()) throw std::invalid_argument("select_layer_head: shape mismatch");
-    for (size_t r = 0; r < mean.size(); ++r) {
-      if (x[r].size() != mean[r].size())
-        throw std::invalid_argument("select_layer_head: shape mismatch");
-      for (size_t s = 0; s < mean[r].size(); ++s) mean[r][s] += x[r][s];
-    }
-  }
-  const float inv = 1.0f / static_cast<float>(chosen.size());
-  for (auto& row : mean)
-    for (auto& v : row) v *= inv;
-  return mean;
-}
-
 std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
                                              const std::vector<EncodedSide>& src,
                                              const std::vector<EncodedSide>& tgt,
@@ -302,8 +252,8 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
   if (options.batch_size < 1) throw std::invalid_argument("align: batch size must be >= 1");
   const int nl = static_cast<int>(model.attention_layers());
   const int nh = static_cast<int>(model.model->attention_heads());
-  parse_selection(options.layer, nl, "layer");  // fail early, before any work
-  parse_selection(options.head, nh, "head");
+  align::parse_selection(options.layer, nl, "layer");  // fail early, before any work
+  align::parse_selection(options.head, nh, "head");
 
   std::vector<AlignResult> out(src.size());
   std::vector<size_t> live;  // pairs with both sides non-empty
@@ -360,7 +310,7 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
       } else {
         align::fill_word_level(rec);
       }
-      const align::Matrix sel = select_layer_head(rec.word, options.layer, options.head);
+      const align::Matrix sel = align::select_layer_head(rec.word, options.layer, options.head);
       r.links = options.method == "argmax"
                     ? align::argmax_alignment(sel)
                     : align::threshold_alignment(sel, static_cast<float>(options.threshold));

@@ -146,10 +146,4 @@ std::vector<AlignResult> force_align(const LoadedModel& model, const std::vector
                                      const std::vector<std::string>& tgt,
                                      const AlignOptions& options, int64_t first_index = 0);
 
-/// The matrix a layer/head selection picks from `m` ([layers][heads] of [tgt][src]): one
-/// matrix, or the mean over all layers and/or heads. `layer`/`head`: an index (negative counts
-/// from the end) or "mean". Throws std::invalid_argument naming the bad value and the range.
-align::Matrix select_layer_head(const align::LayerHeadMatrices& m, const std::string& layer,
-                                const std::string& head);
-
 }  // namespace tinynmt::decode
