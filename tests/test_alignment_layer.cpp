@@ -7,6 +7,7 @@
 #include <string>
 
 #include "align/alignment_training.h"
+#include "decode/forced_decode.h"
 #include "decode/search.h"
 #include "decode/translator.h"
 #include "models/alignment_layer.h"
