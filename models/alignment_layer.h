@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include "models/extra_attention.h"
 #include "models/seq2seq.h"
 
 namespace tinynmt {
@@ -42,7 +43,7 @@ struct AlignmentLayerOutput {
 /// Callers pass alignment_key_mask() as src_mask, without the source EOS: left in, it
 /// becomes a catch-all position whose value predicts frequent words, and takes most of the mass.
 /// Throws std::invalid_argument when a size in the options is < 1.
-class AlignmentLayerImpl : public torch::nn::Module {
+class AlignmentLayerImpl : public torch::nn::Module, public ExtraAttention {
  public:
   explicit AlignmentLayerImpl(const AlignmentLayerOptions& o);
 
@@ -57,6 +58,12 @@ class AlignmentLayerImpl : public torch::nn::Module {
   /// model.source_word_embeddings(src) and the key mask is alignment_key_mask(src, fw.src_mask).
   /// Throws std::invalid_argument when the model gives no features, states or embeddings.
   AlignmentLayerOutput attend(Seq2SeqImpl& model, const torch::Tensor& src, const Seq2SeqOutput& fw);
+
+  /// ExtraAttention: attend(model, src, fw).weights, [batch, tgt_len, src_len].
+  torch::Tensor extra_weights(Seq2SeqImpl& model, const torch::Tensor& src,
+                              const Seq2SeqOutput& fw) override {
+    return attend(model, src, fw).weights;
+  }
 
   const AlignmentLayerOptions& options() const { return options_; }
 

@@ -171,30 +171,29 @@ DecoderOutput RnnDecoderImpl::forward(const torch::Tensor& emb, const EncoderOut
 
 DecoderState RnnDecoderImpl::init_state(const EncoderOutput& enc) {
   DecoderState s;
-  auto cache = attention_->precompute(enc.states, enc.states);
-  s["static:keys"] = cache.keys;
-  s["static:values"] = cache.values;
-  s["static:mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
+  s.caches.push_back(attention_->precompute(enc.states, enc.states));
+  s.constants["mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
   Recurrent r;
   bridge(enc, r);
-  s["h"] = torch::stack(r.h, 1);  // [batch, layers, hidden]
-  if (lstm_) s["c"] = torch::stack(r.c, 1);
-  if (feeding_) s["feed"] = r.feed;
+  s.rows["h"] = torch::stack(r.h, 1);  // [batch, layers, hidden]
+  if (lstm_) s.rows["c"] = torch::stack(r.c, 1);
+  if (feeding_) s.rows["feed"] = r.feed;
   return s;
 }
 
 DecoderOutput RnnDecoderImpl::step(const torch::Tensor& emb, DecoderState& state) {
   Recurrent r;
-  r.h = state["h"].unbind(1);
-  if (lstm_) r.c = state["c"].unbind(1);
-  if (feeding_) r.feed = state["feed"];
+  r.h = state.rows["h"].unbind(1);
+  if (lstm_) r.c = state.rows["c"].unbind(1);
+  if (feeding_) r.feed = state.rows["feed"];
   auto e = emb.squeeze(1);                                  // [batch, input_dim]
   auto gx = torch::addmm(b_ih_[0], e, w_ih_[0].t());        // [batch, gates*hidden]
-  AttentionCache cache{state["static:keys"], state["static:values"]};
-  auto fw = run_step(gx, e, r, cache, state["static:mask"], state.step);
-  state["h"] = torch::stack(r.h, 1);
-  if (lstm_) state["c"] = torch::stack(r.c, 1);
-  if (feeding_) state["feed"] = r.feed;
+  const AttentionCache& c = state.caches.front();
+  AttentionCache cache{c.keys, c.values};  // as before: without a packed buffer
+  auto fw = run_step(gx, e, r, cache, state.constants["mask"], state.step);
+  state.rows["h"] = torch::stack(r.h, 1);
+  if (lstm_) state.rows["c"] = torch::stack(r.c, 1);
+  if (feeding_) state.rows["feed"] = r.feed;
   return {fw.first.unsqueeze(1),                  // [batch, 1, hidden]
           fw.second.unsqueeze(1).unsqueeze(3)};   // [batch, 1, heads, 1, src_len]
 }

@@ -6,7 +6,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "models/attention/attention.h"
 #include "models/model_config.h"
 
 namespace tinynmt {
@@ -19,27 +21,45 @@ struct EncoderOutput {
   torch::Tensor final_c;   ///< RNN LSTM: cell states like `final`; else undefined
 };
 
-/// Explicit, model-owned decoder state for incremental decoding. Every tensor has the batch (or
-/// batch*beam) as dim 0, so beam search reorders or shrinks it generically with select().
-/// Keys starting with "static:" hold per-sentence constants (encoder states, source mask,
-/// projected cross-attention keys/values): beam search reorders them only when sentences drop or
-/// the batch expands into beams, not at every step.
+/// Explicit, model-owned decoder state for incremental decoding, in two parts. Every tensor has
+/// the batch (or batch*beam) rows as dim 0.
+///  - `rows`: what each row carries on its own (recurrent states, the self-attention keys and
+///    values of the target prefix). Beam search reorders them at every step.
+///  - `constants` and `caches`: per-sentence constants, identical in every row of one sentence
+///    (source mask, cross-attention keys/values projected once per batch, with the packed K|V
+///    buffer they are views of). Beam search reorders them only when sentences drop or the batch
+///    expands into beams, not at every step (fairseq skips reordering static encoder-decoder
+///    keys the same way).
+/// A model that keeps everything in `rows` stays correct, only slower.
 struct DecoderState {
-  std::map<std::string, torch::Tensor> tensors;
-  int64_t step = 0;  ///< number of target tokens consumed so far
+  std::map<std::string, torch::Tensor> rows;       ///< per-row tensors, [rows, ...]
+  std::map<std::string, torch::Tensor> constants;  ///< per-sentence tensors, [rows, ...]
+  std::vector<AttentionCache> caches;  ///< per-sentence cross-attention caches (one per layer)
+  int64_t step = 0;                    ///< number of target tokens consumed so far
 
-  /// Keeps rows `index` ([n] int64) of every tensor, in that order (beam reordering, dropping
-  /// finished hypotheses, expanding a batch into beams).
-  void select(const torch::Tensor& index) {
-    for (auto& kv : tensors)
-      if (kv.second.defined()) kv.second = kv.second.index_select(0, index);
-  }
-  torch::Tensor& operator[](const std::string& k) { return tensors[k]; }
-  bool has(const std::string& k) const {
-    auto it = tensors.find(k);
-    return it != tensors.end() && it->second.defined();
+  /// Keeps rows `index` ([n] int64, on the state's device) of every part, in that order:
+  /// dropping finished sentences, expanding a batch into beams. index_select(0, index) on every
+  /// tensor; a cache whose keys and values are views of its packed buffer keeps them so (the
+  /// buffer is selected once and the views are rebuilt on it, same values).
+  void select(const torch::Tensor& index);
+
+  /// Beam reordering: `row_index` ([n] int64) selects the rows of `rows`; `sentence_index`
+  /// ([n] int64) selects the rows of `constants` and `caches`, or, when undefined, they are
+  /// left as they are (the layout of sentences and beams did not change).
+  void reorder(const torch::Tensor& row_index, const torch::Tensor& sentence_index);
+
+  /// Whether `rows` holds a defined tensor named `key`.
+  bool has(const std::string& key) const {
+    auto it = rows.find(key);
+    return it != rows.end() && it->second.defined();
   }
 };
+
+/// Rows `index` ([n] int64) of every tensor of `cache` (index_select(0, index)). When keys and
+/// values are views of a contiguous packed buffer, the buffer is selected and they are rebuilt
+/// as the same views of the result, so the packed path stays usable; otherwise each defined
+/// tensor is selected on its own.
+AttentionCache select_cache_rows(const AttentionCache& cache, const torch::Tensor& index);
 
 /// Teacher-forced output.
 struct Seq2SeqOutput {

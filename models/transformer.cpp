@@ -165,12 +165,9 @@ DecoderOutput TransformerDecoderImpl::forward(const torch::Tensor& emb, const En
 
 DecoderState TransformerDecoderImpl::init_state(const EncoderOutput& enc) {
   DecoderState s;
-  s["static:mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
-  for (size_t l = 0; l < layers_.size(); ++l) {
-    auto cross = layers_[l]->cross_attention().precompute(enc.states, enc.states);
-    s["static:ck" + std::to_string(l)] = cross.keys;
-    s["static:cv" + std::to_string(l)] = cross.values;
-  }
+  s.constants["mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
+  for (auto& layer : layers_)  // keys/values [batch, heads, src_len, d_k] (multihead)
+    s.caches.push_back(layer->cross_attention().precompute(enc.states, enc.states));
   return s;
 }
 
@@ -182,13 +179,16 @@ DecoderOutput TransformerDecoderImpl::step(const torch::Tensor& emb, DecoderStat
   for (size_t l = 0; l < layers_.size(); ++l) {
     const std::string s = std::to_string(l);
     AttentionCache self_kv;
-    if (state.has("sk" + s)) self_kv = {state["sk" + s], state["sv" + s]};
-    AttentionCache cross{state["static:ck" + s], state["static:cv" + s]};
+    if (state.has("sk" + s)) self_kv = {state.rows["sk" + s], state.rows["sv" + s]};
+    // Keys and values without the packed buffer: the step attends through the separate
+    // score/softmax/context ops, as decoding always has (the packed path sums in another order).
+    const AttentionCache& c = state.caches[l];
+    AttentionCache cross{c.keys, c.values};
     torch::Tensor w;
-    x = layers_[l]->forward(x, self_kv, {}, cross, state["static:mask"], extras, &w);  // [batch, 1, d]
-    state["sk" + s] = self_kv.keys;    // [batch, heads, step+1, d_k]
-    state["sv" + s] = self_kv.values;
-    weights.push_back(w);
+    x = layers_[l]->forward(x, self_kv, {}, cross, state.constants["mask"], extras, &w);
+    state.rows["sk" + s] = self_kv.keys;  // [batch, heads, step+1, d_k]
+    state.rows["sv" + s] = self_kv.values;
+    weights.push_back(w);  // [batch, heads, 1, src_len]
   }
   if (final_ln_) x = final_ln_(x);
   return {x, torch::stack(weights, 1)};  // [batch, layers, heads, 1, src_len]

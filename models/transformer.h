@@ -86,8 +86,9 @@ class TransformerDecoderLayerImpl : public torch::nn::Module {
 TORCH_MODULE(TransformerDecoderLayer);
 
 /// Stack of decoder layers. Teacher forcing runs all positions in parallel under a causal mask;
-/// step() keeps per-layer self-attention K/V caches ("sk<l>", "sv<l>", [batch, heads, t, d_k]) and
-/// the precomputed cross-attention caches ("ck<l>", "cv<l>") in the DecoderState.
+/// step() keeps per-layer self-attention K/V caches (DecoderState::rows "sk<l>", "sv<l>",
+/// [batch, heads, t, d_k]) and the precomputed cross-attention caches (DecoderState::caches, one
+/// per layer, with their packed K|V buffer) and the source mask (constants "mask").
 class TransformerDecoderImpl : public DecoderImpl {
  public:
   TransformerDecoderImpl(const DecoderConfig& cfg, int64_t enc_dim);

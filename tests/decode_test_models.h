@@ -39,15 +39,15 @@ class TableModelImpl : public Seq2SeqImpl {
   }
   DecoderState init_state(const EncoderOutput& enc) override {
     DecoderState st;
-    st["variant"] = enc.final.select(1, 0).remainder(table_.size(0));  // [batch]
-    st["mask"] = enc.src_mask;                                         // [batch, S]
+    st.rows["variant"] = enc.final.select(1, 0).remainder(table_.size(0));  // [batch]
+    st.rows["mask"] = enc.src_mask;                                         // [batch, S]
     return st;
   }
   StepOutput decode_step(const torch::Tensor& prev, DecoderState& st) override {
     const int64_t t = std::min<int64_t>(st.step, table_.size(1) - 1);
-    auto lp = table_.index({st["variant"], torch::full_like(prev, t), prev});  // [batch, V]
-    auto lens = st["mask"].sum(1);                                             // [batch]
-    const int64_t S = st["mask"].size(1);
+    auto lp = table_.index({st.rows["variant"], torch::full_like(prev, t), prev});  // [batch, V]
+    auto lens = st.rows["mask"].sum(1);                                             // [batch]
+    const int64_t S = st.rows["mask"].size(1);
     std::vector<torch::Tensor> heads;
     for (int64_t h = 0; h < 2; ++h) {
       auto pos = (prev + st.step + h).remainder(lens);            // [batch]
@@ -102,29 +102,29 @@ class TinyAttnModelImpl : public Seq2SeqImpl {
     auto m = enc.src_mask.to(torch::kFloat).unsqueeze(-1);          // [B, S, 1]
     auto mean = (enc.states * m).sum(1) / m.sum(1).clamp_min(1.0);  // [B, D]
     DecoderState st;
-    st["h"] = torch::tanh(bridge_(mean));  // [B, D]
-    st["static:enc"] = enc.states;         // [B, S, D], the same in every beam
-    st["static:mask"] = enc.src_mask;      // [B, S]
+    st.rows["h"] = torch::tanh(bridge_(mean));  // [B, D]
+    st.constants["enc"] = enc.states;         // [B, S, D], the same in every beam
+    st.constants["mask"] = enc.src_mask;      // [B, S]
     return st;
   }
   StepOutput decode_step(const torch::Tensor& prev, DecoderState& st) override {
-    auto h = cell_(tgt_emb_(prev), st["h"]);  // [B, D]
-    st["h"] = h;
-    auto r = attend(h.unsqueeze(1), st["static:enc"], st["static:mask"]);  // logits [B, 1, V]
+    auto h = cell_(tgt_emb_(prev), st.rows["h"]);  // [B, D]
+    st.rows["h"] = h;
+    auto r = attend(h.unsqueeze(1), st.constants["enc"], st.constants["mask"]);  // logits [B, 1, V]
     st.step += 1;
     return {torch::log_softmax(r.logits.squeeze(1), -1), r.attention.select(3, 0)};
   }
   Seq2SeqOutput forward(const torch::Tensor& src, const torch::Tensor& tgt_in) override {
     auto st = init_state(encode(src, src.ne(kPadId)));
     auto emb = tgt_emb_(tgt_in);  // [B, T, D]
-    auto h = st["h"];
+    auto h = st.rows["h"];
     std::vector<torch::Tensor> hs;
     for (int64_t t = 0; t < tgt_in.size(1); ++t) {
       h = cell_(emb.select(1, t), h);
       hs.push_back(h);
     }
     // All T steps at once.
-    auto r = attend(torch::stack(hs, 1), st["static:enc"], st["static:mask"]);
+    auto r = attend(torch::stack(hs, 1), st.constants["enc"], st.constants["mask"]);
     return {r.logits, r.attention, {}, {}, {}};
   }
   int64_t attention_layers() const override { return kLayers; }

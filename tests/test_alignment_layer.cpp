@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "decode/forced_decode.h"
 #include "decode/search.h"
 #include "decode/translator.h"
 #include "models/alignment_layer.h"

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "decode/forced_decode.h"
 #include "decode/search.h"
 #include "decode_test_models.h"
 #include "models/model_config.h"
@@ -80,7 +81,7 @@ TEST_P(BeamOnModels, HypothesisScoresEqualFullForwardPass) {
       {4, 5, 6, 7, 8, 9, 2}, {9, 2}, {5, 5, 6, 11, 12, 13, 4, 8, 10, 2}, {12, 7, 2}};
   auto [src, mask] = pad_batch(sents);
   for (int64_t K : {2, 5}) {
-    BeamOptions opt;
+    SearchOptions opt;
     opt.beam = K;
     opt.n_best = K;
     opt.alpha = 0.0;
@@ -139,7 +140,7 @@ TEST(BeamOnTableModel, EarlyFinishingBeamsDoNotEndTheSearch) {
   for (const auto& g : greedy) ASSERT_EQ(g.tokens, want);
   for (int64_t K : {2, 5}) {
     for (double alpha : {0.0, 0.6}) {
-      BeamOptions opt;
+      SearchOptions opt;
       opt.beam = K;
       opt.alpha = alpha;
       opt.max_lens = {20, 20};
@@ -192,7 +193,7 @@ TEST_P(BeamOnCopyModel, ReturnsGreedyOutputWhereGreedyIsConfident) {
   }
   ASSERT_GE(confident.size(), 30u) << task.name << ": the model is not near-deterministic";
   for (int64_t K : {2, 5}) {
-    BeamOptions opt;
+    SearchOptions opt;
     opt.beam = K;
     opt.max_lens = std::vector<int64_t>(greedy.size(), kMaxLen + 4);
     auto beam = beam_search(*model, test.src, mask, opt);

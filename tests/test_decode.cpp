@@ -1,4 +1,5 @@
-// Tests of greedy search, beam search and forced decoding (src/decode/search.h) on the two small
+// Tests of greedy search, beam search and the search() entry (src/decode/search.h), checked
+// against forced decoding (src/decode/forced_decode.h), on the two small
 // hand-written Seq2Seq models of decode_test_models.h.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -7,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "decode/forced_decode.h"
 #include "decode/search.h"
 #include "decode_test_models.h"
 #include "models/seq2seq.h"
@@ -50,7 +52,7 @@ TEST(DecodeSearch, BeamWithK1EqualsGreedyOnTinyModel) {
   auto [src, mask] = make_src(sample_sentences());
   auto max_lens = max_target_lengths(source_lengths(mask), 1.5, 10);
   auto greedy = greedy_search(model, src, mask, max_lens, true);
-  BeamOptions opt;
+  SearchOptions opt;
   opt.beam = 1;
   opt.alpha = 0.0;
   opt.max_lens = max_lens;
@@ -74,7 +76,7 @@ TEST(DecodeSearch, BeamWithK1EqualsGreedyOnTableModel) {
   TableModelImpl model(torch::randn({3, 6, kVocab, kVocab}) * 2.0);
   auto [src, mask] = make_src(sample_sentences());
   auto greedy = greedy_search(model, src, mask, 9);
-  BeamOptions opt;
+  SearchOptions opt;
   opt.beam = 1;
   opt.alpha = 0.0;
   opt.max_lens.assign(src.size(0), 9);
@@ -104,7 +106,7 @@ TEST(DecodeSearch, BeamBeatsGreedyWhereGreedyIsSuboptimal) {
   TableModelImpl model(probs.log().to(torch::kFloat));
   auto [src, mask] = make_src({{4, 5}, {7}});
   auto greedy = greedy_search(model, src, mask, 10);
-  BeamOptions opt;
+  SearchOptions opt;
   opt.beam = 2;
   opt.alpha = 0.0;
   auto beam = beam_search(model, src, mask, opt);
@@ -120,7 +122,7 @@ TEST(DecodeSearch, BeamBeatsGreedyWhereGreedyIsSuboptimal) {
 TEST(DecodeSearch, NBestListIsSortedAndScoresAreConsistent) {
   TinyAttnModelImpl model(kVocab, kVocab, 11);
   auto [src, mask] = make_src(sample_sentences());
-  BeamOptions opt;
+  SearchOptions opt;
   opt.beam = 5;
   opt.n_best = 5;
   opt.alpha = 0.6;
@@ -158,7 +160,7 @@ TEST(DecodeSearch, RespectsPerSentenceMaxLength) {
   auto [src, mask] = make_src({{4, 5}, {7}, {6, 6, 6}});
   const std::vector<int64_t> max_lens{3, 7, 1};
   auto greedy = greedy_search(model, src, mask, max_lens, true);
-  BeamOptions opt;
+  SearchOptions opt;
   opt.beam = 3;
   opt.n_best = 2;
   opt.max_lens = max_lens;
@@ -190,7 +192,7 @@ TEST(DecodeSearch, BeamAttentionEqualsForcedDecodeAttention) {
   TinyAttnModelImpl model(kVocab, kVocab, 17);
   auto sents = sample_sentences();
   auto [src, mask] = make_src(sents, /*extra_pad=*/2);
-  BeamOptions opt;
+  SearchOptions opt;
   opt.beam = 4;
   opt.n_best = 4;
   opt.capture_attention = true;
@@ -234,7 +236,7 @@ TEST(DecodeSearch, BatchedEqualsOneSentenceAtATime) {
   auto sents = sample_sentences();
   sents.insert(sents.begin() + 2, std::vector<int64_t>{});  // an empty source line
   auto [src, mask] = make_src(sents, /*extra_pad=*/3);
-  BeamOptions opt;
+  SearchOptions opt;
   opt.beam = 3;
   opt.n_best = 2;
   opt.capture_attention = true;
@@ -265,10 +267,59 @@ TEST(DecodeSearch, BatchedEqualsOneSentenceAtATime) {
   }
 }
 
+TEST(DecodeSearch, SearchWithBeam1RunsGreedy) {
+  TinyAttnModelImpl model(kVocab, kVocab, 29);
+  auto [src, mask] = make_src(sample_sentences(), /*extra_pad=*/1);
+  SearchOptions opt;
+  opt.beam = 1;
+  opt.alpha = 0.6;
+  opt.capture_attention = true;
+  auto res = search(model, src, mask, opt);
+  auto max_lens = max_target_lengths(source_lengths(mask), opt.max_len_ratio, opt.max_len_extra);
+  auto greedy = greedy_search(model, src, mask, max_lens, true, 0.6);
+  ASSERT_EQ(res.size(), greedy.size());
+  for (size_t b = 0; b < greedy.size(); ++b) {
+    ASSERT_EQ(res[b].size(), 1u);
+    EXPECT_EQ(res[b][0].tokens, greedy[b].tokens);
+    EXPECT_EQ(res[b][0].score, greedy[b].score);
+    EXPECT_EQ(res[b][0].normalized_score, greedy[b].normalized_score);
+    EXPECT_TRUE(torch::equal(res[b][0].attention, greedy[b].attention));
+  }
+  opt.strategy = SearchStrategy::kGreedy;
+  opt.beam = 5;  // ignored by greedy
+  auto g = search(model, src, mask, opt);
+  for (size_t b = 0; b < greedy.size(); ++b) EXPECT_EQ(g[b][0].tokens, greedy[b].tokens);
+  opt.n_best = 2;
+  EXPECT_THROW(search(model, src, mask, opt), std::invalid_argument);
+}
+
+TEST(DecodeSearch, SearchWithBeamKRunsBeamSearch) {
+  TinyAttnModelImpl model(kVocab, kVocab, 31);
+  auto [src, mask] = make_src(sample_sentences());
+  SearchOptions opt;
+  opt.capture_attention = true;
+  opt.n_best = 3;
+  opt.beam = 4;  // K > 1: search() must not take the greedy shortcut
+  auto beam = beam_search(model, src, mask, opt);
+  auto res = search(model, src, mask, opt);
+  ASSERT_EQ(res.size(), beam.size());
+  int64_t lists = 0;
+  for (size_t b = 0; b < beam.size(); ++b) {
+    ASSERT_EQ(res[b].size(), beam[b].size());
+    lists += res[b].size() > 1;
+    for (size_t i = 0; i < beam[b].size(); ++i) {
+      EXPECT_EQ(res[b][i].tokens, beam[b][i].tokens);
+      EXPECT_EQ(res[b][i].score, beam[b][i].score);
+      EXPECT_TRUE(torch::equal(res[b][i].attention, beam[b][i].attention));
+    }
+  }
+  EXPECT_GT(lists, 0);  // n-best lists, not greedy
+}
+
 TEST(DecodeSearch, RejectsBadArguments) {
   TinyAttnModelImpl model(kVocab, kVocab, 1);
   auto [src, mask] = make_src(sample_sentences());
-  BeamOptions opt;
+  SearchOptions opt;
   opt.beam = 2;
   opt.n_best = 3;
   EXPECT_THROW(beam_search(model, src, mask, opt), std::invalid_argument);

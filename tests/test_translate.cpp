@@ -206,7 +206,7 @@ TEST_P(TranslatorTest, GreedyTranslatorMatchesBeamK1SentenceBySentence) {
     // Independent path: this sentence alone through beam_search with K = 1.
     std::vector<std::vector<int64_t>> src = {m.tokenizer.encode_src(kLines[i])};
     Batch b = make_batch(src, nullptr, {0});
-    BeamOptions bo;
+    SearchOptions bo;
     bo.beam = 1;
     bo.alpha = 0.0;
     bo.max_len_ratio = o.max_len_ratio;

@@ -178,21 +178,15 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
 SearchFigures time_search(Seq2SeqImpl& model, const EncodedCorpus& dev, const BatchPlan& plan,
                           const DecodingConfig& dc, int64_t beam, const torch::Device& device) {
   SearchFigures s;
-  decode::BeamOptions bo;
-  bo.beam = beam;
-  bo.alpha = dc.alpha;
-  bo.max_len_ratio = dc.max_len_ratio;
+  decode::SearchOptions so;  // beam <= 1: greedy
+  so.beam = std::max<int64_t>(beam, 1);
+  so.alpha = beam <= 1 ? 0.0 : dc.alpha;
+  so.max_len_ratio = dc.max_len_ratio;
   auto run = [&](const std::vector<int64_t>& idx) -> int64_t {
     Batch b = make_batch(dev.src, nullptr, idx).to(device);
     int64_t tokens = 0;
-    if (beam <= 1) {
-      auto max_lens = decode::max_target_lengths(decode::source_lengths(b.src_mask), dc.max_len_ratio);
-      for (const auto& h : decode::greedy_search(model, b.src, b.src_mask, max_lens))
-        tokens += static_cast<int64_t>(h.tokens.size());
-    } else {
-      for (const auto& hs : decode::beam_search(model, b.src, b.src_mask, bo))
-        if (!hs.empty()) tokens += static_cast<int64_t>(hs.front().tokens.size());
-    }
+    for (const auto& hs : decode::search(model, b.src, b.src_mask, so))
+      if (!hs.empty()) tokens += static_cast<int64_t>(hs.front().tokens.size());
     return tokens;
   };
   run(plan.front());  // warm-up, untimed

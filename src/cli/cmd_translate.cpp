@@ -1,7 +1,8 @@
 // `tinynmt translate`: translates sentences given as arguments, stdin line by line (flushed after
 // each line, so it works interactively and in pipes), or a file (batched), with greedy or beam
-// search; optionally prints n-best lists with scores and writes the attention of every output
-// hypothesis as JSON Lines.
+// search or, with --sample, ancestral sampling (temperature, top-k, top-p, seed); optionally
+// prints n-best lists with scores and writes the attention of every output hypothesis as JSON
+// Lines.
 //
 // Output: one detokenised line per input line. With --n-best N (given explicitly), instead
 // up to N lines per input line, best first: INDEX<TAB>SCORE<TAB>NORMALIZED<TAB>TEXT, where INDEX
@@ -35,11 +36,30 @@ struct TranslateArgs {
   std::string device = "auto";
   int64_t beam = 0, n_best = 1, threads = 0, batch_size = 0, max_src_pieces = 0;
   double alpha = 0, max_len_ratio = 0;
+  bool sample = false;
+  decode::SamplingOptions sampling;
   // Which options were given (the others come from the run's config).
   CLI::Option *beam_opt = nullptr, *n_best_opt = nullptr, *alpha_opt = nullptr,
               *ratio_opt = nullptr, *threads_opt = nullptr, *batch_opt = nullptr,
               *max_src_opt = nullptr;
+  std::vector<CLI::Option*> sampling_opts;  // --temperature, --top-k, --top-p, --seed
 };
+
+// The sampling flags: only with --sample, and in range.
+void check_sampling(const TranslateArgs& a) {
+  for (const CLI::Option* o : a.sampling_opts)
+    if (o->count() && !a.sample)
+      throw UsageError(fmt::format("translate: {} needs --sample", o->get_name()));
+  if (!a.sample) return;
+  if (a.n_best_opt->count() && a.n_best != 1)
+    throw UsageError(fmt::format("translate: --n-best {} with --sample (it gives one)", a.n_best));
+  const auto& s = a.sampling;
+  if (!(s.temperature > 0))
+    throw UsageError(fmt::format("translate: --temperature {} must be > 0", s.temperature));
+  if (s.top_k < 0) throw UsageError(fmt::format("translate: --top-k {} < 0", s.top_k));
+  if (!(s.top_p > 0 && s.top_p <= 1))
+    throw UsageError(fmt::format("translate: --top-p {} must be in (0, 1]", s.top_p));
+}
 
 // Logs go to stderr: stdout carries the translations.
 void log_to_stderr() {
@@ -100,6 +120,10 @@ int run(TranslateArgs& a) {
   if (a.batch_opt->count()) opts.batch_size = a.batch_size;
   if (a.max_src_opt->count()) opts.max_src_pieces = a.max_src_pieces;
   opts.n_best = a.n_best;
+  check_sampling(a);
+  opts.sample = a.sample;
+  opts.sampling = a.sampling;
+  if (opts.sample) opts.beam = 1;  // unused by sampling; keeps the n-best rule below quiet
   if (opts.beam < 1) throw UsageError(fmt::format("translate: --beam {} must be >= 1", opts.beam));
   if (opts.n_best < 1) {
     throw UsageError(fmt::format("translate: --n-best {} must be >= 1", opts.n_best));
@@ -123,8 +147,11 @@ int run(TranslateArgs& a) {
   }
   opts.capture_attention = !a.attention.empty();
   spdlog::info("{}: {} (step {}), {} on {}", a.model, loaded.checkpoint, loaded.state.step,
-               opts.beam == 1 && opts.n_best == 1 ? std::string("greedy")
-                                                  : fmt::format("beam {}", opts.beam),
+               opts.sample ? fmt::format("sampling (temperature {}, top-k {}, top-p {}, seed {})",
+                                         a.sampling.temperature, a.sampling.top_k,
+                                         a.sampling.top_p, a.sampling.seed)
+               : opts.beam == 1 && opts.n_best == 1 ? std::string("greedy")
+                                                    : fmt::format("beam {}", opts.beam),
                loaded.device.str());
   decode::Translator translator(loaded, opts);
 
@@ -204,6 +231,25 @@ Command add_translate_command(CLI::App& app) {
       "--max-src-pieces", args->max_src_pieces,
       "truncate longer inputs to this many pieces, with a warning; 0 = no limit "
       "(default: the run's data.max_length)");
+  sub->add_flag("--sample", args->sample,
+                "ancestral sampling instead of greedy/beam search: each token drawn from the "
+                "model's distribution (one output per line; --beam is ignored)");
+  args->sampling_opts = {
+      sub->add_option("--temperature", args->sampling.temperature,
+                      "with --sample: divide the log-probs by T before drawing; < 1 sharper, "
+                      "> 1 flatter")
+          ->capture_default_str(),
+      sub->add_option("--top-k", args->sampling.top_k,
+                      "with --sample: draw only among the K most probable tokens (Fan et al. "
+                      "2018); 0 = off")
+          ->capture_default_str(),
+      sub->add_option("--top-p", args->sampling.top_p,
+                      "with --sample: draw only from the nucleus, the most probable tokens "
+                      "holding probability P (Holtzman et al. 2020); 1 = off")
+          ->capture_default_str(),
+      sub->add_option("--seed", args->sampling.seed,
+                      "with --sample: random seed; the same seed and input give the same output")
+          ->capture_default_str()};
   sub->add_option("--attention", args->attention,
                   "write the attention of each output hypothesis to this JSON Lines file");
   sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();

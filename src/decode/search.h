@@ -1,5 +1,7 @@
-// Greedy search, batched beam search and forced (teacher-forced) decoding over the Seq2Seq
-// interface (models/seq2seq.h), with capture of the cross-attention of every output hypothesis.
+// One search entry, search(), over the Seq2Seq interface (models/seq2seq.h), with three
+// strategies behind it: greedy search (decode/greedy.cpp), batched beam search (decode/beam.cpp)
+// and ancestral sampling (decode/sampling.cpp); each captures the cross-attention of every output
+// hypothesis. Forced decoding of given targets is decode/forced_decode.h.
 //
 // All functions run under torch::NoGradGuard and leave the module's train/eval mode alone: the
 // caller puts the model in eval mode. Computation happens on src.device(); the returned
@@ -11,18 +13,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/alignment_layer.h"
 #include "models/seq2seq.h"
 
 namespace tinynmt::decode {
-
-/// DecoderState keys that start with this prefix hold per-sentence constants: rows that belong
-/// to the same source sentence are identical (encoder states, source mask, cross-attention keys
-/// and values projected once per batch). beam_search reorders them only when sentences are
-/// dropped or the batch is expanded into beams, not at every step (fairseq skips reordering
-/// static encoder-decoder keys the same way). Every other key is reordered at every step.
-/// A model that does not use the prefix stays correct, only slower.
-inline constexpr char kStaticStatePrefix[] = "static:";
 
 /// One decoded output.
 struct Hypothesis {
@@ -41,8 +34,24 @@ struct Hypothesis {
   torch::Tensor attention;
 };
 
-/// Options of beam_search().
-struct BeamOptions {
+/// How search() chooses the output tokens.
+enum class SearchStrategy {
+  kGreedy,  ///< greedy_search
+  kBeam,    ///< beam_search; beam 1 with n_best 1 runs greedy_search (the same result, faster)
+  kSample,  ///< sample_search
+};
+
+/// Options of ancestral sampling (sample_search).
+struct SamplingOptions {
+  double temperature = 1.0;  ///< > 0; the log-probs are divided by it before renormalising
+  int64_t top_k = 0;         ///< keep the k most probable tokens (Fan et al. 2018); 0 = off
+  double top_p = 1.0;        ///< nucleus (Holtzman et al. 2020), in (0, 1]; 1 = off
+  uint64_t seed = 0;         ///< the same seed and input give the same output
+};
+
+/// Options of search() (and of beam_search, which reads all but `strategy` and `sampling`).
+struct SearchOptions {
+  SearchStrategy strategy = SearchStrategy::kBeam;
   int64_t beam = 5;            ///< K, beams per sentence (>= 1)
   double alpha = 0.6;          ///< GNMT length-penalty exponent (>= 0; 0 = no normalisation)
   int64_t n_best = 1;          ///< hypotheses returned per sentence (1 <= n_best <= beam)
@@ -52,20 +61,23 @@ struct BeamOptions {
   /// ratio rule and must have one entry >= 1 per sentence.
   std::vector<int64_t> max_lens;
   bool capture_attention = false;  ///< fill Hypothesis::attention
+  SamplingOptions sampling;        ///< strategy kSample only
 };
 
-/// Result of forced_decode() for one sentence.
-struct ForcedResult {
-  /// [layers, heads, tgt_len, src_len] float32 CPU, tgt_len = number of non-pad ids of this
-  /// sentence's tgt_out, src_len = its real source length.
-  torch::Tensor attention;
-  double score = 0.0;                    ///< sum of log P(tgt_out[t] | ...) over real positions
-  std::vector<double> token_log_probs;  ///< log P of each real tgt_out position
-};
-
-/// Both searches never output kPadId or kBosId (their log-probs are set to -inf; the others are
+/// The searches never output kPadId or kBosId (their log-probs are set to -inf; the others are
 /// not renormalised, so scores stay the model's log-probs). They overwrite those two columns of
 /// the StepOutput::log_probs returned by the model, in place.
+
+/// Decodes a batch: src [batch, src_len] int64 ids, src_mask [batch, src_len] bool (true = real
+/// token), on the model's device. The maximum output lengths are options.max_lens, or else
+/// max_target_lengths(source lengths, max_len_ratio, max_len_extra). Runs options.strategy:
+/// kGreedy -> greedy_search (n_best must be 1); kBeam -> greedy_search when beam == 1 and
+/// n_best == 1, else beam_search; kSample -> sample_search (n_best must be 1). Returns per
+/// sentence, in input order, the n-best hypotheses best first (one for greedy and sampling).
+/// Throws std::invalid_argument on bad options or shapes.
+std::vector<std::vector<Hypothesis>> search(Seq2SeqImpl& model, const torch::Tensor& src,
+                                            const torch::Tensor& src_mask,
+                                            const SearchOptions& options);
 
 /// GNMT length penalty lp(Y) = ((5 + |Y|) / 6)^alpha (Wu et al. 2016, eq. 14). |Y| counts the
 /// output ids including EOS. Throws std::invalid_argument if alpha < 0 or length < 0.
@@ -115,8 +127,8 @@ std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& s
 ///    hypotheses have finished: beams that left the best path often finish first (a copy that
 ///    skips a piece ends a step sooner), and that rule dropped the best live beam;
 ///  - a stopped sentence's rows are dropped from the batch.
-/// The state is reordered with index_select(0, ...) on every tensor (as DecoderState::select),
-/// except kStaticStatePrefix tensors, see there.
+/// The state reorders itself (DecoderState::reorder): its per-row part at every step, its
+/// per-sentence constants only when sentences drop or the batch expands into beams.
 /// Attention is captured through back-pointers: every step's [rows, layers, heads, src_len]
 /// attention is kept and each output hypothesis gathers exactly the rows of its own ancestry.
 /// With K = 1 the result equals greedy_search (tokens and score).
@@ -126,25 +138,26 @@ std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& s
 /// sources give one empty hypothesis. Throws std::invalid_argument on bad options or shapes.
 std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch::Tensor& src,
                                                  const torch::Tensor& src_mask,
-                                                 const BeamOptions& options);
+                                                 const SearchOptions& options);
 
-/// Forced (teacher-forced) decoding of given pairs with one forward() call.
-/// src [batch, src_len], src_mask [batch, src_len]; tgt_in [batch, tgt_len] (BOS y1 .. y_{n-1})
-/// and tgt_out [batch, tgt_len] (y1 .. y_n), both padded with kPadId. Returns per sentence the
-/// unpadded cross-attention and the log-probability of tgt_out. With an `alignment_layer`
-/// (models/alignment_layer.h, built for this model) its weights are appended as one more layer,
-/// the last ([L + 1, H, T, S]; its single head repeated H times). Throws std::invalid_argument
-/// on shape mismatches.
-std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
-                                        const torch::Tensor& src_mask,
-                                        const torch::Tensor& tgt_in, const torch::Tensor& tgt_out,
-                                        AlignmentLayerImpl* alignment_layer = nullptr);
+/// Ancestral sampling, batched like greedy_search (finished sentences leave the batch): at each
+/// step every live sentence draws its next token from sampling_log_probs(step log-probs).
+/// Hypothesis::score sums the model's log-probs of the drawn tokens (not the modified ones), so
+/// top_k = 1 gives greedy_search's tokens and scores. The draws come from one std::mt19937_64
+/// seeded with options.seed per call: the same seed, input and batch give the same output.
+/// Arguments and result as greedy_search. Throws std::invalid_argument on bad options.
+std::vector<Hypothesis> sample_search(Seq2SeqImpl& model, const torch::Tensor& src,
+                                      const torch::Tensor& src_mask,
+                                      const std::vector<int64_t>& max_lens,
+                                      const SamplingOptions& options,
+                                      bool capture_attention = false, double alpha = 0.0);
 
-/// Builds teacher-forcing inputs from target id sequences: tgt_in = [BOS, y1 .. y_{n-1}],
-/// tgt_out = [y1 .. y_n], each [batch, max n] int64 padded with kPadId, on `device`. The
-/// sequences are used as given (append kEosId yourself if they should end with it). A sequence
-/// must be non-empty (throws std::invalid_argument).
-std::pair<torch::Tensor, torch::Tensor> teacher_forcing_batch(
-    const std::vector<std::vector<int64_t>>& targets, const torch::Device& device);
+/// The distribution sample_search draws from: log_probs [rows, V] divided by the temperature and
+/// renormalised; with top_k > 0 only the k most probable tokens kept (Fan et al. 2018, §5.4);
+/// with top_p < 1 only the nucleus, the smallest set of most probable tokens whose probability
+/// reaches top_p (Holtzman et al. 2020, §3.1); renormalised again. Returns [rows, V] log-probs,
+/// -inf outside the kept set. Throws std::invalid_argument on temperature <= 0, top_k < 0 or
+/// top_p outside (0, 1].
+torch::Tensor sampling_log_probs(const torch::Tensor& log_probs, const SamplingOptions& options);
 
 }  // namespace tinynmt::decode

@@ -9,6 +9,7 @@
 #include "align/word_align.h"
 #include "data/batching.h"
 #include "data/corpus.h"
+#include "decode/forced_decode.h"
 #include "decode/search.h"
 #include "models/special_ids.h"
 #include "util/runtime.h"
@@ -79,6 +80,9 @@ Translator::Translator(const LoadedModel& model, TranslateOptions options)
         fmt::format("n-best {} must be between 1 and the beam size {}", o.n_best, o.beam));
   }
   if (o.alpha < 0) throw std::invalid_argument(fmt::format("alpha {} must be >= 0", o.alpha));
+  if (o.sample && o.n_best != 1)
+    throw std::invalid_argument(fmt::format("n-best {} with sampling: it gives one", o.n_best));
+  if (o.sample) sampling_log_probs(torch::zeros({1, 1}), o.sampling);  // validates sampling
   if (o.max_len_ratio < 0) {
     throw std::invalid_argument(fmt::format("max-len-ratio {} must be >= 0", o.max_len_ratio));
   }
@@ -129,22 +133,15 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& l
   torch::NoGradGuard no_grad;
   for (const auto& batch_idx : plan_decode_batches(lengths, o.batch_size)) {
     Batch b = make_batch(src_ids, nullptr, batch_idx).to(m_.device);
-    auto max_lens = max_target_lengths(source_lengths(b.src_mask), o.max_len_ratio);
-    std::vector<std::vector<Hypothesis>> hyps;
-    if (o.beam == 1 && o.n_best == 1) {
-      for (auto& h : greedy_search(*m_.model, b.src, b.src_mask, max_lens, o.capture_attention,
-                                   o.alpha))
-        hyps.push_back({std::move(h)});
-    } else {
-      BeamOptions bo;
-      bo.beam = o.beam;
-      bo.alpha = o.alpha;
-      bo.n_best = o.n_best;
-      bo.max_len_ratio = o.max_len_ratio;
-      bo.max_lens = max_lens;
-      bo.capture_attention = o.capture_attention;
-      hyps = beam_search(*m_.model, b.src, b.src_mask, bo);
-    }
+    SearchOptions so;
+    so.strategy = o.sample ? SearchStrategy::kSample : SearchStrategy::kBeam;
+    so.beam = o.beam;
+    so.alpha = o.alpha;
+    so.n_best = o.n_best;
+    so.max_len_ratio = o.max_len_ratio;
+    so.capture_attention = o.capture_attention;
+    so.sampling = o.sampling;
+    auto hyps = search(*m_.model, b.src, b.src_mask, so);
     for (size_t k = 0; k < batch_idx.size(); ++k) {
       const size_t j = static_cast<size_t>(batch_idx[k]);
       const size_t i = line_of[j];

@@ -15,6 +15,8 @@
 #include "align/pharaoh.h"
 #include "config/config.h"
 #include "data/tokenizer.h"
+#include "decode/search.h"
+#include "models/alignment_layer.h"
 #include "models/seq2seq.h"
 #include "run/load_model.h"
 
@@ -29,6 +31,10 @@ struct TranslateOptions {
   int64_t batch_size = 64;     ///< sentences per decoding batch (lines sorted by length)
   int64_t max_src_pieces = 0;  ///< longer sources are truncated to this many pieces; 0 = no limit
   bool capture_attention = false;  ///< fill Translation::attention for the best hypothesis
+  /// Ancestral sampling (decode/search.h sample_search) instead of greedy or beam search; needs
+  /// n_best 1 and ignores beam.
+  bool sample = false;
+  SamplingOptions sampling;  ///< temperature, top-k, top-p, seed (with `sample`)
 };
 
 /// The options a run's config gives (decoding.*, data.max_length as max_src_pieces).
@@ -61,7 +67,7 @@ struct Translation {
 class Translator {
  public:
   /// Throws std::invalid_argument on bad options (beam < 1, n_best outside [1, beam],
-  /// alpha < 0, max_len_ratio < 0, batch_size < 1).
+  /// alpha < 0, max_len_ratio < 0, batch_size < 1, bad sampling options).
   Translator(const LoadedModel& model, TranslateOptions options);
 
   /// Translates `lines` (raw text, one sentence each) in batches of options.batch_size sorted by

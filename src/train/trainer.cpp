@@ -106,10 +106,12 @@ Validation validate_model(Seq2SeqImpl& model, const DevSet& dev, const Tokenizer
   std::vector<std::string> hyps(n), refs(dev.refs.begin(), dev.refs.begin() + n);
   for (const auto& idx : plan_decode_batches(lengths, cfg.decoding.batch_size)) {
     Batch b = make_batch(dev.encoded.src, nullptr, idx).to(device);
-    auto max_lens = decode::max_target_lengths(decode::source_lengths(b.src_mask),
-                                               cfg.decoding.max_len_ratio);
-    auto hyp = decode::greedy_search(model, b.src, b.src_mask, max_lens);
-    for (size_t k = 0; k < idx.size(); ++k) hyps[idx[k]] = tok.decode_tgt(hyp[k].tokens);
+    decode::SearchOptions so;  // greedy
+    so.beam = 1;
+    so.alpha = 0.0;
+    so.max_len_ratio = cfg.decoding.max_len_ratio;
+    auto hyp = decode::search(model, b.src, b.src_mask, so);
+    for (size_t k = 0; k < idx.size(); ++k) hyps[idx[k]] = tok.decode_tgt(hyp[k].front().tokens);
   }
   v.sentences = n;
   if (n > 0) {

@@ -62,6 +62,18 @@ out=$("$bin" translate --model "$run" --beam 4 --n-best 3 "a b c d e" 2>"$tmp/er
 awk -F'\t' 'NF != 4 || $1 != 0 || $2 > 0 || (NR > 1 && $3 > prev) { bad = 1 } { prev = $3 }
             END { exit bad }' <<<"$out" || fail "n-best: not INDEX<TAB>SCORE<TAB>NORM<TAB>TEXT sorted: $out"
 
+# --- translate: sampling, reproducible for a seed, attention exported ---------------------------
+sample() { "$bin" translate --model "$run" --sample --seed "$1" --temperature 1.5 --top-p 0.95 \
+  "a b c d e" "f g h i j k" "b b c" 2>"$tmp/err" || fail "translate --sample exited non-zero: $(cat "$tmp/err")"; }
+s1=$(sample 1); s1b=$(sample 1)
+[ "$(wc -l <<<"$s1")" -eq 3 ] || fail "translate --sample: expected 3 lines, got: $s1"
+[ "$s1" == "$s1b" ] || fail "translate --sample --seed 1 twice differs: $s1 / $s1b"
+"$bin" translate --model "$run" --sample --seed 3 --top-k 5 "a b c d e" \
+  --attention "$tmp/sample_att.jsonl" >/dev/null 2>"$tmp/err" \
+  || fail "translate --sample --attention exited non-zero: $(cat "$tmp/err")"
+grep -q '"subword"' "$tmp/sample_att.jsonl" || fail "translate --sample: no attention record"
+"$bin" translate --model "$run" --top-k 5 "a b" >/dev/null 2>&1 && fail "--top-k without --sample accepted"
+
 # --- translate: --attention under beam, --input/--output ----------------------------------------
 head -n 5 "$d/test.src" >"$tmp/five.src"
 "$bin" translate --model "$run" --beam 3 --input "$tmp/five.src" --output "$tmp/five.hyp" \

@@ -1,0 +1,47 @@
+// Forced (teacher-forced) decoding of given sentence pairs: the model's cross-attention and the
+// log-probability of each target, for alignment and scoring. Runs under torch::NoGradGuard and
+// leaves the module's train/eval mode alone; returned tensors are float32 on the CPU.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "models/extra_attention.h"
+#include "models/seq2seq.h"
+
+namespace tinynmt::decode {
+
+/// Result of forced_decode() for one sentence.
+struct ForcedResult {
+  /// [layers, heads, tgt_len, src_len] float32 CPU, tgt_len = number of non-pad ids of this
+  /// sentence's tgt_out, src_len = its real source length.
+  torch::Tensor attention;
+  double score = 0.0;                   ///< sum of log P(tgt_out[t] | ...) over real positions
+  std::vector<double> token_log_probs;  ///< log P of each real tgt_out position
+};
+
+/// Forced (teacher-forced) decoding of given pairs with one forward() call.
+/// src [batch, src_len], src_mask [batch, src_len]; tgt_in [batch, tgt_len] (BOS y1 .. y_{n-1})
+/// and tgt_out [batch, tgt_len] (y1 .. y_n), both padded with kPadId. Returns per sentence the
+/// unpadded cross-attention and the log-probability of tgt_out. Sentences with an empty source
+/// get score -inf and zero attention. With an `extra` attention (models/extra_attention.h, e.g.
+/// an alignment layer built for this model) the pass stops at model.forward_features(), its
+/// weights are appended as one more layer, the last ([L + 1, H, T, S]; its single head repeated
+/// H times), and the logits come from model.output_layer(). Throws std::invalid_argument on
+/// shape mismatches.
+std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
+                                        const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
+                                        const torch::Tensor& tgt_out,
+                                        ExtraAttention* extra = nullptr);
+
+/// Builds teacher-forcing inputs from target id sequences: tgt_in = [BOS, y1 .. y_{n-1}],
+/// tgt_out = [y1 .. y_n], each [batch, max n] int64 padded with kPadId, on `device`. The
+/// sequences are used as given (append kEosId yourself if they should end with it). A sequence
+/// must be non-empty (throws std::invalid_argument).
+std::pair<torch::Tensor, torch::Tensor> teacher_forcing_batch(
+    const std::vector<std::vector<int64_t>>& targets, const torch::Device& device);
+
+}  // namespace tinynmt::decode
