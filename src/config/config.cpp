@@ -79,126 +79,164 @@ Field make_field(std::string path, Kind kind, T Config::*section, std::function<
 
 constexpr double kInf = 1e300;
 
+// run.*
+void add_run_fields(std::vector<Field>& t) {
+  using S = std::vector<std::string>;
+  t.push_back(TN_FIELD(run, RunConfig, "run.dir", dir, kString));
+  t.push_back(TN_FIELD(run, RunConfig, "run.seed", seed, kInt, S{}, 0, kInf));
+  t.push_back(TN_FIELD(run, RunConfig, "run.device", device, kString));
+  t.push_back(TN_FIELD(run, RunConfig, "run.threads", threads, kInt, S{}, 0, 1024));
+}
+
+// data.* (corpora, tokenizer, length limit)
+void add_data_fields(std::vector<Field>& t) {
+  using S = std::vector<std::string>;
+  for (const char* split : {"train", "dev", "test"}) {
+    std::string sp = split;
+    auto corpus = [sp](DataConfig& d) -> CorpusFiles& {
+      return sp == "train" ? d.train : sp == "dev" ? d.dev : d.test;
+    };
+    using Member = std::string CorpusFiles::*;
+    for (const auto& [key, member] : {std::pair<std::string, Member>{"src", &CorpusFiles::src},
+                                      {"tgt", &CorpusFiles::tgt}, {"tsv", &CorpusFiles::tsv}}) {
+      Member m = member;  // a structured binding cannot be captured in C++17
+      t.push_back(make_field<DataConfig>(
+          "data." + sp + "." + key, Kind::kString, &Config::data,
+          [corpus, m](DataConfig& d) -> void* { return static_cast<void*>(&(corpus(d).*m)); }));
+    }
+  }
+  t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.type", tokenizer.type, kString,
+                       S{"unigram", "bpe"}));
+  t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.vocab_size", tokenizer.vocab_size, kInt,
+                       S{}, 8, 1000000));
+  t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.joint", tokenizer.joint, kBool));
+  t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.character_coverage",
+                       tokenizer.character_coverage, kFloat, S{}, 0.9, 1.0));
+  t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.input_sentence_size",
+                       tokenizer.input_sentence_size, kInt, S{}, 100, 1e9));
+  t.push_back(TN_FIELD(data, DataConfig, "data.max_length", max_length, kInt, S{}, 2, 10000));
+}
+
+// A field of model.encoder or model.decoder (`side`), e.g. model.encoder.d_model.
+template <typename Side, typename V>
+Field side_field(const std::string& path, Kind kind, Side ModelConfig::*side, V Side::*member,
+                 double min, double max) {
+  return make_field<ModelConfig>(
+      path, kind, &Config::model,
+      [side, member](ModelConfig& m) -> void* { return static_cast<void*>(&((m.*side).*member)); },
+      {}, min, max);
+}
+
+// PREFIX.layers, embedding_dim, hidden_size: the sizes both sides have (the RNN's).
+template <typename Side>
+void add_rnn_sizes(std::vector<Field>& t, const std::string& prefix, Side ModelConfig::*side) {
+  t.push_back(side_field(prefix + ".layers", Kind::kInt, side, &Side::layers, 1, 64));
+  t.push_back(side_field(prefix + ".embedding_dim", Kind::kInt, side, &Side::embedding_dim, 1,
+                         65536));
+  t.push_back(side_field(prefix + ".hidden_size", Kind::kInt, side, &Side::hidden_size, 1, 65536));
+}
+
+// PREFIX.d_model, heads, ff, dropout: the sizes both sides have (the Transformer's).
+template <typename Side>
+void add_transformer_sizes(std::vector<Field>& t, const std::string& prefix,
+                           Side ModelConfig::*side) {
+  t.push_back(side_field(prefix + ".d_model", Kind::kInt, side, &Side::d_model, 1, 65536));
+  t.push_back(side_field(prefix + ".heads", Kind::kInt, side, &Side::heads, 1, 256));
+  t.push_back(side_field(prefix + ".ff", Kind::kInt, side, &Side::ff, 1, 1 << 20));
+  t.push_back(side_field(prefix + ".dropout", Kind::kFloat, side, &Side::dropout, 0, 0.99));
+}
+
+// model.encoder.*, model.decoder.*, model.tie_all_embeddings
+void add_model_fields(std::vector<Field>& t) {
+  using S = std::vector<std::string>;
+  const S enc_types{"transformer", "rnn"}, rnn_types{"gru", "lstm"}, norms{"pre", "post"};
+  t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.type", encoder.type, kString, enc_types));
+  t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.rnn_type", encoder.rnn_type, kString,
+                       rnn_types));
+  add_rnn_sizes(t, "model.encoder", &ModelConfig::encoder);
+  t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.bidirectional", encoder.bidirectional,
+                       kBool));
+  add_transformer_sizes(t, "model.encoder", &ModelConfig::encoder);
+  t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.norm", encoder.norm, kString, norms));
+  // model.decoder
+  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.type", decoder.type, kString, enc_types));
+  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.attention", decoder.attention, kString,
+                       attention_names()));
+  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.attention_placement",
+                       decoder.attention_placement, kString, S{"auto", "bahdanau", "luong"}));
+  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.input_feeding", decoder.input_feeding,
+                       kBool));
+  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.rnn_type", decoder.rnn_type, kString,
+                       rnn_types));
+  add_rnn_sizes(t, "model.decoder", &ModelConfig::decoder);
+  add_transformer_sizes(t, "model.decoder", &ModelConfig::decoder);
+  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.attention_dropout",
+                       decoder.attention_dropout, kFloat, S{}, 0, 0.99));
+  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.window", decoder.window, kInt, S{}, 1,
+                       10000));
+  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.norm", decoder.norm, kString, norms));
+  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.tie_embeddings", decoder.tie_embeddings,
+                       kBool));
+  t.push_back(TN_FIELD(model, ModelConfig, "model.tie_all_embeddings", tie_all_embeddings, kBool));
+}
+
+// training.*
+void add_training_fields(std::vector<Field>& t) {
+  using S = std::vector<std::string>;
+  using T = TrainingConfig;
+  t.push_back(TN_FIELD(training, T, "training.max_steps", max_steps, kInt, S{}, 0, kInf));
+  t.push_back(TN_FIELD(training, T, "training.max_epochs", max_epochs, kInt, S{}, 0, kInf));
+  t.push_back(TN_FIELD(training, T, "training.max_minutes", max_minutes, kFloat, S{}, 0, kInf));
+  t.push_back(TN_FIELD(training, T, "training.batch_size", batch_size, kInt, S{}, 1, kInf));
+  t.push_back(TN_FIELD(training, T, "training.accumulate", accumulate, kInt, S{}, 1, 1024));
+  t.push_back(TN_FIELD(training, T, "training.optimizer", optimizer, kString, S{"adam", "adamw"}));
+  t.push_back(TN_FIELD(training, T, "training.lr", lr, kFloat, S{}, 1e-12, 100));
+  t.push_back(TN_FIELD(training, T, "training.beta1", beta1, kFloat, S{}, 0, 0.999999));
+  t.push_back(TN_FIELD(training, T, "training.beta2", beta2, kFloat, S{}, 0, 0.999999));
+  t.push_back(TN_FIELD(training, T, "training.weight_decay", weight_decay, kFloat, S{}, 0, 10));
+  t.push_back(TN_FIELD(training, T, "training.schedule", schedule, kString,
+                       S{"constant", "noam", "plateau", "warmup_linear"}));
+  t.push_back(TN_FIELD(training, T, "training.warmup", warmup, kInt, S{}, 0, kInf));
+  t.push_back(TN_FIELD(training, T, "training.decay_factor", decay_factor, kFloat, S{}, 0.01, 1));
+  t.push_back(TN_FIELD(training, T, "training.plateau_patience", plateau_patience, kInt, S{}, 0,
+                       1000));
+  t.push_back(TN_FIELD(training, T, "training.min_lr", min_lr, kFloat, S{}, 0, 100));
+  t.push_back(TN_FIELD(training, T, "training.label_smoothing", label_smoothing, kFloat, S{}, 0,
+                       0.99));
+  t.push_back(TN_FIELD(training, T, "training.clip_norm", clip_norm, kFloat, S{}, 0, kInf));
+  t.push_back(TN_FIELD(training, T, "training.validate_every", validate_every, kInt, S{}, 1, kInf));
+  t.push_back(TN_FIELD(training, T, "training.log_every", log_every, kInt, S{}, 1, kInf));
+  t.push_back(TN_FIELD(training, T, "training.keep_checkpoints", keep_checkpoints, kInt, S{}, 0,
+                       1000));
+  t.push_back(TN_FIELD(training, T, "training.early_stopping.metric", early_stopping.metric,
+                       kString, S{"bleu", "chrf", "loss", "ppl"}));
+  t.push_back(TN_FIELD(training, T, "training.early_stopping.patience", early_stopping.patience,
+                       kInt, S{}, 0, 100000));
+  t.push_back(TN_FIELD(training, T, "training.precision", precision, kString, S{"fp32", "bf16"}));
+  t.push_back(TN_FIELD(training, T, "training.validate_max_sentences", validate_max_sentences,
+                       kInt, S{}, 0, kInf));
+}
+
+// decoding.*
+void add_decoding_fields(std::vector<Field>& t) {
+  using S = std::vector<std::string>;
+  t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.beam", beam, kInt, S{}, 1, 1000));
+  t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.alpha", alpha, kFloat, S{}, 0, 10));
+  t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.max_len_ratio", max_len_ratio, kFloat,
+                       S{}, 0.1, 100));
+  t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.batch_size", batch_size, kInt, S{}, 1,
+                       100000));
+}
+
+// The table, in the order of the resolved config.
 const std::vector<Field>& fields() {
   static const std::vector<Field> table = [] {
     std::vector<Field> t;
-    using S = std::vector<std::string>;
-    // run
-    t.push_back(TN_FIELD(run, RunConfig, "run.dir", dir, kString));
-    t.push_back(TN_FIELD(run, RunConfig, "run.seed", seed, kInt, S{}, 0, kInf));
-    t.push_back(TN_FIELD(run, RunConfig, "run.device", device, kString));
-    t.push_back(TN_FIELD(run, RunConfig, "run.threads", threads, kInt, S{}, 0, 1024));
-    // data
-    for (const char* split : {"train", "dev", "test"}) {
-      std::string sp = split;
-      auto corpus = [sp](DataConfig& d) -> CorpusFiles& {
-        return sp == "train" ? d.train : sp == "dev" ? d.dev : d.test;
-      };
-      t.push_back(make_field<DataConfig>("data." + sp + ".src", Kind::kString, &Config::data,
-                                         [corpus](DataConfig& d) -> void* { return &corpus(d).src; }));
-      t.push_back(make_field<DataConfig>("data." + sp + ".tgt", Kind::kString, &Config::data,
-                                         [corpus](DataConfig& d) -> void* { return &corpus(d).tgt; }));
-      t.push_back(make_field<DataConfig>("data." + sp + ".tsv", Kind::kString, &Config::data,
-                                         [corpus](DataConfig& d) -> void* { return &corpus(d).tsv; }));
-    }
-    t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.type", tokenizer.type, kString,
-                         S{"unigram", "bpe"}));
-    t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.vocab_size", tokenizer.vocab_size, kInt,
-                         S{}, 8, 1000000));
-    t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.joint", tokenizer.joint, kBool));
-    t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.character_coverage",
-                         tokenizer.character_coverage, kFloat, S{}, 0.9, 1.0));
-    t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.input_sentence_size",
-                         tokenizer.input_sentence_size, kInt, S{}, 100, 1e9));
-    t.push_back(TN_FIELD(data, DataConfig, "data.max_length", max_length, kInt, S{}, 2, 10000));
-    // model.encoder
-    const S enc_types{"transformer", "rnn"}, rnn_types{"gru", "lstm"}, norms{"pre", "post"};
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.type", encoder.type, kString, enc_types));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.rnn_type", encoder.rnn_type, kString,
-                         rnn_types));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.layers", encoder.layers, kInt, S{}, 1, 64));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.embedding_dim", encoder.embedding_dim,
-                         kInt, S{}, 1, 65536));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.hidden_size", encoder.hidden_size, kInt,
-                         S{}, 1, 65536));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.bidirectional", encoder.bidirectional,
-                         kBool));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.d_model", encoder.d_model, kInt, S{}, 1,
-                         65536));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.heads", encoder.heads, kInt, S{}, 1, 256));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.ff", encoder.ff, kInt, S{}, 1, 1 << 20));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.dropout", encoder.dropout, kFloat, S{},
-                         0, 0.99));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.norm", encoder.norm, kString, norms));
-    // model.decoder
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.type", decoder.type, kString, enc_types));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.attention", decoder.attention, kString,
-                         attention_names()));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.attention_placement",
-                         decoder.attention_placement, kString, S{"auto", "bahdanau", "luong"}));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.input_feeding", decoder.input_feeding,
-                         kBool));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.rnn_type", decoder.rnn_type, kString,
-                         rnn_types));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.layers", decoder.layers, kInt, S{}, 1, 64));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.embedding_dim", decoder.embedding_dim,
-                         kInt, S{}, 1, 65536));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.hidden_size", decoder.hidden_size, kInt,
-                         S{}, 1, 65536));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.d_model", decoder.d_model, kInt, S{}, 1,
-                         65536));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.heads", decoder.heads, kInt, S{}, 1, 256));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.ff", decoder.ff, kInt, S{}, 1, 1 << 20));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.dropout", decoder.dropout, kFloat, S{},
-                         0, 0.99));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.attention_dropout",
-                         decoder.attention_dropout, kFloat, S{}, 0, 0.99));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.window", decoder.window, kInt, S{}, 1,
-                         10000));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.norm", decoder.norm, kString, norms));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.tie_embeddings", decoder.tie_embeddings,
-                         kBool));
-    t.push_back(TN_FIELD(model, ModelConfig, "model.tie_all_embeddings", tie_all_embeddings, kBool));
-    // training
-    using T = TrainingConfig;
-    t.push_back(TN_FIELD(training, T, "training.max_steps", max_steps, kInt, S{}, 0, kInf));
-    t.push_back(TN_FIELD(training, T, "training.max_epochs", max_epochs, kInt, S{}, 0, kInf));
-    t.push_back(TN_FIELD(training, T, "training.max_minutes", max_minutes, kFloat, S{}, 0, kInf));
-    t.push_back(TN_FIELD(training, T, "training.batch_size", batch_size, kInt, S{}, 1, kInf));
-    t.push_back(TN_FIELD(training, T, "training.accumulate", accumulate, kInt, S{}, 1, 1024));
-    t.push_back(TN_FIELD(training, T, "training.optimizer", optimizer, kString, S{"adam", "adamw"}));
-    t.push_back(TN_FIELD(training, T, "training.lr", lr, kFloat, S{}, 1e-12, 100));
-    t.push_back(TN_FIELD(training, T, "training.beta1", beta1, kFloat, S{}, 0, 0.999999));
-    t.push_back(TN_FIELD(training, T, "training.beta2", beta2, kFloat, S{}, 0, 0.999999));
-    t.push_back(TN_FIELD(training, T, "training.weight_decay", weight_decay, kFloat, S{}, 0, 10));
-    t.push_back(TN_FIELD(training, T, "training.schedule", schedule, kString,
-                         S{"constant", "noam", "plateau", "warmup_linear"}));
-    t.push_back(TN_FIELD(training, T, "training.warmup", warmup, kInt, S{}, 0, kInf));
-    t.push_back(TN_FIELD(training, T, "training.decay_factor", decay_factor, kFloat, S{}, 0.01, 1));
-    t.push_back(TN_FIELD(training, T, "training.plateau_patience", plateau_patience, kInt, S{}, 0,
-                         1000));
-    t.push_back(TN_FIELD(training, T, "training.min_lr", min_lr, kFloat, S{}, 0, 100));
-    t.push_back(TN_FIELD(training, T, "training.label_smoothing", label_smoothing, kFloat, S{}, 0,
-                         0.99));
-    t.push_back(TN_FIELD(training, T, "training.clip_norm", clip_norm, kFloat, S{}, 0, kInf));
-    t.push_back(TN_FIELD(training, T, "training.validate_every", validate_every, kInt, S{}, 1, kInf));
-    t.push_back(TN_FIELD(training, T, "training.log_every", log_every, kInt, S{}, 1, kInf));
-    t.push_back(TN_FIELD(training, T, "training.keep_checkpoints", keep_checkpoints, kInt, S{}, 0,
-                         1000));
-    t.push_back(TN_FIELD(training, T, "training.early_stopping.metric", early_stopping.metric,
-                         kString, S{"bleu", "chrf", "loss", "ppl"}));
-    t.push_back(TN_FIELD(training, T, "training.early_stopping.patience", early_stopping.patience,
-                         kInt, S{}, 0, 100000));
-    t.push_back(TN_FIELD(training, T, "training.precision", precision, kString, S{"fp32", "bf16"}));
-    t.push_back(TN_FIELD(training, T, "training.validate_max_sentences", validate_max_sentences,
-                         kInt, S{}, 0, kInf));
-    // decoding
-    t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.beam", beam, kInt, S{}, 1, 1000));
-    t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.alpha", alpha, kFloat, S{}, 0, 10));
-    t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.max_len_ratio", max_len_ratio, kFloat,
-                         S{}, 0.1, 100));
-    t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.batch_size", batch_size, kInt, S{}, 1,
-                         100000));
+    add_run_fields(t);
+    add_data_fields(t);
+    add_model_fields(t);
+    add_training_fields(t);
+    add_decoding_fields(t);
     return t;
   }();
   return table;
@@ -367,9 +405,13 @@ void apply_override(Config& cfg, const std::string& assignment) {
   set_field(cfg, *f, node, "--set");
 }
 
-void validate(const Config& cfg, bool check_files) {
-  const std::string& name = cfg.source_file.empty() ? std::string("config") : cfg.source_file;
-  auto fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", name, msg)); };
+namespace {
+
+/// Throws ConfigError("NAME: MSG") for the config file NAME.
+using Fail = std::function<void(const std::string&)>;
+
+// Each field's choices and range (the table's rules).
+void validate_fields(const Config& cfg, const Fail& fail) {
   for (const auto& f : fields()) {
     if (!f.choices.empty()) {
       std::string v = f.get(cfg).as<std::string>();
@@ -386,16 +428,23 @@ void validate(const Config& cfg, bool check_files) {
       }
     }
   }
+}
+
+void validate_run(const Config& cfg, const Fail& fail) {
   // run.device
   const std::string& dev = cfg.run.device;
   if (!is_device_spec(dev))
     fail(fmt::format("run.device: '{}' is not valid; choose auto, cpu, cuda or cuda:N", dev));
   if (cfg.run.dir.empty()) fail("run.dir: must name the run directory");
+}
 
+void validate_data(const Config& cfg, bool check_files, const Fail& fail) {
   // Corpora: src+tgt or tsv, not both.
   auto check_corpus = [&](const CorpusFiles& c, const std::string& split, bool required) {
     if (!c.defined()) {
-      if (required) fail(fmt::format("data.{0}: missing; give data.{0}.src and data.{0}.tgt, or data.{0}.tsv", split));
+      if (required)
+        fail(fmt::format("data.{0}: missing; give data.{0}.src and data.{0}.tgt, or data.{0}.tsv",
+                         split));
       return;
     }
     if (!c.tsv.empty() && (!c.src.empty() || !c.tgt.empty()))
@@ -414,7 +463,9 @@ void validate(const Config& cfg, bool check_files) {
   check_corpus(cfg.data.train, "train", check_files);
   check_corpus(cfg.data.dev, "dev", false);
   check_corpus(cfg.data.test, "test", false);
+}
 
+void validate_model_section(const Config& cfg, const Fail& fail) {
   // Model cross-field rules.
   const auto& m = cfg.model;
   if (m.encoder.type == "transformer" && m.encoder.d_model % m.encoder.heads != 0)
@@ -447,6 +498,9 @@ void validate(const Config& cfg, bool check_files) {
     fail(fmt::format("{}: {} (decoder size {}, encoder output {})", key, e.what(), query,
                      enc_out));
   }
+}
+
+void validate_training(const Config& cfg, const Fail& fail) {
   const auto& t = cfg.training;
   if ((t.schedule == "noam" || t.schedule == "warmup_linear") && t.warmup == 0)
     fail(fmt::format("training.warmup: must be > 0 for schedule '{}'", t.schedule));
@@ -456,6 +510,18 @@ void validate(const Config& cfg, bool check_files) {
     fail("training: set at least one of max_steps, max_epochs, max_minutes");
   if (t.early_stopping.patience > 0 && !cfg.data.dev.defined())
     fail("training.early_stopping.patience: needs a dev set (data.dev)");
+}
+
+}  // namespace
+
+void validate(const Config& cfg, bool check_files) {
+  const std::string& name = cfg.source_file.empty() ? std::string("config") : cfg.source_file;
+  Fail fail = [&](const std::string& msg) { throw ConfigError(fmt::format("{}: {}", name, msg)); };
+  validate_fields(cfg, fail);
+  validate_run(cfg, fail);
+  validate_data(cfg, check_files, fail);
+  validate_model_section(cfg, fail);
+  validate_training(cfg, fail);
 }
 
 namespace {

@@ -1,12 +1,28 @@
 // The training loop behind `tinynmt train`: data, tokenizer, model, optimiser, schedule, loss,
 // validation (loss, perplexity, greedy BLEU and chrF), checkpoints, resume, signals, progress,
-// metrics.jsonl and curves.png.
+// metrics.jsonl and curves.png. `train()` is the entry; `Trainer` holds the run's state and its
+// phases (setup, step, validate, checkpoint, stop decision).
 #pragma once
 
-#include <atomic>
-#include <string>
+#include <torch/torch.h>
 
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "align/curves.h"
 #include "config/config.h"
+#include "data/batching.h"
+#include "data/tokenizer.h"
+#include "models/seq2seq.h"
+#include "run/checkpoint.h"
+#include "train/communicator.h"
+#include "train/metrics_log.h"
+#include "train/schedule.h"
+#include "train/validation.h"
 
 namespace tinynmt {
 
@@ -25,9 +41,109 @@ struct TrainResult {
 std::atomic<int>& stop_signal();
 void install_stop_handlers();
 
-/// Trains according to `cfg` (validated by the caller). When RUN_DIR/last.ckpt exists the run
-/// resumes from it (model, optimiser, schedule, data position, RNG). Throws on bad data or
-/// I/O errors; a NaN/inf loss returns kDiverged without overwriting the last good checkpoint.
+/// Trains according to `cfg` (validated by the caller) in this process alone: builds a Trainer
+/// with a SingleProcessCommunicator and runs it. When RUN_DIR/last.ckpt exists the run resumes
+/// from it (model, optimiser, schedule, data position, RNG). Throws on bad data or I/O errors; a
+/// NaN/inf loss returns kDiverged without overwriting the last good checkpoint.
 TrainResult train(const Config& cfg);
+
+/// One training run. Rank 0 of the communicator's group writes the run directory (config.yaml,
+/// metrics.jsonl, curves.png, checkpoints) and logs; gradients are summed over the group after
+/// the backward pass and averaged (nothing happens for a group of one).
+class Trainer {
+ public:
+  /// `cfg` must outlive the Trainer. A null `comm` means a SingleProcessCommunicator.
+  explicit Trainer(const Config& cfg, std::unique_ptr<Communicator> comm = nullptr);
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  /// Sets up (data, tokenizer, model, optimiser, resume) and trains until a stop condition:
+  /// training.max_steps / max_epochs / max_minutes, early stopping, a NaN/inf loss (kDiverged,
+  /// the last good checkpoint kept) or SIGINT/SIGTERM (kInterrupted, `last` saved). Call once.
+  /// Throws ConfigError for bf16 without CUDA, std::runtime_error on bad data or I/O errors.
+  TrainResult run();
+
+ private:
+  /// What the loop does after a phase.
+  enum class Flow {
+    kContinue,  ///< go on training
+    kFinish,    ///< leave the loop normally: final save of `last` and the summary line
+    kReturn,    ///< return result_ now (divergence, signal): nothing more is written
+  };
+
+  // Setup (in this order: RNG and file effects are those of the original single function).
+  void setup();
+  void set_run_paths();
+  void setup_environment();
+  void load_train_data();
+  void load_dev_data();
+  void build_model();
+  void resume_or_start_fresh();
+  void open_metrics_log();
+  void plan_batches();
+  void start_clock();
+
+  // The loop.
+  Flow train_epoch();
+  Flow step(const BatchPlan& plan);
+  void reduce_gradients();
+  Flow log_progress();
+  Flow after_step();
+  Flow end_epoch();
+  TrainResult finish();
+  TrainResult already_finished();
+
+  // Validation, checkpoints, stop decision.
+  bool validate();  ///< true when early stopping triggers
+  void log_validation(const Validation& v, bool better, double t0);
+  void render_curves();
+  void save_last();
+  void save_best();
+  void save_numbered();
+  bool step_limit_reached() const;
+  bool epoch_limit_reached() const;
+  Flow diverged(double loss, int64_t at_step);
+  Flow interrupted(int sig);
+  bool is_main() const { return comm_->rank() == 0; }
+  double elapsed() const;
+  double eta() const;
+  void reset_window();
+
+  const Config& cfg_;
+  const TrainingConfig& t_;
+  std::unique_ptr<Communicator> comm_;
+  std::string run_dir_;
+  torch::Device device_{torch::kCPU};
+  int64_t threads_ = 0;
+  bool use_bf16_ = false;
+  std::string config_yaml_;
+
+  std::optional<Tokenizer> tok_;
+  EncodedCorpus train_data_;
+  std::optional<DevSet> dev_;
+  std::shared_ptr<Seq2SeqImpl> model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::optional<LrSchedule> schedule_;
+  std::optional<TokenBatcher> batcher_;
+  TrainState state_;
+
+  // The run directory's files (set_run_paths).
+  std::filesystem::path config_path_, last_path_, best_path_, curves_path_;
+  std::string metrics_path_;
+  std::optional<MetricsLog> metrics_;  ///< rank 0 only
+  std::vector<align::CurvePoint> curve_;
+
+  int64_t nan_step_ = -1;  ///< test hook TINYNMT_TEST_NAN_STEP
+  bool tty_ = false;       ///< stderr is a terminal: a live progress line
+  double start_ = 0;       ///< now_seconds() at step 0 of the run (resumed time included)
+  double budget_s_ = 0;    ///< training.max_minutes in seconds; 0 = no limit
+  double lr_ = 0;          ///< learning rate of the current step
+  // The progress window: throughput and mean loss since the last log line.
+  double window_start_ = 0;
+  int64_t window_tokens_ = 0;
+  torch::Tensor window_loss_;  ///< scalar, double, on device_: summed loss (no host sync)
+  int64_t window_loss_tokens_ = 0;
+  TrainResult result_;
+};
 
 }  // namespace tinynmt

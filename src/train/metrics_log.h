@@ -1,0 +1,31 @@
+// RUN_DIR/metrics.jsonl: one JSON object per line, per log step ("type": "train") and per
+// validation ("type": "valid"); and reading it back for the training curves.
+#pragma once
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "align/curves.h"
+
+namespace tinynmt {
+
+/// Appends JSON lines to a file, flushed per record.
+class MetricsLog {
+ public:
+  /// Opens `path` for appending (creating it). Throws std::runtime_error naming the path.
+  explicit MetricsLog(const std::string& path);
+  /// Writes `record` as one line (nlohmann::json::dump, keys in its sorted order) and flushes.
+  void write(const nlohmann::json& record);
+
+ private:
+  std::ofstream out_;
+};
+
+/// The points of an existing metrics log, in file order: the train loss of "train" records and
+/// the BLEU of "valid" records (to redraw the curves after a resume). Lines that do not parse or
+/// have no "step" are skipped; a missing file gives no points.
+std::vector<align::CurvePoint> read_curve_points(const std::string& path);
+
+}  // namespace tinynmt
