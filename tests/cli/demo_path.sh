@@ -65,9 +65,9 @@ awk -F'\t' 'NF != 4 || $1 != 0 || $2 > 0 || (NR > 1 && $3 > prev) { bad = 1 } { 
 # --- translate: sampling, reproducible for a seed, attention exported ---------------------------
 sample() { "$bin" translate --model "$run" --sample --seed "$1" --temperature 1.5 --top-p 0.95 \
   "a b c d e" "f g h i j k" "b b c" 2>"$tmp/err" || fail "translate --sample exited non-zero: $(cat "$tmp/err")"; }
-s1=$(sample 1); s1b=$(sample 1)
-[ "$(wc -l <<<"$s1")" -eq 3 ] || fail "translate --sample: expected 3 lines, got: $s1"
-[ "$s1" == "$s1b" ] || fail "translate --sample --seed 1 twice differs: $s1 / $s1b"
+sample 1 >"$tmp/s1"; sample 1 >"$tmp/s1b"
+[ "$(wc -l <"$tmp/s1")" -eq 3 ] || fail "translate --sample: expected 3 lines, got: $(cat "$tmp/s1")"
+cmp -s "$tmp/s1" "$tmp/s1b" || fail "translate --sample --seed 1 twice differs: $(paste "$tmp/s1" "$tmp/s1b")"
 "$bin" translate --model "$run" --sample --seed 3 --top-k 5 "a b c d e" \
   --attention "$tmp/sample_att.jsonl" >/dev/null 2>"$tmp/err" \
   || fail "translate --sample --attention exited non-zero: $(cat "$tmp/err")"
