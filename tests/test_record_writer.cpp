@@ -8,6 +8,7 @@
 #include <string>
 
 #include "align/record_writer.h"
+#include "align/selection.h"
 #include "temp_files.h"
 
 namespace tinynmt::align {
@@ -71,12 +72,46 @@ TEST(RecordWriter, NpyWritesBothLevelsPerRecord) {
   std::filesystem::remove(prefix + ".0003.word.npy");
 }
 
+TEST(RecordWriter, HeatmapTextAndImagesWithTheirNames) {
+  RecordWriterOptions o;
+  std::ostringstream listing, warnings;
+  o.listing = &listing;
+  o.warnings = &warnings;
+  o.image = "text";
+  o.head = "1";
+  auto text = make_record_writer("heatmap", "", o);
+  text->write(small_record(0));
+  text->close();
+  EXPECT_NE(listing.str().find("sentence 0 | toy | layer 0 | word level | head 1"),
+            std::string::npos)
+      << listing.str();
+  EXPECT_EQ(warnings.str(), "");
+  o.head = "2";  // the record has 2 heads
+  EXPECT_THROW(make_record_writer("heatmap", "", o)->write(small_record(0)), SelectionError);
+
+  const auto dir = temp_path("figs");
+  std::filesystem::create_directories(dir);
+  listing.str("");
+  o.image = "svg";
+  o.head = "mean";
+  o.level = "subword";
+  auto images = make_record_writer("heatmap", dir, o);
+  images->write(small_record(5));
+  images->close();
+  const std::string svg = dir + "/sent0005_subword_L0_Hmean.svg";
+  EXPECT_EQ(listing.str(), svg + "\n");
+  EXPECT_TRUE(std::filesystem::exists(svg));
+  EXPECT_EQ(warnings.str(), "wrote 1 heatmap(s) to " + dir + "\n");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RecordWriter, UnknownFormatAndUnwritablePath) {
   try {
     make_record_writer("csv", temp_path("x"));
     FAIL() << "no exception";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("'csv' (choices: jsonl, pharaoh, npy)"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("'csv' (choices: jsonl, pharaoh, npy, heatmap)"),
+              std::string::npos)
         << e.what();
   }
   EXPECT_THROW(make_record_writer("jsonl", "/nonexistent_dir_tinynmt/a.jsonl"), std::runtime_error);

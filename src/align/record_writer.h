@@ -4,6 +4,7 @@
 // record_writer.cpp's table.
 #pragma once
 
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,14 @@ class RecordWriter {
 
 struct RecordWriterOptions {
   int decimals = 4;  ///< jsonl: digits after the point
+  // heatmap:
+  std::string level = "word";   ///< word or subword matrices and labels
+  std::string layer = "last";   ///< layer index (negative from the end), "last" or "mean"
+  std::string head = "mean";    ///< head index, "mean", or "grid" (all heads in one figure)
+  std::string image = "png";    ///< png, svg, pdf, or text (rendered to `listing`)
+  double vmax = 1.0;            ///< weight drawn with the brightest colour (0 = the largest)
+  std::ostream* listing = nullptr;   ///< heatmap: written paths or text renderings (required)
+  std::ostream* warnings = nullptr;  ///< heatmap: skipped records and the final count
 };
 
 /// The writer for `format` at `path`:
@@ -33,7 +42,11 @@ struct RecordWriterOptions {
 ///   "pharaoh"  path is the file: the record's `alignment` line per record (word level, i-j);
 ///   "npy"      path is a prefix: per record PREFIX.NNNN.subword.npy ([layers, heads,
 ///              tgt_tokens, src_tokens]) and PREFIX.NNNN.word.npy ([layers, heads, tgt_words,
-///              src_words]), NNNN the record's index with 4 digits (write_npy).
+///              src_words]), NNNN the record's index with 4 digits (write_npy);
+///   "heatmap"  path is an existing directory: per record one image (or, head "grid", one figure
+///              of all heads) named sentNNNN_LEVEL_L<layer>_H<head>.EXT / ..._grid.EXT, its path
+///              printed to options.listing; image "text" prints shaded text there instead. A bad
+///              layer/head for a record throws SelectionError (align/selection.h).
 /// Files are created (truncated) here. Throws std::invalid_argument for an unknown format
 /// (listing the choices), std::runtime_error "PATH: cannot write" when a file cannot be opened.
 std::unique_ptr<RecordWriter> make_record_writer(const std::string& format, const std::string& path,
@@ -49,5 +62,7 @@ std::unique_ptr<RecordWriter> make_pharaoh_writer(const std::string& path,
                                                   const RecordWriterOptions& options);
 std::unique_ptr<RecordWriter> make_npy_writer(const std::string& prefix,
                                               const RecordWriterOptions& options);
+std::unique_ptr<RecordWriter> make_heatmap_writer(const std::string& dir,
+                                                  const RecordWriterOptions& options);
 
 }  // namespace tinynmt::align

@@ -15,10 +15,10 @@ int parse_selection(const std::string& s, int n, const std::string& what,
     v = std::stoi(s, &used);
     if (used != s.size()) throw std::invalid_argument(s);
   } catch (const std::exception&) {
-    throw std::invalid_argument(fmt::format("{} '{}': expected an index or 'mean'", what, s));
+    throw SelectionError(fmt::format("{} '{}': expected an index or 'mean'", what, s));
   }
   if (v < -n || v >= n) {
-    throw std::invalid_argument(
+    throw SelectionError(
         fmt::format("{} {} out of range (the {} has {} {}s)", what, v, holder, n, what));
   }
   return v < 0 ? v + n : v;

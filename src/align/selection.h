@@ -3,6 +3,7 @@
 // selection; decode/translator.cpp) and `tinynmt heatmap`.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -11,13 +12,19 @@
 
 namespace tinynmt::align {
 
+/// A layer or head choice that does not parse or is out of range.
+class SelectionError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 /// A selection index meaning "all of them, averaged".
 inline constexpr int kMeanOf = -1;
 
 /// Parses a layer or head choice among n: "mean" -> kMeanOf, or an integer in [-n, n) (negative
 /// counts from the end) -> 0..n-1. `what` ("layer", "head") and `holder` ("model", "file") name
-/// things in the message. Throws std::invalid_argument: "layer 'x': expected an index or
-/// 'mean'", or "layer 5 out of range (the model has 2 layers)".
+/// things in the message. Throws SelectionError: "layer 'x': expected an index or 'mean'", or
+/// "layer 5 out of range (the model has 2 layers)".
 int parse_selection(const std::string& s, int n, const std::string& what,
                     const std::string& holder = "model");
 

@@ -9,6 +9,7 @@
 
 #include "align/attention_io.h"
 #include "align/heatmap.h"
+#include "align/record_writer.h"
 #include "align/selection.h"
 #include "cli/commands.h"
 
@@ -26,30 +27,14 @@ struct HeatmapArgs {
   double vmax = 1.0;
 };
 
-// A layer or head choice of the file's records (align::parse_selection); a bad one is a usage
-// error. Returns an index or align::kMeanOf.
-int parse_choice(const std::string& s, int n, const char* what) {
-  try {
-    return align::parse_selection(s, n, what, "file");
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(fmt::format("heatmap: --{}", e.what()));
-  }
-}
-
-// The mean of the matrices a layer and head choice picks (heatmaps divide by the count).
-align::Matrix select(const align::LayerHeadMatrices& m, int layer, int head) {
-  return align::mean_of(align::select_matrices(m, layer, head), align::MeanRounding::kDivide);
-}
-
 int run(const HeatmapArgs& a) {
   if (a.level != "word" && a.level != "subword") {
     throw UsageError(fmt::format("heatmap: --level '{}' (choices: word, subword)", a.level));
   }
   const bool text = a.format == "text";
-  align::ImageFormat fmt = align::ImageFormat::kPng;
   if (!text) {
     try {
-      fmt = align::parse_image_format(a.format);
+      align::parse_image_format(a.format);
     } catch (const std::invalid_argument&) {
       throw UsageError(
           fmt::format("heatmap: --format '{}' (choices: png, svg, pdf, text)", a.format));
@@ -81,65 +66,23 @@ int run(const HeatmapArgs& a) {
   }
   if (!a.out.empty()) std::filesystem::create_directories(a.out);
 
-  int written = 0;
+  align::RecordWriterOptions opts;
+  opts.level = a.level;
+  opts.layer = a.layer;
+  opts.head = a.head;
+  opts.image = a.format;
+  opts.vmax = a.vmax;
+  opts.listing = &std::cout;
+  opts.warnings = &std::cerr;
+  auto writer = align::make_record_writer("heatmap", a.out, opts);
   for (const auto* rec : chosen) {
-    const bool word = a.level == "word";
-    const auto& mats = word ? rec->word : rec->subword;
-    const auto& src = word ? rec->src_words : rec->src_tokens;
-    const auto& tgt = word ? rec->tgt_words : rec->tgt_tokens;
-    if (src.empty() || tgt.empty()) {
-      std::cerr << fmt::format("warning: sentence {} has no {} tokens; skipped\n", rec->index,
-                               a.level);
-      continue;
-    }
-    const int layer =
-        a.layer == "last" ? rec->layers - 1 : parse_choice(a.layer, rec->layers, "layer");
-    const std::string layer_name = layer == align::kMeanOf ? "mean" : std::to_string(layer);
-    align::HeatmapOptions opts;
-    opts.vmax = a.vmax;
-    const std::string base =
-        fmt::format("sentence {} | {} | layer {} | {} level", rec->index,
-                    rec->model.empty() ? "model" : rec->model, layer_name, a.level);
-    const std::string stem = fmt::format("sent{:04d}_{}_L{}", rec->index, a.level, layer_name);
-    if (a.head == "grid") {
-      std::vector<align::Matrix> panels;
-      std::vector<std::string> titles;
-      for (int h = 0; h < rec->heads; ++h) {
-        panels.push_back(select(mats, layer, h));
-        titles.push_back(fmt::format("head {}", h));
-      }
-      opts.title = base + " | all heads";
-      if (text) {
-        for (size_t h = 0; h < panels.size(); ++h) {
-          opts.title = fmt::format("{} | head {}", base, h);
-          std::cout << align::render_heatmap_text(panels[h], src, tgt, opts) << "\n";
-        }
-      } else {
-        const std::string path =
-            (std::filesystem::path(a.out) / (stem + "_grid." + align::image_extension(fmt)))
-                .string();
-        align::render_heatmap_grid(panels, titles, src, tgt, path, fmt, opts);
-        std::cout << path << "\n";
-        ++written;
-      }
-      continue;
-    }
-    const int head = parse_choice(a.head, rec->heads, "head");
-    const std::string head_name = head == align::kMeanOf ? "mean" : std::to_string(head);
-    const align::Matrix m = select(mats, layer, head);
-    opts.title = fmt::format("{} | head {}", base, head_name);
-    if (text) {
-      std::cout << align::render_heatmap_text(m, src, tgt, opts) << "\n";
-    } else {
-      const std::string path = (std::filesystem::path(a.out) /
-                                (stem + "_H" + head_name + "." + align::image_extension(fmt)))
-                                   .string();
-      align::render_heatmap(m, src, tgt, path, fmt, opts);
-      std::cout << path << "\n";
-      ++written;
+    try {
+      writer->write(*rec);
+    } catch (const align::SelectionError& e) {  // a bad --layer/--head for this file
+      throw UsageError(fmt::format("heatmap: --{}", e.what()));
     }
   }
-  if (!text) std::cerr << fmt::format("wrote {} heatmap(s) to {}\n", written, a.out);
+  writer->close();
   return 0;
 }
 
