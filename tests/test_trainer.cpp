@@ -1,5 +1,6 @@
-// The training loop end to end on a tiny copy task made here: files written, resume equals an
-// uninterrupted run, a stop signal saves `last`, a NaN stops the run and keeps the checkpoint.
+// The training loop end to end on a tiny copy task made here: files written, the same seed gives
+// the same run, resume equals an uninterrupted run, a stop signal saves `last`, a NaN stops the
+// run and keeps the checkpoint.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -10,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <vector>
 
 #include "config/config.h"
 #include "run/checkpoint.h"
@@ -18,21 +20,8 @@
 
 using namespace tinynmt;
 using test_runs::tiny_config;
+using test_runs::train_losses;
 namespace fs = std::filesystem;
-
-namespace {
-
-std::map<int64_t, double> train_losses(const std::string& run_dir) {
-  std::map<int64_t, double> losses;
-  std::ifstream in(fs::path(run_dir) / "metrics.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line);
-    if (j["type"] == "train") losses[j["step"].get<int64_t>()] = j["loss"].get<double>();
-  }
-  return losses;
-}
-
-}  // namespace
 
 TEST(Trainer, WritesMetricsCheckpointsAndResolvedConfig) {
   Config c = tiny_config("tinynmt_trainer_smoke", 8);
@@ -61,6 +50,37 @@ TEST(Trainer, WritesMetricsCheckpointsAndResolvedConfig) {
   Config back = load_config((fs::path(c.run.dir) / "config.yaml").string());
   EXPECT_EQ(back.model.encoder.d_model, 32);
   EXPECT_EQ(read_checkpoint_info((fs::path(c.run.dir) / "last.ckpt").string()).state.step, 8);
+}
+
+namespace {
+
+// Every metrics.jsonl record without its timings (elapsed_s, seconds, tokens_per_s).
+std::vector<nlohmann::json> untimed_records(const std::string& run_dir) {
+  std::vector<nlohmann::json> records;
+  std::ifstream in(fs::path(run_dir) / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    for (const char* timing : {"elapsed_s", "seconds", "tokens_per_s"}) j.erase(timing);
+    records.push_back(j);
+  }
+  return records;
+}
+
+}  // namespace
+
+TEST(Trainer, SameSeedGivesIdenticalMetrics) {
+  Config c = tiny_config("tinynmt_trainer_repeat", 10);
+  fs::remove_all(c.run.dir);
+  train(c);
+  auto first = untimed_records(c.run.dir);
+  fs::remove_all(c.run.dir);
+  train(c);
+  auto second = untimed_records(c.run.dir);
+  ASSERT_EQ(first.size(), 12u);  // 10 train records, validations at steps 5 and 10
+  ASSERT_EQ(second.size(), first.size());
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(first[i].dump(), second[i].dump()) << "record " << i;  // losses bit for bit
+  }
 }
 
 TEST(Trainer, ResumedRunMatchesUninterruptedRun) {

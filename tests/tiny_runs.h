@@ -1,9 +1,12 @@
 // A tiny copy corpus (letters a-p, 4-9 per line; train 400, dev 20 lines, written once under the
-// temporary directory) and a one-layer Transformer run config on it that trains in seconds.
+// temporary directory), a one-layer Transformer run config on it that trains in seconds, and the
+// train losses of a run's metrics.jsonl.
 #pragma once
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 
@@ -55,6 +58,17 @@ inline Config tiny_config(const std::string& run_name, int64_t max_steps) {
   c.decoding.batch_size = 16;
   validate(c, true);
   return c;
+}
+
+/// step -> loss of the "train" records of RUN_DIR/metrics.jsonl.
+inline std::map<int64_t, double> train_losses(const std::string& run_dir) {
+  std::map<int64_t, double> losses;
+  std::ifstream in(std::filesystem::path(run_dir) / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == "train") losses[j["step"].get<int64_t>()] = j["loss"].get<double>();
+  }
+  return losses;
 }
 
 }  // namespace tinynmt::test_runs
