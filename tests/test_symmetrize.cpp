@@ -1,0 +1,54 @@
+// align/symmetrize: the symmetrisation heuristics of Koehn et al. 2003 (grow-diag-final-and, ...).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "temp_files.h"
+#include "align/pharaoh.h"
+#include "align/symmetrize.h"
+
+namespace {
+
+using namespace tinynmt::align;
+
+TEST(Symmetrize, HeuristicsFollowKoehnEtAl2003) {
+  const Alignment f = {{1, 1}, {0, 0}, {0, 0}};  // unsorted, a duplicate
+  const Alignment r = {{0, 0}, {0, 3}, {3, 2}};
+  using M = SymmetrizeMethod;
+  EXPECT_EQ(symmetrize(f, r, M::kIntersection), (Alignment{{0, 0}}));
+  EXPECT_EQ(symmetrize(f, r, M::kUnion), (Alignment{{0, 0}, {0, 3}, {1, 1}, {3, 2}}));
+  EXPECT_EQ(symmetrize(f, r, M::kGrow), (Alignment{{0, 0}}));
+  EXPECT_EQ(symmetrize(f, r, M::kGrowDiag), (Alignment{{0, 0}, {1, 1}}));
+  EXPECT_EQ(symmetrize(f, r, M::kGrowDiagFinal), (Alignment{{0, 0}, {0, 3}, {1, 1}, {3, 2}}));
+  EXPECT_EQ(symmetrize(f, r, M::kGrowDiagFinalAnd), (Alignment{{0, 0}, {1, 1}, {3, 2}}));
+}
+
+// Growing walks chains: from the intersection {0-0}, 1-0 joins (source 1 free), 1-1 joins as
+// 0-0's diagonal neighbour (target 1 free), then 2-2 and 3-3 follow along the diagonal.
+// A union link whose two words are both covered (0-1 below) joins under no grow or final rule.
+TEST(Symmetrize, GrowDiagFollowsChainsAndSkipsCoveredWords) {
+  const Alignment f = {{0, 0}, {1, 1}, {2, 2}, {3, 3}};
+  const Alignment r = {{0, 0}, {1, 0}};
+  EXPECT_EQ(symmetrize(f, r, SymmetrizeMethod::kGrowDiag),
+            (Alignment{{0, 0}, {1, 0}, {1, 1}, {2, 2}, {3, 3}}));
+  EXPECT_EQ(symmetrize(f, r, SymmetrizeMethod::kGrow), (Alignment{{0, 0}, {1, 0}, {1, 1}}));
+  const Alignment f2 = {{0, 0}, {1, 1}, {0, 1}}, r2 = {{0, 0}, {1, 1}};
+  EXPECT_EQ(symmetrize(f2, r2, SymmetrizeMethod::kGrowDiagFinal), (Alignment{{0, 0}, {1, 1}}));
+  EXPECT_EQ(symmetrize(f2, r2, SymmetrizeMethod::kUnion), (Alignment{{0, 0}, {0, 1}, {1, 1}}));
+}
+
+TEST(Symmetrize, InvertParseAndErrors) {
+  EXPECT_EQ(invert({{0, 2}, {1, 0}}), (Alignment{{2, 0}, {0, 1}}));
+  EXPECT_EQ(parse_symmetrize_method("grow-diag-final-and"), SymmetrizeMethod::kGrowDiagFinalAnd);
+  EXPECT_EQ(parse_symmetrize_method("intersection"), SymmetrizeMethod::kIntersection);
+  EXPECT_THROW(parse_symmetrize_method("gdfa"), std::invalid_argument);
+  EXPECT_THROW(symmetrize({{-1, 0}}, {}, SymmetrizeMethod::kUnion), std::invalid_argument);
+  EXPECT_TRUE(symmetrize({}, {}, SymmetrizeMethod::kGrowDiagFinalAnd).empty());
+}
+
+}  // namespace

@@ -1,0 +1,60 @@
+// align/word_align: subword -> word indices, aggregation of attention to words, hard alignments.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "temp_files.h"
+#include "align/word_align.h"
+
+namespace {
+
+using namespace tinynmt::align;
+
+TEST(WordAlign, PiecesToWordIndices) {
+  const std::vector<std::string> pieces = {"\u2581Ein", "\u2581Hund", "e", "s", "\u2581.", "</s>"};
+  const auto idx = word_index_of_pieces(pieces);
+  EXPECT_EQ(idx, (std::vector<int>{0, 1, 1, 1, 2, -1}));
+  EXPECT_EQ(words_of_pieces(pieces, idx), (std::vector<std::string>{"Ein", "Hundes", "."}));
+  // A first piece without the marker still starts word 0; BOS is special too.
+  EXPECT_EQ(word_index_of_pieces({"<s>", "ab", "c", "\u2581d"}), (std::vector<int>{-1, 0, 0, 1}));
+}
+
+TEST(WordAlign, AggregatesRowsByMeanAndColumnsBySum) {
+  // Target pieces: ▁A | ▁do g | </s>; source pieces: ▁Ein | ▁Hu nd | </s>.
+  const std::vector<int> tgt_map = {0, 1, 1, -1};
+  const std::vector<int> src_map = {0, 1, 1, -1};
+  const Matrix sub = {{0.7f, 0.1f, 0.1f, 0.1f},
+                      {0.1f, 0.5f, 0.3f, 0.1f},
+                      {0.2f, 0.2f, 0.4f, 0.2f},
+                      {0.1f, 0.1f, 0.1f, 0.7f}};
+  const Matrix w = aggregate_to_words(sub, tgt_map, src_map);
+  ASSERT_EQ(w.size(), 2u);
+  ASSERT_EQ(w[0].size(), 2u);
+  // Row "A": [0.7, 0.1 + 0.1]; row "dog": mean of [0.1, 0.8] and [0.2, 0.6].
+  EXPECT_NEAR(w[0][0], 0.7, 1e-6);
+  EXPECT_NEAR(w[0][1], 0.2, 1e-6);
+  EXPECT_NEAR(w[1][0], 0.15, 1e-6);
+  EXPECT_NEAR(w[1][1], 0.7, 1e-6);
+  // Rows keep their mass minus what went to EOS (0.1 for "A", 0.15 for "dog").
+  EXPECT_NEAR(w[0][0] + w[0][1], 0.9, 1e-6);
+  EXPECT_NEAR(w[1][0] + w[1][1], 0.85, 1e-6);
+
+  EXPECT_EQ(argmax_alignment(w), (Alignment{{0, 0}, {1, 1}}));
+  EXPECT_EQ(threshold_alignment(w, 0.5f), (Alignment{{0, 0}, {1, 1}}));
+  EXPECT_EQ(threshold_alignment(w, 0.1f), (Alignment{{0, 0}, {0, 1}, {1, 0}, {1, 1}}));
+  EXPECT_THROW(aggregate_to_words(sub, {0, 1}, src_map), std::invalid_argument);
+  EXPECT_THROW(aggregate_to_words(sub, tgt_map, {0, 5, 1, -1}, -1, 2), std::invalid_argument);
+}
+
+TEST(WordAlign, ArgmaxFollowsTheLargestWeight) {
+  // An anti-diagonal matrix aligns target t with source n-1-t.
+  const Matrix m = {{0.1f, 0.2f, 0.7f}, {0.2f, 0.6f, 0.2f}, {0.8f, 0.1f, 0.1f}};
+  EXPECT_EQ(argmax_alignment(m), (Alignment{{0, 2}, {1, 1}, {2, 0}}));
+}
+
+}  // namespace
