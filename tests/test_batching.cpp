@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 using namespace tinynmt;
 using tinynmt::test_files::ScratchDir;
 using tinynmt::test_files::data_error;
+using tinynmt::test_files::tiny_corpus;
 
 // Filtering and batching
 

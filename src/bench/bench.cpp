@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <stdexcept>
 
@@ -48,6 +49,67 @@ std::string describe(const ModelConfig& m) {
                      d.attention);
 }
 
+// What the timed steps of bench_training measured, before their medians are taken.
+struct StepSamples {
+  std::vector<double> tok_s, gflops, secs;
+  std::vector<double> part_s[5];  // batch, forward, backward, clip, optimiser (seconds)
+  double tokens_sum = 0, gflop_sum = 0;
+  int64_t src_tok = 0, src_slots = 0, tgt_tok = 0, tgt_slots = 0;
+
+  // One timed step: batch b took dt seconds for `flops` floating-point operations.
+  void add(const Batch& b, double dt, double flops) {
+    const int64_t rows = b.size();
+    src_tok += b.num_src_tokens;
+    tgt_tok += b.num_tgt_tokens;
+    src_slots += rows * b.src.size(1);
+    tgt_slots += rows * b.tgt_out.size(1);
+    tok_s.push_back(static_cast<double>(b.num_tgt_tokens) / dt);
+    gflops.push_back(flops / dt / 1e9);
+    secs.push_back(dt);
+    tokens_sum += static_cast<double>(b.num_tgt_tokens);
+    gflop_sum += flops / 1e9;
+  }
+};
+
+// The figures of `steps` timed steps: medians, % of the sgemm peak, padding ratios.
+void summarize_steps(const StepSamples& s, int64_t steps, double sgemm_gflops,
+                     TrainingFigures& f) {
+  f.tokens_per_s = median(s.tok_s);
+  f.model_gflops = median(s.gflops);
+  f.pct_of_sgemm_peak = sgemm_gflops > 0 ? 100.0 * f.model_gflops / sgemm_gflops : 0.0;
+  if (!f.step_sgemm_gflops.empty()) {
+    std::vector<double> pct;
+    for (size_t i = 0; i < f.step_sgemm_gflops.size(); ++i)
+      pct.push_back(100.0 * f.step_model_gflops[i] / f.step_sgemm_gflops[i]);
+    f.pct_of_paired_sgemm = median(pct);
+    f.paired_sgemm_gflops = median(f.step_sgemm_gflops);
+  }
+  f.step_seconds = median(s.secs);
+  f.batch_seconds = median(s.part_s[0]);
+  f.forward_seconds = median(s.part_s[1]);
+  f.backward_seconds = median(s.part_s[2]);
+  f.clip_seconds = median(s.part_s[3]);
+  f.optimizer_seconds = median(s.part_s[4]);
+  f.tokens_per_step = s.tokens_sum / static_cast<double>(steps);
+  f.gflop_per_step = s.gflop_sum / static_cast<double>(steps);
+  auto ratio = [](int64_t tok, int64_t slots) { return slots ? 1.0 - double(tok) / slots : 0.0; };
+  f.src_padding_ratio = ratio(s.src_tok, s.src_slots);
+  f.tgt_padding_ratio = ratio(s.tgt_tok, s.tgt_slots);
+  f.padding_ratio = ratio(s.src_tok + s.tgt_tok, s.src_slots + s.tgt_slots);
+}
+
+// Runs `steps` extra training steps under the autograd profiler, writing a Chrome trace to `path`
+// (its overhead stays out of the timed figures).
+void profile_steps(const std::string& path, int64_t steps,
+                   const std::function<void(int64_t)>& run_step) {
+  fs::create_directories(fs::path(path).parent_path());
+  {
+    torch::autograd::profiler::RecordProfile guard(path);
+    for (int64_t i = 0; i < steps; ++i) run_step(i);
+  }
+  spdlog::info("  profile of {} steps: {} (chrome://tracing)", steps, path);
+}
+
 TrainingFigures bench_training(const Config& cfg, const BenchData& data, const torch::Device& device,
                                const BenchOptions& o, double sgemm_gflops,
                                const std::string& profile_path, int64_t* parameters) {
@@ -69,20 +131,17 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
 
   TokenBatcher batcher(data.train, t.batch_size, static_cast<uint64_t>(cfg.run.seed));
   BatchPlan plan = batcher.plan(0);
-  std::vector<double> tok_s, gflops, secs;
-  int64_t src_tok = 0, src_slots = 0, tgt_tok = 0, tgt_slots = 0;
-  double tokens_sum = 0, gflop_sum = 0;
+  StepSamples ss;
   torch::Tensor last_loss;
   int64_t last_tokens = 1;
   // One optimiser step, as the trainer runs it (one batch per step: training.accumulate only
   // changes how often the optimiser runs). Returns the batch; timed by the caller.
   // The parts of the step are timed too (forward_backward's two halves, called as it does).
-  std::vector<double> part_s[5];  // batch, forward, backward, clip, optimiser
   auto run_step = [&](const std::vector<int64_t>& idx, bool timed) {
     double mark = now_seconds();
     auto lap = [&](int part) {
       const double now = now_seconds();
-      if (timed) part_s[part].push_back(now - mark);
+      if (timed) ss.part_s[part].push_back(now - mark);
       mark = now;
     };
     Batch b = make_batch(data.train, idx).to(device);
@@ -126,50 +185,15 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
     }
 
     if (!timed) continue;
-    const int64_t rows = b.size();
-    src_tok += b.num_src_tokens;
-    tgt_tok += b.num_tgt_tokens;
-    src_slots += rows * b.src.size(1);
-    tgt_slots += rows * b.tgt_out.size(1);
-    tok_s.push_back(static_cast<double>(b.num_tgt_tokens) / dt);
-    gflops.push_back(flops / dt / 1e9);
-    secs.push_back(dt);
-    tokens_sum += static_cast<double>(b.num_tgt_tokens);
-    gflop_sum += flops / 1e9;
+    ss.add(b, dt, flops);
   }
   if (!profile_path.empty()) {
-    // Extra steps under the autograd profiler (its overhead stays out of the figures above).
-    fs::create_directories(fs::path(profile_path).parent_path());
-    {
-      torch::autograd::profiler::RecordProfile guard(profile_path);
-      for (int64_t i = 0; i < kProfileSteps; ++i)
-        run_step(plan[static_cast<size_t>(o.warmup + o.steps + i) % plan.size()], false);
-    }
+    profile_steps(profile_path, kProfileSteps, [&](int64_t i) {
+      run_step(plan[static_cast<size_t>(o.warmup + o.steps + i) % plan.size()], false);
+    });
     f.profile = profile_path;
-    spdlog::info("  profile of {} steps: {} (chrome://tracing)", kProfileSteps, profile_path);
   }
-  f.tokens_per_s = median(tok_s);
-  f.model_gflops = median(gflops);
-  f.pct_of_sgemm_peak = sgemm_gflops > 0 ? 100.0 * f.model_gflops / sgemm_gflops : 0.0;
-  if (!f.step_sgemm_gflops.empty()) {
-    std::vector<double> pct;
-    for (size_t i = 0; i < f.step_sgemm_gflops.size(); ++i)
-      pct.push_back(100.0 * f.step_model_gflops[i] / f.step_sgemm_gflops[i]);
-    f.pct_of_paired_sgemm = median(pct);
-    f.paired_sgemm_gflops = median(f.step_sgemm_gflops);
-  }
-  f.step_seconds = median(secs);
-  f.batch_seconds = median(part_s[0]);
-  f.forward_seconds = median(part_s[1]);
-  f.backward_seconds = median(part_s[2]);
-  f.clip_seconds = median(part_s[3]);
-  f.optimizer_seconds = median(part_s[4]);
-  f.tokens_per_step = tokens_sum / static_cast<double>(o.steps);
-  f.gflop_per_step = gflop_sum / static_cast<double>(o.steps);
-  auto ratio = [](int64_t tok, int64_t slots) { return slots ? 1.0 - double(tok) / slots : 0.0; };
-  f.src_padding_ratio = ratio(src_tok, src_slots);
-  f.tgt_padding_ratio = ratio(tgt_tok, tgt_slots);
-  f.padding_ratio = ratio(src_tok + tgt_tok, src_slots + tgt_slots);
+  summarize_steps(ss, o.steps, sgemm_gflops, f);
   f.last_loss = last_loss.item<double>() / static_cast<double>(std::max<int64_t>(1, last_tokens));
   f.peak_rss_mb = hwm ? vm_hwm_mb() : max_rss_mb();
   return f;

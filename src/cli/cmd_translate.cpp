@@ -103,16 +103,9 @@ class Printer {
   align::RecordWriter* attention_;
 };
 
-int run(TranslateArgs& a) {
-  log_to_stderr();
-  if (!a.sentences.empty() && !a.input.empty()) {
-    throw UsageError("translate: give sentences as arguments or --input FILE, not both");
-  }
-  if (a.model.empty()) throw UsageError("translate: --model RUN_DIR is required");
-  auto loaded = load_model(a.model, a.checkpoint, a.device);
-  const Config& cfg = loaded.config;
-  configure_threads(a.threads_opt->count() ? a.threads : cfg.run.threads);
-
+// The run's decoding options (decoding.*) with the command line's on top; a bad value is a
+// UsageError naming the flag.
+decode::TranslateOptions options_of(const TranslateArgs& a, const Config& cfg) {
   decode::TranslateOptions opts = decode::translate_options_from(cfg);
   if (a.beam_opt->count()) opts.beam = a.beam;
   if (a.alpha_opt->count()) opts.alpha = a.alpha;
@@ -145,6 +138,20 @@ int run(TranslateArgs& a) {
   if (opts.max_src_pieces < 0) {
     throw UsageError(fmt::format("translate: --max-src-pieces {} < 0", opts.max_src_pieces));
   }
+  return opts;
+}
+
+int run(TranslateArgs& a) {
+  log_to_stderr();
+  if (!a.sentences.empty() && !a.input.empty()) {
+    throw UsageError("translate: give sentences as arguments or --input FILE, not both");
+  }
+  if (a.model.empty()) throw UsageError("translate: --model RUN_DIR is required");
+  auto loaded = load_model(a.model, a.checkpoint, a.device);
+  const Config& cfg = loaded.config;
+  configure_threads(a.threads_opt->count() ? a.threads : cfg.run.threads);
+
+  decode::TranslateOptions opts = options_of(a, cfg);
   opts.capture_attention = !a.attention.empty();
   spdlog::info("{}: {} (step {}), {} on {}", a.model, loaded.checkpoint, loaded.state.step,
                opts.sample ? fmt::format("sampling (temperature {}, top-k {}, top-p {}, seed {})",

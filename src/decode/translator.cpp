@@ -131,8 +131,10 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& l
   std::vector<int64_t> lengths;
   for (const auto& s : src_ids) lengths.push_back(static_cast<int64_t>(s.size()));
   torch::NoGradGuard no_grad;
+  uint64_t batch_number = 0;
   for (const auto& batch_idx : plan_decode_batches(lengths, o.batch_size)) {
     Batch b = make_batch(src_ids, nullptr, batch_idx).to(m_.device);
+    ++batch_number;
     SearchOptions so;
     so.strategy = o.sample ? SearchStrategy::kSample : SearchStrategy::kBeam;
     so.beam = o.beam;
@@ -141,6 +143,10 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& l
     so.max_len_ratio = o.max_len_ratio;
     so.capture_attention = o.capture_attention;
     so.sampling = o.sampling;
+    // Every batch draws from its own stream (the seed moved by the batch's place in the input),
+    // so lines translated one call at a time, or in later batches, do not reuse the same draws.
+    so.sampling.seed = o.sampling.seed + 0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(first_index) *
+                                                                  1000003ULL + batch_number);
     auto hyps = search(*m_.model, b.src, b.src_mask, so);
     for (size_t k = 0; k < batch_idx.size(); ++k) {
       const size_t j = static_cast<size_t>(batch_idx[k]);

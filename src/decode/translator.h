@@ -34,7 +34,9 @@ struct TranslateOptions {
   /// Ancestral sampling (decode/search.h sample_search) instead of greedy or beam search; needs
   /// n_best 1 and ignores beam.
   bool sample = false;
-  SamplingOptions sampling;  ///< temperature, top-k, top-p, seed (with `sample`)
+  /// temperature, top-k, top-p, seed (with `sample`). Each decoding batch draws from its own
+  /// stream, derived from the seed and the batch's place in the input (first_index, batch number).
+  SamplingOptions sampling;
 };
 
 /// The options a run's config gives (decoding.*, data.max_length as max_src_pieces).

@@ -51,28 +51,51 @@ EncodedCorpus encode_files(const LoadedModel& loaded, const std::string& src_fil
   return c;
 }
 
-}  // namespace
-
-AlignmentTrainResult train_alignment_layer(const LoadedModel& loaded, const std::string& run_dir,
-                                           const AlignmentTrainOptions& o) {
+void check_options(const AlignmentTrainOptions& o) {
   if (o.max_minutes <= 0 && o.max_steps <= 0)
     throw std::invalid_argument("train-alignment-layer: give --minutes or --steps (both are 0)");
   if (!(o.lr > 0)) throw std::invalid_argument("train-alignment-layer: --lr must be > 0");
   if (o.log_every < 1) throw std::invalid_argument("train-alignment-layer: --log-every must be >= 1");
+}
+
+// The pairs to train on: --src/--tgt files when given, else the run's training corpus.
+EncodedCorpus training_pairs(const LoadedModel& loaded, const AlignmentTrainOptions& o) {
+  EncodedCorpus data;
+  if (!o.src_file.empty() || !o.tgt_file.empty()) {
+    data = encode_files(loaded, o.src_file, o.tgt_file, o.tokenized);
+  } else {
+    ParallelText text = read_parallel(loaded.config.data.train);
+    data = encode_corpus(loaded.tokenizer, text, loaded.config.data.max_length);
+  }
+  if (data.size() == 0) throw std::runtime_error("train-alignment-layer: no training pairs");
+  return data;
+}
+
+// Seconds left of the budget (time, steps or the sooner of both) after `done_steps` steps in
+// `seconds`; the step budget is extrapolated at the speed so far.
+double seconds_left(const AlignmentTrainOptions& o, double seconds, int64_t done_steps) {
+  double left = 0;
+  if (o.max_minutes > 0) left = 60.0 * o.max_minutes - seconds;
+  if (o.max_steps > 0) {
+    const double by_steps = seconds / static_cast<double>(done_steps) *
+                            static_cast<double>(o.max_steps - done_steps);
+    left = o.max_minutes > 0 ? std::min(left, by_steps) : by_steps;
+  }
+  return left;
+}
+
+}  // namespace
+
+AlignmentTrainResult train_alignment_layer(const LoadedModel& loaded, const std::string& run_dir,
+                                           const AlignmentTrainOptions& o) {
+  check_options(o);
   const Config& cfg = loaded.config;
   auto& model = *loaded.model;
   model.eval();
   for (auto& p : model.parameters()) p.set_requires_grad(false);
   auto output = model.output_layer();
 
-  EncodedCorpus data;
-  if (!o.src_file.empty() || !o.tgt_file.empty()) {
-    data = encode_files(loaded, o.src_file, o.tgt_file, o.tokenized);
-  } else {
-    ParallelText text = read_parallel(cfg.data.train);
-    data = encode_corpus(loaded.tokenizer, text, cfg.data.max_length);
-  }
-  if (data.size() == 0) throw std::runtime_error("train-alignment-layer: no training pairs");
+  EncodedCorpus data = training_pairs(loaded, o);
   const int64_t batch_tokens = o.batch_tokens > 0 ? o.batch_tokens : cfg.training.batch_size;
   spdlog::info("alignment layer for {}: {} training pairs, batches of {} target tokens", run_dir,
                data.size(), batch_tokens);
@@ -133,14 +156,7 @@ AlignmentTrainResult train_alignment_layer(const LoadedModel& loaded, const std:
         if (res.first_loss == 0) res.first_loss = loss;
         res.last_loss = loss;
         const double tok_s = window_tokens / std::max(1e-9, now_seconds() - window_t0);
-        double left = 0;
-        if (o.max_minutes > 0) left = 60.0 * o.max_minutes - res.seconds;
-        if (o.max_steps > 0) {
-          const int64_t done_steps = res.steps - step0;
-          const double by_steps =
-              res.seconds / static_cast<double>(done_steps) * static_cast<double>(o.max_steps - done_steps);
-          left = o.max_minutes > 0 ? std::min(left, by_steps) : by_steps;
-        }
+        const double left = seconds_left(o, res.seconds, res.steps - step0);
         spdlog::info("align-layer step {:>6} epoch {} loss {:.3f} {:.0f} tok/s elapsed {:.1f} min "
                      "ETA {:.1f} min",
                      res.steps, epoch, loss, tok_s, res.seconds / 60.0, std::max(0.0, left) / 60.0);
