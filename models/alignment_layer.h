@@ -28,7 +28,8 @@ struct AlignmentLayerOptions {
 
 struct AlignmentLayerOutput {
   torch::Tensor context;  ///< [batch, tgt_len, output_dim] Σ_j a_tj · W_v e_j
-  torch::Tensor weights;  ///< [batch, tgt_len, src_len] a_tj; each row sums to 1 over real positions
+  torch::Tensor
+      weights;  ///< [batch, tgt_len, src_len] a_tj; each row sums to 1 over real positions
 };
 
 /// One attention head (Zenkel et al. 2019, §3, eq. (3)-(5)), scaled dot-product scores:
@@ -57,7 +58,8 @@ class AlignmentLayerImpl : public torch::nn::Module, public ExtraAttention {
   /// query features and encoder states come from fw, the values are
   /// model.source_word_embeddings(src) and the key mask is alignment_key_mask(src, fw.src_mask).
   /// Throws std::invalid_argument when the model gives no features, states or embeddings.
-  AlignmentLayerOutput attend(Seq2SeqImpl& model, const torch::Tensor& src, const Seq2SeqOutput& fw);
+  AlignmentLayerOutput attend(Seq2SeqImpl& model, const torch::Tensor& src,
+                              const Seq2SeqOutput& fw);
 
   /// ExtraAttention: attend(model, src, fw).weights, [batch, tgt_len, src_len].
   torch::Tensor extra_weights(Seq2SeqImpl& model, const torch::Tensor& src,

@@ -109,8 +109,8 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a,
-                               const torch::Tensor& b, bool rows_outside_heads, double alpha) {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b,
+                               bool rows_outside_heads, double alpha) {
     ctx->save_for_backward({a, b});
     ctx->saved_data["alpha"] = alpha;
     return blas_bmm(a, b, rows_outside_heads, static_cast<float>(alpha));
@@ -122,8 +122,10 @@ struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
     const auto& g = grads[0];  // [..., n, m]
     const auto alpha = static_cast<float>(ctx->saved_data["alpha"].toDouble());
     torch::Tensor ga, gb;
-    if (ctx->needs_input_grad(0)) ga = blas_bmm(g, b.transpose(-1, -2), false, alpha);  // [.., n, k]
-    if (ctx->needs_input_grad(1)) gb = blas_bmm(a.transpose(-1, -2), g, false, alpha);  // [.., k, m]
+    if (ctx->needs_input_grad(0))
+      ga = blas_bmm(g, b.transpose(-1, -2), false, alpha);  // [.., n, k]
+    if (ctx->needs_input_grad(1))
+      gb = blas_bmm(a.transpose(-1, -2), g, false, alpha);  // [.., k, m]
     return {ga, gb, torch::Tensor(), torch::Tensor()};
   }
 };
@@ -133,8 +135,8 @@ struct BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
 bool batched_matmul_uses_blas() { return find_sgemm() != nullptr; }
 
 void sgemm_row_major(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-                     float* c, int64_t ldc) {
+                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                     int64_t ldc) {
   const SgemmFn sgemm = find_sgemm();
   if (sgemm == nullptr) throw std::logic_error("sgemm_row_major: no BLAS sgemm in the process");
   // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, and a row-major matrix read

@@ -37,7 +37,7 @@ bool batched_matmul_uses_blas();
 /// parallel loops over many small products (attention heads). Requires batched_matmul_uses_blas();
 /// throws std::logic_error otherwise.
 void sgemm_row_major(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-                     float* c, int64_t ldc);
+                     const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                     int64_t ldc);
 
 }  // namespace tinynmt

@@ -285,8 +285,9 @@ torch::Tensor dropout_mask(const torch::Tensor& like, double p, uint64_t seed) {
   if (!like.device().is_cpu() || !like.is_floating_point())
     throw std::invalid_argument("dropout_mask: needs a floating-point CPU tensor");
   // Drawn as float (the values are 0 and 1/(1-p) rounded to float) and converted for other types.
-  auto mask = torch::empty(like.sizes(), like.options().dtype(torch::kFloat).memory_format(
-                                             at::MemoryFormat::Contiguous));
+  auto mask =
+      torch::empty(like.sizes(),
+                   like.options().dtype(torch::kFloat).memory_format(at::MemoryFormat::Contiguous));
   const MaskSpec spec = make_spec(p, seed);
   float* pm = mask.data_ptr<float>();
   for_blocks(mask.numel(), spec, [&](int64_t b, int64_t e, uint32_t k2) {

@@ -19,8 +19,7 @@ void check_type(const std::string& key, const std::string& v) {
 
 }  // namespace
 
-EncoderDecoderImpl::EncoderDecoderImpl(const ModelConfig& cfg, int64_t src_vocab,
-                                       int64_t tgt_vocab)
+EncoderDecoderImpl::EncoderDecoderImpl(const ModelConfig& cfg, int64_t src_vocab, int64_t tgt_vocab)
     : cfg_(cfg) {
   check_type("model.encoder.type", cfg_.encoder.type);
   check_type("model.decoder.type", cfg_.decoder.type);
@@ -40,11 +39,10 @@ EncoderDecoderImpl::EncoderDecoderImpl(const ModelConfig& cfg, int64_t src_vocab
                                   std::to_string(tgt_dim));
   }
 
-  tgt_embed_ = register_module(
-      "tgt_embed", Embeddings(EmbeddingsOptions(tgt_vocab, tgt_dim)
-                                  .scale(dec_tf)
-                                  .positional(dec_tf)
-                                  .dropout(cfg_.decoder.dropout)));
+  tgt_embed_ = register_module("tgt_embed", Embeddings(EmbeddingsOptions(tgt_vocab, tgt_dim)
+                                                           .scale(dec_tf)
+                                                           .positional(dec_tf)
+                                                           .dropout(cfg_.decoder.dropout)));
   src_embed_ = register_module(
       "src_embed", Embeddings(EmbeddingsOptions(src_vocab, src_dim)
                                   .scale(enc_tf)
@@ -92,9 +90,9 @@ Seq2SeqOutput EncoderDecoderImpl::forward_features(const torch::Tensor& src,
   auto out = decoder_->forward(tgt_embed_(tgt_in), enc);
   Seq2SeqOutput r;
   r.features = pre_out_ ? pre_out_(out.features) : out.features;  // [batch, tgt_len, D]
-  r.attention = out.attention;                                     // [b, L, H, T, S]
-  r.memory = enc.states;                                           // [b, S, enc_dim]
-  r.src_mask = enc.src_mask;                                       // [b, S]
+  r.attention = out.attention;                                    // [b, L, H, T, S]
+  r.memory = enc.states;                                          // [b, S, enc_dim]
+  r.src_mask = enc.src_mask;                                      // [b, S]
   return r;
 }
 
@@ -115,7 +113,7 @@ StepOutput EncoderDecoderImpl::decode_step(const torch::Tensor& prev_tokens, Dec
   auto emb = tgt_embed_(prev_tokens.view({-1, 1}), state.step);  // [batch, 1, dim]
   auto out = decoder_->step(emb, state);
   state.step += 1;
-  auto logits = project(out.features.squeeze(1));  // [batch, tgt_vocab]
+  auto logits = project(out.features.squeeze(1));                       // [batch, tgt_vocab]
   return {torch::log_softmax(logits, -1), out.attention.select(3, 0)};  // attn [b, L, H, S]
 }
 

@@ -19,11 +19,12 @@ struct AttentionConfig {
   int64_t query_dim = 0;           ///< size of the query vectors
   int64_t key_dim = 0;             ///< size of the key vectors (encoder output size)
   int64_t value_dim = 0;           ///< size of the value vectors (0 = key_dim)
-  int64_t hidden_dim = 0;          ///< additive/concat score hidden size, multihead model size (0 = query_dim)
-  int64_t heads = 1;               ///< heads of `multihead`; other types have one head
-  double dropout = 0.0;            ///< dropout on the attention weights (multihead)
-  int64_t window = 10;             ///< local-m/local-p half-width D (Luong et al. 2015 §3.2)
-  int64_t max_src_len = 0;         ///< unused by most; local-p uses the real source length S
+  int64_t hidden_dim =
+      0;              ///< additive/concat score hidden size, multihead model size (0 = query_dim)
+  int64_t heads = 1;  ///< heads of `multihead`; other types have one head
+  double dropout = 0.0;     ///< dropout on the attention weights (multihead)
+  int64_t window = 10;      ///< local-m/local-p half-width D (Luong et al. 2015 §3.2)
+  int64_t max_src_len = 0;  ///< unused by most; local-p uses the real source length S
 };
 
 /// Checks cfg as make_attention (models/attention/registry.h) would, without building: query_dim
@@ -35,34 +36,34 @@ struct EncoderConfig {
   std::string type = "transformer";  ///< transformer | rnn
   std::string rnn_type = "gru";      ///< gru | lstm (type rnn)
   int64_t layers = 3;
-  int64_t embedding_dim = 256;       ///< rnn: embedding size (transformer uses d_model)
-  int64_t hidden_size = 256;         ///< rnn: hidden size per direction
-  bool bidirectional = true;         ///< rnn
-  int64_t d_model = 256;             ///< transformer model size
-  int64_t heads = 4;                 ///< transformer self-attention heads
-  int64_t ff = 1024;                 ///< transformer feed-forward size
+  int64_t embedding_dim = 256;  ///< rnn: embedding size (transformer uses d_model)
+  int64_t hidden_size = 256;    ///< rnn: hidden size per direction
+  bool bidirectional = true;    ///< rnn
+  int64_t d_model = 256;        ///< transformer model size
+  int64_t heads = 4;            ///< transformer self-attention heads
+  int64_t ff = 1024;            ///< transformer feed-forward size
   double dropout = 0.1;
-  std::string norm = "pre";          ///< transformer: pre | post layer norm
+  std::string norm = "pre";  ///< transformer: pre | post layer norm
 };
 
 struct DecoderConfig {
-  std::string type = "transformer";  ///< transformer | rnn
-  std::string attention = "multihead";  ///< cross-attention, one of attention_names()
+  std::string type = "transformer";          ///< transformer | rnn
+  std::string attention = "multihead";       ///< cross-attention, one of attention_names()
   std::string attention_placement = "auto";  ///< rnn: bahdanau | luong | auto (bahdanau for the
                                              ///< bahdanau attention, luong otherwise)
-  bool input_feeding = true;         ///< rnn, luong placement: feed h~ into the next step
+  bool input_feeding = true;                 ///< rnn, luong placement: feed h~ into the next step
   std::string rnn_type = "gru";
   int64_t layers = 3;
-  int64_t embedding_dim = 256;       ///< rnn
-  int64_t hidden_size = 512;         ///< rnn
-  int64_t d_model = 256;             ///< transformer
-  int64_t heads = 4;                 ///< transformer self-attn heads, and multihead cross-attn heads
-  int64_t ff = 1024;                 ///< transformer
+  int64_t embedding_dim = 256;  ///< rnn
+  int64_t hidden_size = 512;    ///< rnn
+  int64_t d_model = 256;        ///< transformer
+  int64_t heads = 4;            ///< transformer self-attn heads, and multihead cross-attn heads
+  int64_t ff = 1024;            ///< transformer
   double dropout = 0.1;
-  double attention_dropout = 0.1;    ///< dropout on multihead attention weights
-  int64_t window = 10;               ///< local-m / local-p half-width D
-  std::string norm = "pre";          ///< transformer: pre | post
-  bool tie_embeddings = false;       ///< decoder input embedding shares the output projection
+  double attention_dropout = 0.1;  ///< dropout on multihead attention weights
+  int64_t window = 10;             ///< local-m / local-p half-width D
+  std::string norm = "pre";        ///< transformer: pre | post
+  bool tie_embeddings = false;     ///< decoder input embedding shares the output projection
 };
 
 /// The cross-attention config a decoder builds (models/transformer.cpp, models/rnn_decoder.cpp):
@@ -75,8 +76,8 @@ AttentionConfig cross_attention_config(const DecoderConfig& dec, int64_t query_d
 struct ModelConfig {
   EncoderConfig encoder;
   DecoderConfig decoder;
-  bool tie_all_embeddings = false;   ///< encoder, decoder input and output share one matrix
-                                     ///< (needs a joint vocabulary)
+  bool tie_all_embeddings = false;  ///< encoder, decoder input and output share one matrix
+                                    ///< (needs a joint vocabulary)
 };
 
 }  // namespace tinynmt

@@ -46,8 +46,7 @@ RnnDecoderImpl::RnnDecoderImpl(const DecoderConfig& cfg, int64_t input_dim, int6
   if (feeding_) w_extra_ = register_parameter("w_feed", uniform({gates_ * H, H}));
   bridge_h_ = register_module("bridge_h", nn::Linear(enc_dim, cfg_.layers * H));
   if (lstm_) bridge_c_ = register_module("bridge_c", nn::Linear(enc_dim, cfg_.layers * H));
-  readout_ = register_module(
-      "readout", nn::Linear(bahdanau_ ? H + ctx + input_dim : ctx + H, H));
+  readout_ = register_module("readout", nn::Linear(bahdanau_ ? H + ctx + input_dim : ctx + H, H));
   dropout_ = register_module("dropout", Dropout(cfg_.dropout));
 }
 
@@ -92,21 +91,18 @@ void RnnDecoderImpl::advance(torch::Tensor gx, Recurrent& r) {
   }
 }
 
-std::pair<torch::Tensor, torch::Tensor> RnnDecoderImpl::run_step(const torch::Tensor& gx_emb,
-                                                                 const torch::Tensor& emb_t,
-                                                                 Recurrent& r,
-                                                                 const AttentionCache& cache,
-                                                                 const torch::Tensor& mask,
-                                                                 int64_t t) {
+std::pair<torch::Tensor, torch::Tensor> RnnDecoderImpl::run_step(
+    const torch::Tensor& gx_emb, const torch::Tensor& emb_t, Recurrent& r,
+    const AttentionCache& cache, const torch::Tensor& mask, int64_t t) {
   AttentionExtras extras;
   extras.positions = torch::full({1}, t, torch::TensorOptions().dtype(torch::kInt64));
   if (bahdanau_) {
-    auto q = r.h.back().unsqueeze(1);                 // [batch, 1, hidden]: s_{i-1}
+    auto q = r.h.back().unsqueeze(1);  // [batch, 1, hidden]: s_{i-1}
     auto a = attention_->attend(q, cache, mask, extras);
-    auto ctx = a.context.squeeze(1);                  // [batch, ctx]
+    auto ctx = a.context.squeeze(1);  // [batch, ctx]
     advance(torch::addmm(gx_emb, ctx, w_extra_.t()), r);
     auto o = torch::tanh(readout_(torch::cat({r.h.back(), ctx, emb_t}, 1)));  // [batch, hidden]
-    return {dropout_(o), a.weights.squeeze(2)};       // weights [batch, heads, src_len]
+    return {dropout_(o), a.weights.squeeze(2)};  // weights [batch, heads, src_len]
   }
   advance(feeding_ ? torch::addmm(gx_emb, r.feed, w_extra_.t()) : gx_emb, r);
   auto a = attention_->attend(r.h.back().unsqueeze(1), cache, mask, extras);
@@ -135,10 +131,10 @@ DecoderOutput RnnDecoderImpl::forward(const torch::Tensor& emb, const EncoderOut
       advance(gx[t], r);
       tops.push_back(r.h.back());
     }
-    auto h = torch::stack(tops, 1);                    // [batch, tgt_len, hidden]
-    auto a = attention_->attend(h, cache, mask);       // positions 0..T-1
+    auto h = torch::stack(tops, 1);                                  // [batch, tgt_len, hidden]
+    auto a = attention_->attend(h, cache, mask);                     // positions 0..T-1
     auto ht = torch::tanh(readout_(torch::cat({a.context, h}, 2)));  // [batch, tgt_len, hidden]
-    return {dropout_(ht), a.weights.unsqueeze(1)};     // [batch, 1, heads, tgt_len, src_len]
+    return {dropout_(ht), a.weights.unsqueeze(1)};  // [batch, 1, heads, tgt_len, src_len]
   }
   feats.reserve(T);
   weights.reserve(T);
@@ -149,7 +145,7 @@ DecoderOutput RnnDecoderImpl::forward(const torch::Tensor& emb, const EncoderOut
     for (int64_t t = 0; t < T; ++t) {
       extras.positions = torch::full({1}, t, torch::TensorOptions().dtype(torch::kInt64));
       auto a = attention_->attend(r.h.back().unsqueeze(1), cache, mask, extras);  // s_{i-1}
-      auto ctx = a.context.squeeze(1);                                           // [batch, ctx]
+      auto ctx = a.context.squeeze(1);                                            // [batch, ctx]
       advance(torch::addmm(gx[t], ctx, w_extra_.t()), r);
       tops.push_back(r.h.back());
       ctxs.push_back(ctx);
@@ -186,16 +182,16 @@ DecoderOutput RnnDecoderImpl::step(const torch::Tensor& emb, DecoderState& state
   r.h = state.rows["h"].unbind(1);
   if (lstm_) r.c = state.rows["c"].unbind(1);
   if (feeding_) r.feed = state.rows["feed"];
-  auto e = emb.squeeze(1);                                  // [batch, input_dim]
-  auto gx = torch::addmm(b_ih_[0], e, w_ih_[0].t());        // [batch, gates*hidden]
+  auto e = emb.squeeze(1);                            // [batch, input_dim]
+  auto gx = torch::addmm(b_ih_[0], e, w_ih_[0].t());  // [batch, gates*hidden]
   const AttentionCache& c = state.caches.front();
   AttentionCache cache{c.keys, c.values};  // as before: without a packed buffer
   auto fw = run_step(gx, e, r, cache, state.constants["mask"], state.step);
   state.rows["h"] = torch::stack(r.h, 1);
   if (lstm_) state.rows["c"] = torch::stack(r.c, 1);
   if (feeding_) state.rows["feed"] = r.feed;
-  return {fw.first.unsqueeze(1),                  // [batch, 1, hidden]
-          fw.second.unsqueeze(1).unsqueeze(3)};   // [batch, 1, heads, 1, src_len]
+  return {fw.first.unsqueeze(1),                 // [batch, 1, hidden]
+          fw.second.unsqueeze(1).unsqueeze(3)};  // [batch, 1, heads, 1, src_len]
 }
 
 }  // namespace tinynmt

@@ -57,7 +57,8 @@ class RnnDecoderImpl : public DecoderImpl {
   bool lstm_, bahdanau_, feeding_;
   int64_t gates_;
   std::shared_ptr<AttentionImpl> attention_;
-  std::vector<torch::Tensor> w_ih_, w_hh_, b_ih_, b_hh_;  // per layer; w_ih_[0] is the embedding part
+  std::vector<torch::Tensor> w_ih_, w_hh_, b_ih_,
+      b_hh_;               // per layer; w_ih_[0] is the embedding part
   torch::Tensor w_extra_;  // [gates*hidden, ctx or hidden] first-layer input from context / h~
   torch::nn::Linear bridge_h_{nullptr}, bridge_c_{nullptr};
   torch::nn::Linear readout_{nullptr};  // bahdanau: W_o; luong: W_c

@@ -73,12 +73,12 @@ torch::Tensor RnnEncoderImpl::encode_gru_masked(const torch::Tensor& x0,
                                                 torch::Tensor* final) {
   const int64_t b = x0.size(0), S = x0.size(1), H = cfg_.hidden_size;
   const auto params = gru_->named_parameters(/*recurse=*/false);
-  auto keep = src_mask.unsqueeze(2);                  // [batch, src_len, 1] bool
-  auto keep_f = keep.to(x0.scalar_type());            // [batch, src_len, 1]
-  std::vector<torch::Tensor> finals;                  // layer-major, direction inner
-  torch::Tensor x = x0;                               // [batch, src_len, in]
+  auto keep = src_mask.unsqueeze(2);        // [batch, src_len, 1] bool
+  auto keep_f = keep.to(x0.scalar_type());  // [batch, src_len, 1]
+  std::vector<torch::Tensor> finals;        // layer-major, direction inner
+  torch::Tensor x = x0;                     // [batch, src_len, in]
   for (int64_t l = 0; l < cfg_.layers; ++l) {
-    if (l > 0 && cfg_.dropout > 0) x = dropout_(x);   // nn::GRU's inter-layer dropout
+    if (l > 0 && cfg_.dropout > 0) x = dropout_(x);  // nn::GRU's inter-layer dropout
     std::vector<torch::Tensor> dir_outputs;
     for (int64_t d = 0; d < dirs_; ++d) {
       const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
@@ -90,8 +90,8 @@ torch::Tensor RnnEncoderImpl::encode_gru_masked(const torch::Tensor& x0,
       // One unbind, not a select per step: select's backward writes a zero-filled gradient of
       // the whole [batch, src_len, 3·hidden] tensor for every step (O(len²) memory traffic);
       // unbind's stacks the per-step gradients once.
-      const auto gx = gx_all.unbind(1);                 // src_len × [batch, 3·hidden]
-      const auto keep_t = keep.unbind(1);               // src_len × [batch, 1]
+      const auto gx = gx_all.unbind(1);    // src_len × [batch, 3·hidden]
+      const auto keep_t = keep.unbind(1);  // src_len × [batch, 1]
       auto h = torch::zeros({b, H}, x.options());
       std::vector<torch::Tensor> steps(static_cast<size_t>(S));
       for (int64_t k = 0; k < S; ++k) {

@@ -17,8 +17,9 @@ namespace tinynmt {
 struct EncoderOutput {
   torch::Tensor states;    ///< [batch, src_len, enc_dim] top-layer encoder states
   torch::Tensor src_mask;  ///< [batch, src_len] bool, true = real token
-  torch::Tensor final;     ///< RNN: [batch, layers*directions, hidden] final states (h); else undefined
-  torch::Tensor final_c;   ///< RNN LSTM: cell states like `final`; else undefined
+  torch::Tensor
+      final;  ///< RNN: [batch, layers*directions, hidden] final states (h); else undefined
+  torch::Tensor final_c;  ///< RNN LSTM: cell states like `final`; else undefined
 };
 
 /// Explicit, model-owned decoder state for incremental decoding, in two parts. Every tensor has
@@ -67,8 +68,8 @@ struct Seq2SeqOutput {
   torch::Tensor attention;  ///< [batch, layers, heads, tgt_len, src_len] cross-attention weights
   torch::Tensor features;   ///< forward_features() only: [batch, tgt_len, D], see output_layer()
   // forward_features() only, for an alignment layer (models/alignment_layer.h); may be undefined:
-  torch::Tensor memory;     ///< [batch, src_len, enc_dim] top encoder states
-  torch::Tensor src_mask;   ///< [batch, src_len] bool, true = real token
+  torch::Tensor memory;    ///< [batch, src_len, enc_dim] top encoder states
+  torch::Tensor src_mask;  ///< [batch, src_len] bool, true = real token
 };
 
 /// The final affine layer of a model: logits = features·weightᵀ + bias.

@@ -88,8 +88,8 @@ TransformerDecoderLayerImpl::TransformerDecoderLayerImpl(const DecoderConfig& cf
   const int64_t d = cfg.d_model;
   self_attn_ = register_module(
       "self_attn",
-      MultiHeadAttention(MultiHeadAttentionOptions(d, d, d, cfg.heads)
-                             .dropout(cfg.attention_dropout)));
+      MultiHeadAttention(
+          MultiHeadAttentionOptions(d, d, d, cfg.heads).dropout(cfg.attention_dropout)));
   cross_attn_ =
       register_module("cross_attn", make_attention(cross_attention_config(cfg, d, enc_dim)));
   if (cross_attn_->output_dim() != d)
@@ -110,7 +110,7 @@ torch::Tensor TransformerDecoderLayerImpl::forward(const torch::Tensor& x, Atten
   auto self_block = [&](const torch::Tensor& y) {
     if (!self_kv.defined())  // the whole target (training) or the first decoding step
       return self_attn_->self_attend(y, self_mask, &self_kv).context;  // [batch, tgt_len, d]
-    auto kv = self_attn_->precompute(y, y);  // [batch, heads, tgt_len, d_k] each
+    auto kv = self_attn_->precompute(y, y);                  // [batch, heads, tgt_len, d_k] each
     kv.keys = torch::cat({self_kv.keys, kv.keys}, 2);        // [batch, heads, past+len, d_k]
     kv.values = torch::cat({self_kv.values, kv.values}, 2);  // [batch, heads, past+len, d_k]
     self_kv = kv;
@@ -118,7 +118,7 @@ torch::Tensor TransformerDecoderLayerImpl::forward(const torch::Tensor& x, Atten
   };
   auto cross_block = [&](const torch::Tensor& y) {
     auto a = cross_attn_->attend(y, cross, src_mask, extras);
-    *weights = a.weights;  // [batch, heads, tgt_len, src_len]
+    *weights = a.weights;                                     // [batch, heads, tgt_len, src_len]
     return cross_proj_ ? cross_proj_(a.context) : a.context;  // [batch, tgt_len, d]
   };
   torch::Tensor h = x;
@@ -148,7 +148,7 @@ TransformerDecoderImpl::TransformerDecoderImpl(const DecoderConfig& cfg, int64_t
 }
 
 DecoderOutput TransformerDecoderImpl::forward(const torch::Tensor& emb, const EncoderOutput& enc) {
-  auto src_mask = enc.src_mask.unsqueeze(1);          // [batch, 1, src_len]
+  auto src_mask = enc.src_mask.unsqueeze(1);                // [batch, 1, src_len]
   auto self_mask = causal_mask(emb.size(1), emb.device());  // [1, tgt_len, tgt_len]
   std::vector<torch::Tensor> weights;
   auto x = emb;

@@ -103,8 +103,8 @@ class TinyAttnModelImpl : public Seq2SeqImpl {
     auto mean = (enc.states * m).sum(1) / m.sum(1).clamp_min(1.0);  // [B, D]
     DecoderState st;
     st.rows["h"] = torch::tanh(bridge_(mean));  // [B, D]
-    st.constants["enc"] = enc.states;         // [B, S, D], the same in every beam
-    st.constants["mask"] = enc.src_mask;      // [B, S]
+    st.constants["enc"] = enc.states;           // [B, S, D], the same in every beam
+    st.constants["mask"] = enc.src_mask;        // [B, S]
     return st;
   }
   StepOutput decode_step(const torch::Tensor& prev, DecoderState& st) override {

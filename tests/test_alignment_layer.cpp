@@ -71,9 +71,11 @@ TEST(AlignmentLayer, AppendedAsLastLayerOfForcedDecoding) {
   auto layer = make_alignment_layer(*model);
   EXPECT_EQ(layer->options().query_dim, 8);
   EXPECT_EQ(layer->options().value_dim, 8);
-  auto src = torch::tensor(std::vector<int64_t>{5, 6, 7, kEosId, 8, 9, kEosId, kPadId}).reshape({2, 4});
+  auto src =
+      torch::tensor(std::vector<int64_t>{5, 6, 7, kEosId, 8, 9, kEosId, kPadId}).reshape({2, 4});
   auto mask = src.ne(kPadId);
-  auto [tgt_in, tgt_out] = decode::teacher_forcing_batch({{10, 11, kEosId}, {12, kEosId}}, torch::kCPU);
+  auto [tgt_in, tgt_out] =
+      decode::teacher_forcing_batch({{10, 11, kEosId}, {12, kEosId}}, torch::kCPU);
   auto plain = decode::forced_decode(*model, src, mask, tgt_in, tgt_out);
   auto with = decode::forced_decode(*model, src, mask, tgt_in, tgt_out, layer.ptr().get());
   for (size_t i = 0; i < 2; ++i) {
@@ -94,13 +96,14 @@ TEST(AlignmentLayer, AppendedAsLastLayerOfForcedDecoding) {
     EXPECT_EQ(a.weights[0].select(1, 3).abs().sum().item<float>(), 0.f);
     EXPECT_EQ(a.weights[1].narrow(1, 2, 2).abs().sum().item<float>(), 0.f);
     const int64_t L = plain[1].attention.size(0);
-    EXPECT_TRUE(torch::allclose(with[1].attention[L][0], a.weights[1].narrow(0, 0, 2).narrow(1, 0, 3),
-                                1e-6, 1e-7));
+    EXPECT_TRUE(torch::allclose(with[1].attention[L][0],
+                                a.weights[1].narrow(0, 0, 2).narrow(1, 0, 3), 1e-6, 1e-7));
   }
 }
 
 TEST(AlignmentLayer, KeyMaskDropsEosUnlessAlone) {
-  auto src = torch::tensor(std::vector<int64_t>{5, 6, kEosId, kEosId, kPadId, kPadId}).reshape({2, 3});
+  auto src =
+      torch::tensor(std::vector<int64_t>{5, 6, kEosId, kEosId, kPadId, kPadId}).reshape({2, 3});
   auto m = alignment_key_mask(src, src.ne(kPadId));
   EXPECT_TRUE(torch::equal(m, torch::tensor({1, 1, 0, 1, 0, 0}, torch::kBool).reshape({2, 3})));
 }

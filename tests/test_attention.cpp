@@ -9,8 +9,8 @@
 #include "models/attention/common.h"
 #include "models/attention/multi_head.h"
 #include "models/attention/packed_attention.h"
-#include "models/dropout.h"
 #include "models/attention/registry.h"
+#include "models/dropout.h"
 #include "models/model_config.h"
 #include "models/seq2seq.h"
 #include "models/special_ids.h"
@@ -204,7 +204,7 @@ TEST(MultiHeadAttention, StackedProjectionsEqualSeparateOnes) {
   torch::manual_seed(6);
   const int64_t e = 8, h = 2, len = 5;
   MultiHeadAttention att(MultiHeadAttentionOptions(e, e, e, h));
-  att->eval();  // no dropout
+  att->eval();                                                              // no dropout
   auto causal = torch::ones({len, len}, torch::kBool).tril().unsqueeze(0);  // [1, len, len]
   auto split = [&](const torch::Tensor& t) {
     return t.view({t.size(0), t.size(1), h, e / h}).transpose(1, 2);
@@ -265,9 +265,10 @@ TEST(MultiHeadAttention, CausalMaskZerosTheFuture) {
   MultiHeadAttention att(MultiHeadAttentionOptions(8, 8, 8, 2));
   auto x = torch::randn({2, 6, 8});
   auto causal = torch::ones({6, 6}, torch::kBool).tril().unsqueeze(0);  // [1, 6, 6]
-  auto w = att->forward(x, x, x, causal).weights;                      // [2, 2, 6, 6]
-  EXPECT_EQ(w.masked_select(causal.logical_not().unsqueeze(0).expand_as(w)).abs().max()
-                .item<double>(), 0.0);
+  auto w = att->forward(x, x, x, causal).weights;                       // [2, 2, 6, 6]
+  EXPECT_EQ(
+      w.masked_select(causal.logical_not().unsqueeze(0).expand_as(w)).abs().max().item<double>(),
+      0.0);
   EXPECT_LT((w.sum(-1) - 1).abs().max().item<double>(), 1e-5);
 }
 
@@ -333,8 +334,7 @@ TEST(AttentionPrecompute, AdditiveProjectsKeysOnceAndReusesThem) {
   auto all = att->attend(q, cache, padding_mask());
   for (int64_t t = 0; t < kT; ++t) {
     auto one = att->attend(q.slice(1, t, t + 1), cache, padding_mask());
-    EXPECT_LT((one.context.squeeze(1) - all.context.select(1, t)).abs().max().item<double>(),
-              1e-6);
+    EXPECT_LT((one.context.squeeze(1) - all.context.select(1, t)).abs().max().item<double>(), 1e-6);
   }
 }
 
@@ -389,7 +389,8 @@ TEST(PackedAttention, EqualsTheUnfusedOps) {
     for (bool self : {true, false}) {
       const int64_t T = 5, S = self ? T : 7;
       // Layout: self [Q at d, K at 2d, V at 0]; cross: Q at 3 of d + 3 columns, K at d, V at 0.
-      const PackedHeads layout = self ? PackedHeads{h, dk, d, 2 * d, 0} : PackedHeads{h, dk, 3, d, 0};
+      const PackedHeads layout =
+          self ? PackedHeads{h, dk, d, 2 * d, 0} : PackedHeads{h, dk, 3, d, 0};
       auto q0 = torch::randn({b, T, self ? 3 * d : d + 3});
       auto kv0 = self ? torch::Tensor() : torch::randn({b, S, 2 * d});
       torch::Tensor mask;
@@ -441,9 +442,9 @@ TEST(PackedAttention, EqualsTheUnfusedOps) {
   // Heads that do not fit the buffer, and a mask of the wrong length, are refused.
   auto x = torch::randn({2, 3, 24});
   EXPECT_THROW(packed_attention(x, {}, {2, 4, 20, 0, 8}, {}, 1.0, 0.0, 0), std::invalid_argument);
-  EXPECT_THROW(packed_attention(x, {}, {2, 4, 0, 8, 16}, torch::ones({2, 4}, torch::kBool), 1.0,
-                                0.0, 0),
-               std::invalid_argument);
+  EXPECT_THROW(
+      packed_attention(x, {}, {2, 4, 0, 8, 16}, torch::ones({2, 4}, torch::kBool), 1.0, 0.0, 0),
+      std::invalid_argument);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// align/attention_io: attention records as JSON Lines and .npy, round trips and errors naming the line.
+// align/attention_io: attention records as JSON Lines and .npy, round trips and errors naming the
+// line.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "temp_files.h"
 #include "align/attention_io.h"
+#include "temp_files.h"
 
 namespace {
 

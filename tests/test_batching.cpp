@@ -17,13 +17,13 @@
 #include "data/batching.h"
 #include "data/corpus.h"
 #include "data/tokenizer.h"
-#include "models/special_ids.h"
 #include "data_test_helpers.h"
+#include "models/special_ids.h"
 
 namespace fs = std::filesystem;
 using namespace tinynmt;
-using tinynmt::test_files::ScratchDir;
 using tinynmt::test_files::data_error;
+using tinynmt::test_files::ScratchDir;
 using tinynmt::test_files::tiny_corpus;
 
 // Filtering and batching

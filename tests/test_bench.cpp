@@ -14,9 +14,9 @@
 #include "data/batching.h"
 #include "models/seq2seq.h"
 #include "models/special_ids.h"
+#include "tiny_configs.h"
 #include "train/loss.h"
 #include "train/train_step.h"
-#include "tiny_configs.h"
 
 using namespace tinynmt;
 using namespace tinynmt::bench;
@@ -33,7 +33,9 @@ double weights(const torch::nn::Module& m, const std::function<bool(const std::s
   return n;
 }
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 bool starts(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 }  // namespace
@@ -97,7 +99,8 @@ TEST(BenchFlops, RnnMatchesTheNetworksWeightMatrices) {
     if (c.attention == "luong-dot") cfg.decoder.hidden_size = 10;  // query size = 2 · 5 keys
     auto model = make_seq2seq(cfg, V, V);
     auto f = forward_flops(cfg, V, S, T);
-    const double enc_w = weights(*model, [](const std::string& n) { return starts(n, "encoder."); });
+    const double enc_w =
+        weights(*model, [](const std::string& n) { return starts(n, "encoder."); });
     EXPECT_DOUBLE_EQ(f.encoder, 2.0 * S * enc_w);
     const double per_token = weights(*model, [](const std::string& n) {
       return starts(n, "decoder.") && !has(n, "attention.") && !has(n, "bridge_");

@@ -17,7 +17,8 @@ TEST(BenchSynthetic, LengthsIdsAndDeterminism) {
   for (size_t i = 0; i < c.size(); ++i) {
     ASSERT_GE(c.src[i].size(), 2u);
     ASSERT_EQ(c.src[i].back(), kEosId);
-    for (size_t k = 0; k + 1 < c.src[i].size(); ++k) ASSERT_TRUE(c.src[i][k] > kEosId && c.src[i][k] < 100);
+    for (size_t k = 0; k + 1 < c.src[i].size(); ++k)
+      ASSERT_TRUE(c.src[i][k] > kEosId && c.src[i][k] < 100);
     ASSERT_GE(c.tgt[i].size(), 1u);
     for (auto id : c.tgt[i]) ASSERT_TRUE(id > kEosId && id < 100);
     const double n = static_cast<double>(c.src[i].size() - 1);

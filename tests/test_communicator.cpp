@@ -8,9 +8,9 @@
 #include <stdexcept>
 
 #include "config/config.h"
+#include "tiny_runs.h"
 #include "train/communicator.h"
 #include "train/trainer.h"
-#include "tiny_runs.h"
 
 using namespace tinynmt;
 using test_runs::tiny_config;
@@ -101,7 +101,7 @@ TEST(Communicator, OnlyRankZeroWritesTheRun) {
   TrainResult r = Trainer(c, std::make_unique<MirroredPairCommunicator>(1)).run();
   EXPECT_EQ(r.outcome, TrainOutcome::kFinished);
   EXPECT_EQ(r.steps, 5);
-  for (const char* f : {"metrics.jsonl", "last.ckpt", "best.ckpt", "config.yaml", "curves.png",
-                        "step_5.ckpt"})
+  for (const char* f :
+       {"metrics.jsonl", "last.ckpt", "best.ckpt", "config.yaml", "curves.png", "step_5.ckpt"})
     EXPECT_FALSE(fs::exists(fs::path(c.run.dir) / f)) << f;
 }

@@ -60,9 +60,8 @@ TEST(Config, ParsesValidFileAndKeepsDefaults) {
 }
 
 TEST(Config, UnknownKeySuggestsClosest) {
-  std::string msg = message_of([] {
-    parse_config("model:\n  decoder:\n    atention: bahdanau\n", "typo.yaml");
-  });
+  std::string msg =
+      message_of([] { parse_config("model:\n  decoder:\n    atention: bahdanau\n", "typo.yaml"); });
   EXPECT_NE(msg.find("typo.yaml:3:5"), std::string::npos) << msg;
   EXPECT_NE(msg.find("model.decoder.atention"), std::string::npos) << msg;
   EXPECT_NE(msg.find("did you mean 'model.decoder.attention'"), std::string::npos) << msg;
@@ -74,9 +73,7 @@ TEST(Config, UnknownSectionSuggestsClosest) {
 }
 
 TEST(Config, WrongTypeGivesLineAndColumn) {
-  std::string msg = message_of([] {
-    parse_config("training:\n  max_steps: lots\n", "type.yaml");
-  });
+  std::string msg = message_of([] { parse_config("training:\n  max_steps: lots\n", "type.yaml"); });
   EXPECT_NE(msg.find("type.yaml:2:3"), std::string::npos) << msg;
   EXPECT_NE(msg.find("training.max_steps"), std::string::npos) << msg;
   EXPECT_NE(msg.find("expected an integer"), std::string::npos) << msg;

@@ -58,14 +58,14 @@ ModelConfig transformer_config(const std::string& attention, const std::string& 
 
 // src [3, 8] with lengths 8, 5, 3 (ending in EOS); tgt_in [3, 6] (BOS ...), padded.
 torch::Tensor make_src() {
-  return torch::tensor({4, 5, 6, 7, 8, 9, 10, 3,  //
-                        11, 12, 4, 5, 3, 0, 0, 0,  //
-                        6, 7, 3, 0, 0, 0, 0, 0},
+  return torch::tensor({4,  5,  6, 7, 8, 9, 10, 3,  //
+                        11, 12, 4, 5, 3, 0, 0,  0,  //
+                        6,  7,  3, 0, 0, 0, 0,  0},
                        torch::kInt64)
       .view({3, 8});
 }
 torch::Tensor make_tgt_in() {
-  return torch::tensor({2, 4, 5, 6, 7, 8,  //
+  return torch::tensor({2, 4, 5, 6, 7, 8,    //
                         2, 11, 12, 4, 5, 0,  //
                         2, 6, 7, 0, 0, 0},
                        torch::kInt64)
@@ -149,8 +149,7 @@ TEST(TransformerDecoder, CausalMaskHidesLaterTargetTokens) {
     auto changed = tgt.clone();
     changed.slice(1, t + 1).random_(4, kTgtVocab);  // new tokens after t
     auto out = model->forward(src, changed).logits;
-    EXPECT_LT((out.slice(1, 0, t + 1) - base.slice(1, 0, t + 1)).abs().max().item<double>(),
-              1e-6)
+    EXPECT_LT((out.slice(1, 0, t + 1) - base.slice(1, 0, t + 1)).abs().max().item<double>(), 1e-6)
         << "t=" << t;
     // ...and the later positions do depend on them.
     EXPECT_GT((out.slice(1, t + 1) - base.slice(1, t + 1)).abs().max().item<double>(), 1e-4);

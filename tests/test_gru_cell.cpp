@@ -40,8 +40,7 @@ TEST(GruCell, FusedEqualsReferenceForwardAndBackward) {
 TEST(GruCell, FloatMatchesAndShapesAreChecked) {
   torch::manual_seed(12);
   auto gx = torch::randn({5, 24}), gh = torch::randn({5, 24}), h = torch::randn({5, 8});
-  EXPECT_LT((gru_cell(gx, gh, h) - gru_cell_reference(gx, gh, h)).abs().max().item<double>(),
-            1e-6);
+  EXPECT_LT((gru_cell(gx, gh, h) - gru_cell_reference(gx, gh, h)).abs().max().item<double>(), 1e-6);
   EXPECT_THROW(gru_cell(gx, gh, torch::randn({5, 7})), std::invalid_argument);
   EXPECT_THROW(gru_cell(gx.slice(1, 0, 21), gh, h), std::invalid_argument);
 }

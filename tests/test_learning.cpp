@@ -36,9 +36,9 @@ Score evaluate(Seq2SeqImpl& model, const Batch& b, bool reverse) {
     prev = model.decode_step(prev, state).log_probs.argmax(-1);  // [batch]
     out.push_back(prev);
   }
-  auto hyp = torch::stack(out, 1);  // [batch, max_len]
+  auto hyp = torch::stack(out, 1);                                    // [batch, max_len]
   auto attn = model.forward(b.src, b.tgt_in).attention.mean({1, 2});  // [batch, tgt, src]
-  auto arg = attn.argmax(-1);                                        // [batch, tgt]
+  auto arg = attn.argmax(-1);                                         // [batch, tgt]
   int64_t exact = 0, on_diag = 0, tokens = 0;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t len = b.lengths[i];
@@ -94,8 +94,9 @@ TEST_P(Learning, LearnsTaskAndAlignment) {
   const auto s = evaluate(*model, test, task.reverse);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "[ learning ] " << task.name << ": " << step << " steps, " << secs
-            << " s (" << 1000 * train_secs / step << " ms/step), exact " << s.exact << ", diagonal " << s.diagonal << "\n";
+  std::cout << "[ learning ] " << task.name << ": " << step << " steps, " << secs << " s ("
+            << 1000 * train_secs / step << " ms/step), exact " << s.exact << ", diagonal "
+            << s.diagonal << "\n";
   EXPECT_GE(s.exact, 0.95) << task.name;
   EXPECT_GE(s.diagonal, 0.90) << task.name;
 }

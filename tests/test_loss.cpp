@@ -61,9 +61,9 @@ TEST(Loss, FusedLossExactWhenTheTargetProbabilityUnderflows) {
     EXPECT_GT(ref, 150.0);
     EXPECT_NEAR(fused, ref, 1e-5 * ref) << "eps " << eps;
     // The output-layer form with W = I: the scores are the features themselves.
-    double fo = fused_output_label_smoothed_loss(logits, torch::eye(40), torch::Tensor(), target,
-                                                 eps, 0)
-                    .loss.item<double>();
+    double fo =
+        fused_output_label_smoothed_loss(logits, torch::eye(40), torch::Tensor(), target, eps, 0)
+            .loss.item<double>();
     EXPECT_NEAR(fo, ref, 1e-5 * ref) << "eps " << eps;
   }
 }
@@ -138,17 +138,20 @@ TEST(Loss, FusedOutputLayerEqualsLogitsThenLoss) {
   {
     torch::NoGradGuard no_grad;
     auto again = fused_output_label_smoothed_loss(h0, w0, b0, target, 0.1, 0);
-    EXPECT_NEAR(again.loss.item<double>(), sums.loss.item<double>(), 1e-6 * sums.loss.item<double>());
+    EXPECT_NEAR(again.loss.item<double>(), sums.loss.item<double>(),
+                1e-6 * sums.loss.item<double>());
   }
   // All positions padded: zero loss, zero gradient.
   auto hp = h0.clone().requires_grad_(true);
-  auto none = fused_output_label_smoothed_loss(hp, w0, b0, torch::zeros({B, T}, torch::kLong), 0.1, 0);
+  auto none =
+      fused_output_label_smoothed_loss(hp, w0, b0, torch::zeros({B, T}, torch::kLong), 0.1, 0);
   none.loss.backward();
   EXPECT_EQ(none.loss.item<double>(), 0.0);
   EXPECT_EQ(hp.grad().abs().sum().item<double>(), 0.0);
   // Bad arguments.
   EXPECT_THROW(fused_output_label_smoothed_loss(h0, w0, b0, target, 1.0, 0), std::invalid_argument);
-  EXPECT_THROW(fused_output_label_smoothed_loss(h0, w0, b0, target, 0.1, 0, 0), std::invalid_argument);
+  EXPECT_THROW(fused_output_label_smoothed_loss(h0, w0, b0, target, 0.1, 0, 0),
+               std::invalid_argument);
   EXPECT_THROW(fused_output_label_smoothed_loss(h0, torch::randn({V, D + 1}), b0, target, 0.1, 0),
                std::invalid_argument);
   EXPECT_THROW(fused_output_label_smoothed_loss(h0, w0, b0, target.narrow(1, 0, 3), 0.1, 0),

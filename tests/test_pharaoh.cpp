@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "temp_files.h"
 #include "align/pharaoh.h"
+#include "temp_files.h"
 
 namespace {
 

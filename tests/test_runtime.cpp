@@ -1,10 +1,9 @@
 // Process set-up (src/util/runtime.h): binding the compute threads to CPUs.
-#include <gtest/gtest.h>
-#include <torch/torch.h>
-
 #include <ATen/Parallel.h>
+#include <gtest/gtest.h>
 #include <pthread.h>
 #include <sched.h>
+#include <torch/torch.h>
 
 #include <cstdlib>
 #include <set>

@@ -16,7 +16,7 @@ TEST(Schedule, NoamValues) {
   LrSchedule s(t);
   EXPECT_NEAR(s.lr_at(1), 1e-3 * 1 / 100.0, 1e-12);
   EXPECT_NEAR(s.lr_at(50), 1e-3 * 0.5, 1e-12);
-  EXPECT_NEAR(s.lr_at(100), 1e-3, 1e-12);  // the peak
+  EXPECT_NEAR(s.lr_at(100), 1e-3, 1e-12);        // the peak
   EXPECT_NEAR(s.lr_at(400), 1e-3 * 0.5, 1e-12);  // sqrt(100/400)
   EXPECT_NEAR(s.lr_at(10000), 1e-3 * 0.1, 1e-12);
 }
@@ -38,10 +38,10 @@ TEST(Schedule, WarmupLinearAndPlateau) {
   t.plateau_patience = 1;
   t.decay_factor = 0.5;
   LrSchedule p(t);
-  p.on_validation(10, true);   // best
-  p.on_validation(9, true);    // bad 1 (within patience)
+  p.on_validation(10, true);  // best
+  p.on_validation(9, true);   // bad 1 (within patience)
   EXPECT_NEAR(p.lr_at(1), 2e-3, 1e-12);
-  p.on_validation(9, true);    // bad 2 > patience: decay
+  p.on_validation(9, true);  // bad 2 > patience: decay
   EXPECT_NEAR(p.lr_at(1), 1e-3, 1e-12);
   LrSchedule restored(t);
   restored.load_state_json(p.state_json());

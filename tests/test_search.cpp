@@ -153,9 +153,9 @@ TEST(DecodeSearch, RespectsPerSentenceMaxLength) {
   // EOS is (almost) never chosen: every hypothesis runs to its own max length, without EOS.
   torch::manual_seed(5);
   auto logits = torch::randn({2, 5, kVocab, kVocab});
-  logits.index_put_({torch::indexing::Slice(), torch::indexing::Slice(),
-                     torch::indexing::Slice(), kEosId},
-                    -30.0);
+  logits.index_put_(
+      {torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(), kEosId},
+      -30.0);
   TableModelImpl model(logits);
   auto [src, mask] = make_src({{4, 5}, {7}, {6, 6, 6}});
   const std::vector<int64_t> max_lens{3, 7, 1};

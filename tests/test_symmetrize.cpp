@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "temp_files.h"
 #include "align/pharaoh.h"
 #include "align/symmetrize.h"
+#include "temp_files.h"
 
 namespace {
 

@@ -1,4 +1,5 @@
-// data/tokenizer: SentencePiece training and loading (joint unigram, separate BPE), vocabulary errors.
+// data/tokenizer: SentencePiece training and loading (joint unigram, separate BPE), vocabulary
+// errors.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,15 +18,14 @@
 #include "data/batching.h"
 #include "data/corpus.h"
 #include "data/tokenizer.h"
-#include "models/special_ids.h"
 #include "data_test_helpers.h"
+#include "models/special_ids.h"
 
 namespace fs = std::filesystem;
 using namespace tinynmt;
-using tinynmt::test_files::ScratchDir;
 using tinynmt::test_files::data_error;
+using tinynmt::test_files::ScratchDir;
 using tinynmt::test_files::tiny_corpus;
-
 
 TEST(DataTokenizer, JointUnigramRoundTripAndReuse) {
   ScratchDir d;

@@ -15,8 +15,8 @@
 
 #include "config/config.h"
 #include "run/checkpoint.h"
-#include "train/trainer.h"
 #include "tiny_runs.h"
+#include "train/trainer.h"
 
 using namespace tinynmt;
 using test_runs::tiny_config;

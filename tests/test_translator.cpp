@@ -33,10 +33,9 @@ using namespace tinynmt::decode;
 namespace {
 
 const std::vector<std::string> kWords = {
-    "Haus",   "Häuser", "Hausboot", "Boot", "Boote",  "Mann",   "Männer", "Frau",
-    "Frauen", "Hund",   "Hunde",    "ein",  "eine",   "der",    "die",    "das",
-    "sieht",  "sehen",  "läuft",    "laufen", "im",   "am",     "Strand", "Straße",
-    ",",      ".",      "und",      "mit",  "rotem",  "roten"};
+    "Haus",  "Häuser", "Hausboot", "Boot",   "Boote", "Mann", "Männer", "Frau",  "Frauen", "Hund",
+    "Hunde", "ein",    "eine",     "der",    "die",   "das",  "sieht",  "sehen", "läuft",  "laufen",
+    "im",    "am",     "Strand",   "Straße", ",",     ".",    "und",    "mit",   "rotem",  "roten"};
 
 // Sentences of 3-9 random words (seeded).
 std::vector<std::string> make_corpus(int n, uint32_t seed) {
@@ -137,8 +136,12 @@ double max_abs_diff(const align::LayerHeadMatrices& a, const align::LayerHeadMat
 }
 
 const std::vector<std::string> kLines = {
-    "der Mann sieht ein Boot", "Hunde laufen am Strand , und die Frau sieht das Hausboot .",
-    "eine Frau", "die Männer mit roten Booten", "das Haus", "Häuser und Straße im Strand ."};
+    "der Mann sieht ein Boot",
+    "Hunde laufen am Strand , und die Frau sieht das Hausboot .",
+    "eine Frau",
+    "die Männer mit roten Booten",
+    "das Haus",
+    "Häuser und Straße im Strand ."};
 
 class TranslatorTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -240,8 +243,7 @@ TEST_P(TranslatorTest, BatchSizeDoesNotChangeResultsAndNBestIsSorted) {
       EXPECT_EQ(one[i].hypotheses[k].ids, all[i].hypotheses[k].ids) << i << "/" << k;
       EXPECT_NEAR(one[i].hypotheses[k].score, all[i].hypotheses[k].score, 1e-4);
       if (k > 0) {
-        EXPECT_GE(all[i].hypotheses[k - 1].normalized_score,
-                  all[i].hypotheses[k].normalized_score);
+        EXPECT_GE(all[i].hypotheses[k - 1].normalized_score, all[i].hypotheses[k].normalized_score);
       }
     }
   }

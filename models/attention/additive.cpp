@@ -1,12 +1,12 @@
 #include "models/attention/additive.h"
 
-#include "models/attention/common.h"
-#include "models/batched_matmul.h"
-#include "models/flop_count.h"
-
 #include <ATen/Parallel.h>
 
 #include <stdexcept>
+
+#include "models/attention/common.h"
+#include "models/batched_matmul.h"
+#include "models/flop_count.h"
 
 namespace tinynmt {
 namespace {
@@ -40,8 +40,8 @@ struct AdditiveScores : public torch::autograd::Function<AdditiveScores> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
-    const auto& th = saved[0];  // [B, T, S, A]
-    const auto& v = saved[1];   // [A]
+    const auto& th = saved[0];       // [B, T, S, A]
+    const auto& v = saved[1];        // [A]
     auto g = grads[0].contiguous();  // [B, T, S]
     const int64_t B = th.size(0), T = th.size(1), S = th.size(2), A = th.size(3);
     auto gwq = torch::zeros({B, T, A}, th.options());
@@ -96,8 +96,8 @@ AdditiveAttentionImpl::AdditiveAttentionImpl(const AdditiveAttentionOptions& opt
     : AttentionImpl(options.query_dim(), options.key_dim(), options.value_dim()),
       options_(options) {
   namespace nn = torch::nn;
-  w_ = register_module("w", nn::Linear(nn::LinearOptions(options_.query_dim(),
-                                                         options_.hidden_dim()).bias(false)));
+  w_ = register_module(
+      "w", nn::Linear(nn::LinearOptions(options_.query_dim(), options_.hidden_dim()).bias(false)));
   u_ = register_module("u", nn::Linear(options_.key_dim(), options_.hidden_dim()));
   v_ = register_module("v", nn::Linear(nn::LinearOptions(options_.hidden_dim(), 1).bias(false)));
 }
@@ -111,17 +111,17 @@ AttentionOutput AdditiveAttentionImpl::attend_checked(const torch::Tensor& query
                                                       const AttentionCache& cache,
                                                       const torch::Tensor& mask,
                                                       const AttentionExtras& /*extras*/) {
-  auto wq = w_(query);                                                  // [batch, tgt_len, hidden]
+  auto wq = w_(query);                                                   // [batch, tgt_len, hidden]
   auto scores = additive_scores(wq, cache.keys, v_->weight.squeeze(0));  // [batch, tgt, src]
-  auto weights = masked_softmax(scores, mask_3d(mask));                // [batch, tgt_len, src_len]
-  auto context = batched_matmul(weights, cache.values);                    // [batch, tgt_len, value_dim]
-  return {context, weights.unsqueeze(1)};                              // [batch, 1, tgt, src]
+  auto weights = masked_softmax(scores, mask_3d(mask));  // [batch, tgt_len, src_len]
+  auto context = batched_matmul(weights, cache.values);  // [batch, tgt_len, value_dim]
+  return {context, weights.unsqueeze(1)};                // [batch, 1, tgt, src]
 }
 
 double additive_flops(const AttentionConfig& a, int64_t src_len, int64_t tgt_len) {
   const double S = static_cast<double>(src_len), T = static_cast<double>(tgt_len);
   const double pairs = S * T;
-  return S * matmul_flops(1, a.key_dim, a.hidden_dim)    // U·h_j (key half of W_a), once
+  return S * matmul_flops(1, a.key_dim, a.hidden_dim)      // U·h_j (key half of W_a), once
          + T * matmul_flops(1, a.query_dim, a.hidden_dim)  // W·s (query half)
          + pairs * matmul_flops(1, a.hidden_dim, 1)        // v^T tanh(...) for every (t, s)
          + 2.0 * pairs * a.value_dim;                      // context A·V

@@ -28,8 +28,8 @@ struct AttentionCache {
   AttentionCache() = default;
   AttentionCache(torch::Tensor k, torch::Tensor v, torch::Tensor p = {})
       : keys(std::move(k)), values(std::move(v)), packed(std::move(p)) {}
-  torch::Tensor keys;       ///< [batch, src_len, *] projected keys (layout is the module's own)
-  torch::Tensor values;     ///< [batch, src_len, *] projected values (may equal keys)
+  torch::Tensor keys;    ///< [batch, src_len, *] projected keys (layout is the module's own)
+  torch::Tensor values;  ///< [batch, src_len, *] projected values (may equal keys)
   /// Optional: the buffer keys and values are views of, when one product made both (multihead:
   /// [batch, src_len, 2·model_dim], K then V), which lets the module attend without splitting
   /// them. A cache rebuilt from keys and values alone (decoding states) leaves it undefined.

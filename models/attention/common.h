@@ -44,7 +44,7 @@ inline torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Te
 inline torch::Tensor mask_for_heads(const torch::Tensor& mask) {
   if (!mask.defined()) return mask;
   if (mask.dim() == 2) return mask.unsqueeze(1).unsqueeze(1);  // [batch, 1, 1, src_len]
-  return mask.unsqueeze(1);                                     // [batch, 1, tgt_len, src_len]
+  return mask.unsqueeze(1);                                    // [batch, 1, tgt_len, src_len]
 }
 
 /// A mask broadcastable to [batch, tgt_len, src_len] from one that may be [batch, src_len].

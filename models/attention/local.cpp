@@ -10,8 +10,8 @@ namespace tinynmt {
 
 void check_window(int64_t window) {
   if (window < 1)
-    throw AttentionError("window", "local attention needs a half-width >= 1, got " +
-                                       std::to_string(window));
+    throw AttentionError("window",
+                         "local attention needs a half-width >= 1, got " + std::to_string(window));
 }
 
 LocalAttentionImpl::LocalAttentionImpl(const LocalAttentionOptions& options)
@@ -20,10 +20,9 @@ LocalAttentionImpl::LocalAttentionImpl(const LocalAttentionOptions& options)
   namespace nn = torch::nn;
   check_window(options_.window());
   score_ = register_module(
-      "score", MultiplicativeAttention(
-                   MultiplicativeAttentionOptions("general", options_.query_dim(),
-                                                  options_.key_dim())
-                       .value_dim(options_.value_dim())));
+      "score", MultiplicativeAttention(MultiplicativeAttentionOptions(
+                                           "general", options_.query_dim(), options_.key_dim())
+                                           .value_dim(options_.value_dim())));
   if (options_.predictive()) {
     const int64_t h = options_.hidden_dim() > 0 ? options_.hidden_dim() : options_.query_dim();
     wp_ = register_module("wp", nn::Linear(nn::LinearOptions(options_.query_dim(), h).bias(false)));
@@ -31,8 +30,7 @@ LocalAttentionImpl::LocalAttentionImpl(const LocalAttentionOptions& options)
   }
 }
 
-AttentionCache LocalAttentionImpl::project(const torch::Tensor& keys,
-                                           const torch::Tensor& values) {
+AttentionCache LocalAttentionImpl::project(const torch::Tensor& keys, const torch::Tensor& values) {
   return score_->precompute(keys, values);
 }
 
@@ -50,31 +48,31 @@ AttentionOutput LocalAttentionImpl::attend_checked(const torch::Tensor& query,
   if (extras.src_lengths.defined())
     len = extras.src_lengths.to(fopt).view({-1, 1});  // [batch, 1]
   else if (mask3.defined())
-    len = mask3.sum(-1).to(fopt);                     // [batch|1, tgt_len|1]
+    len = mask3.sum(-1).to(fopt);  // [batch|1, tgt_len|1]
   else
     len = torch::full({1, 1}, static_cast<double>(src_len), fopt);
 
   torch::Tensor p;  // aligned positions, broadcastable to [batch, tgt_len]
   if (options_.predictive()) {
     auto g = torch::sigmoid(vp_(torch::tanh(wp_(query)))).squeeze(-1);  // [batch, tgt_len]
-    p = len * g;                                                         // eq. (9)
+    p = len * g;                                                        // eq. (9)
   } else if (extras.positions.defined()) {
     p = extras.positions.to(fopt).view({1, -1});  // [1, tgt_len]
   } else {
     p = torch::arange(tgt_len, fopt).view({1, -1});  // [1, tgt_len]
   }
   auto center = torch::minimum(p.detach().round(), len - 1).clamp_min(0);  // [b|1, t]
-  auto s = torch::arange(src_len, fopt).view({1, 1, -1});             // [1, 1, src_len]
+  auto s = torch::arange(src_len, fopt).view({1, 1, -1});                  // [1, 1, src_len]
   auto window = (s - center.unsqueeze(-1)).abs() <= static_cast<double>(options_.window());
   auto allowed = mask3.defined() ? window.logical_and(mask3) : window;  // [batch, tgt, src]
   if (options_.predictive()) {
     const double sigma = options_.window() / 2.0;
-    auto dist = s - p.unsqueeze(-1);                                   // [batch, tgt_len, src]
-    scores = scores - dist.pow(2) / (2.0 * sigma * sigma);             // log of eq. (10) factor
+    auto dist = s - p.unsqueeze(-1);                        // [batch, tgt_len, src]
+    scores = scores - dist.pow(2) / (2.0 * sigma * sigma);  // log of eq. (10) factor
   }
-  auto weights = masked_softmax(scores, allowed);    // [batch, tgt_len, src_len]
+  auto weights = masked_softmax(scores, allowed);        // [batch, tgt_len, src_len]
   auto context = batched_matmul(weights, cache.values);  // [batch, tgt_len, value_dim]
-  return {context, weights.unsqueeze(1)};            // [batch, 1, tgt_len, src_len]
+  return {context, weights.unsqueeze(1)};                // [batch, 1, tgt_len, src_len]
 }
 
 std::vector<AttentionType> local_attention_types() {
@@ -83,11 +81,11 @@ std::vector<AttentionType> local_attention_types() {
     AttentionType t;
     t.name = predictive ? "local-p" : "local-m";
     t.build = [predictive](const AttentionConfig& c) -> std::shared_ptr<AttentionImpl> {
-      return std::make_shared<LocalAttentionImpl>(LocalAttentionOptions(predictive, c.query_dim,
-                                                                        c.key_dim)
-                                                      .value_dim(c.value_dim)
-                                                      .hidden_dim(c.hidden_dim)
-                                                      .window(c.window));
+      return std::make_shared<LocalAttentionImpl>(
+          LocalAttentionOptions(predictive, c.query_dim, c.key_dim)
+              .value_dim(c.value_dim)
+              .hidden_dim(c.hidden_dim)
+              .window(c.window));
     };
     t.heads = [](const AttentionConfig&) -> int64_t { return 1; };
     t.output_dim = [](const AttentionConfig& c) { return c.value_dim; };

@@ -19,12 +19,12 @@ namespace tinynmt {
 struct LocalAttentionOptions {
   LocalAttentionOptions(bool predictive, int64_t query_dim, int64_t key_dim)
       : predictive_(predictive), query_dim_(query_dim), key_dim_(key_dim) {}
-  TORCH_ARG(bool, predictive);        ///< true = local-p, false = local-m
+  TORCH_ARG(bool, predictive);  ///< true = local-p, false = local-m
   TORCH_ARG(int64_t, query_dim);
   TORCH_ARG(int64_t, key_dim);
-  TORCH_ARG(int64_t, value_dim) = 0;  ///< 0 = key_dim
-  TORCH_ARG(int64_t, hidden_dim) = 0; ///< local-p: size of W_p's output (0 = query_dim)
-  TORCH_ARG(int64_t, window) = 10;    ///< half-width D (>= 1)
+  TORCH_ARG(int64_t, value_dim) = 0;   ///< 0 = key_dim
+  TORCH_ARG(int64_t, hidden_dim) = 0;  ///< local-p: size of W_p's output (0 = query_dim)
+  TORCH_ARG(int64_t, window) = 10;     ///< half-width D (>= 1)
 };
 
 /// `local-m` / `local-p`. Weights [batch, 1, tgt_len, src_len] are exactly 0 outside the window

@@ -84,8 +84,8 @@ AttentionOutput MultiHeadAttentionImpl::packed_attend(const torch::Tensor& q,
                                                       const torch::Tensor& mask) {
   const double p = is_training() ? dropout_->p() : 0.0;
   const uint64_t seed = p > 0 ? draw_dropout_seed() : 0;  // as dropout_ would draw it
-  auto [context, weights] = packed_attention(q, kv, layout, mask,
-                                             1.0 / std::sqrt(static_cast<double>(d_k_)), p, seed);
+  auto [context, weights] =
+      packed_attention(q, kv, layout, mask, 1.0 / std::sqrt(static_cast<double>(d_k_)), p, seed);
   return {out_proj(context), weights};
 }
 
@@ -136,7 +136,7 @@ AttentionType multi_head_attention_type() {
     const int64_t m = a.hidden_dim;
     return S * (matmul_flops(1, a.key_dim, m) + matmul_flops(1, a.value_dim, m))  // K, V
            + T * (matmul_flops(1, a.query_dim, m) + matmul_flops(1, m, m))        // Q, output
-           + 2.0 * 2.0 * (S * T) * static_cast<double>(m);  // Q·K^T and A·V
+           + 2.0 * 2.0 * (S * T) * static_cast<double>(m);                        // Q·K^T and A·V
   };
   t.check_sizes = [](const AttentionConfig& c) { check_heads(c.hidden_dim, c.heads); };
   return t;

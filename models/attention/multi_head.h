@@ -15,7 +15,7 @@ struct MultiHeadAttentionOptions {
       : query_dim_(query_dim), key_dim_(key_dim), model_dim_(model_dim), heads_(heads) {}
   TORCH_ARG(int64_t, query_dim);
   TORCH_ARG(int64_t, key_dim);
-  TORCH_ARG(int64_t, model_dim);      ///< d_model: projection size and output size
+  TORCH_ARG(int64_t, model_dim);  ///< d_model: projection size and output size
   TORCH_ARG(int64_t, heads);
   TORCH_ARG(int64_t, value_dim) = 0;  ///< 0 = key_dim
   TORCH_ARG(double, dropout) = 0.0;   ///< on the attention weights (training only)
@@ -26,10 +26,11 @@ struct MultiHeadAttentionOptions {
 /// cache.packed is the [batch, src_len, 2·model_dim] buffer they are views of. On float32 CPU
 /// tensors, self_attend() and attend() with such a cache run packed_attention
 /// (models/attention/packed_attention.h) on the projection buffers; otherwise (CUDA, a cache
-/// rebuilt from keys and values) the scores, softmax, dropout and context are separate ops. attend() returns context [batch, tgt_len, model_dim] (after W^O) and
-/// the per-head weights [batch, heads, tgt_len, src_len] (before dropout). Parameters are laid out
-/// like torch::nn::MultiheadAttention's (q/k/v/out projections with biases).
-/// Throws AttentionError("heads", ...) if model_dim is not divisible by heads (check_heads).
+/// rebuilt from keys and values) the scores, softmax, dropout and context are separate ops.
+/// attend() returns context [batch, tgt_len, model_dim] (after W^O) and the per-head weights
+/// [batch, heads, tgt_len, src_len] (before dropout). Parameters are laid out like
+/// torch::nn::MultiheadAttention's (q/k/v/out projections with biases). Throws
+/// AttentionError("heads", ...) if model_dim is not divisible by heads (check_heads).
 class MultiHeadAttentionImpl : public AttentionImpl {
  public:
   explicit MultiHeadAttentionImpl(const MultiHeadAttentionOptions& options);

@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "models/attention/common.h"
 #include "models/attention/additive.h"
+#include "models/attention/common.h"
 #include "models/batched_matmul.h"
 #include "models/flop_count.h"
 
@@ -50,7 +50,7 @@ torch::Tensor MultiplicativeAttentionImpl::scores(const torch::Tensor& query,
                                                   const AttentionCache& cache) {
   if (options_.score() == "concat") {
     auto pre = torch::tanh(wq_(query).unsqueeze(2) + cache.keys.unsqueeze(1));  // [b, t, s, h]
-    return v_(pre).squeeze(-1);                                               // [b, t, s]
+    return v_(pre).squeeze(-1);                                                 // [b, t, s]
   }
   return batched_matmul(query, cache.keys.transpose(1, 2));  // [batch, tgt_len, src_len]
 }
@@ -61,7 +61,7 @@ AttentionOutput MultiplicativeAttentionImpl::attend_checked(const torch::Tensor&
                                                             const AttentionExtras& /*extras*/) {
   auto weights = masked_softmax(scores(query, cache), mask_3d(mask));  // [batch, tgt, src]
   auto context = batched_matmul(weights, cache.values);  // [batch, tgt_len, value_dim]
-  return {context, weights.unsqueeze(1)};             // [batch, 1, tgt_len, src_len]
+  return {context, weights.unsqueeze(1)};                // [batch, 1, tgt_len, src_len]
 }
 
 double general_score_flops(const AttentionConfig& a, int64_t src_len, int64_t tgt_len) {

@@ -16,11 +16,11 @@ namespace tinynmt {
 struct MultiplicativeAttentionOptions {
   MultiplicativeAttentionOptions(std::string score, int64_t query_dim, int64_t key_dim)
       : score_(std::move(score)), query_dim_(query_dim), key_dim_(key_dim) {}
-  TORCH_ARG(std::string, score);      ///< dot | general | concat
+  TORCH_ARG(std::string, score);  ///< dot | general | concat
   TORCH_ARG(int64_t, query_dim);
   TORCH_ARG(int64_t, key_dim);
-  TORCH_ARG(int64_t, value_dim) = 0;  ///< 0 = key_dim
-  TORCH_ARG(int64_t, hidden_dim) = 0; ///< concat: size of W_a's output (0 = query_dim)
+  TORCH_ARG(int64_t, value_dim) = 0;   ///< 0 = key_dim
+  TORCH_ARG(int64_t, hidden_dim) = 0;  ///< concat: size of W_a's output (0 = query_dim)
 };
 
 /// `luong-dot`, `luong-general`, `luong-concat`. precompute() projects the keys once

@@ -26,7 +26,7 @@ struct Geometry {
 };
 
 Geometry geometry(const torch::Tensor& q, const torch::Tensor& kv, const PackedHeads& l) {
-  return {q.size(0), q.size(1), kv.size(1), l.heads, l.d_k,
+  return {q.size(0), q.size(1),  kv.size(1), l.heads,    l.d_k,
           q.size(2), kv.size(2), l.q_offset, l.k_offset, l.v_offset};
 }
 
@@ -131,9 +131,8 @@ struct PackedAttentionFn : public torch::autograd::Function<PackedAttentionFn> {
   // bias and dead likewise when there is no mask or no fully blocked row.
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& q_buf,
                                const torch::Tensor& kv_buf, const torch::Tensor& bias,
-                               const torch::Tensor& dead, int64_t heads, int64_t d_k,
-                               int64_t q_off, int64_t k_off, int64_t v_off, double scale,
-                               double p, int64_t seed) {
+                               const torch::Tensor& dead, int64_t heads, int64_t d_k, int64_t q_off,
+                               int64_t k_off, int64_t v_off, double scale, double p, int64_t seed) {
     const bool self = kv_buf.numel() == 0;
     const auto& kv = self ? q_buf : kv_buf;
     const Geometry g = geometry(q_buf, kv, {heads, d_k, q_off, k_off, v_off});
@@ -212,8 +211,8 @@ struct PackedAttentionFn : public torch::autograd::Function<PackedAttentionFn> {
           for (int64_t j = 0; j < g.src; ++j) dr[j] = pr[j] * (dr[j] - dot);
         }
         // ∂Q = scale·∂S·K [tgt, d_k], ∂K = scale·∂Sᵀ·Q [src, d_k].
-        sgemm_row_major(false, false, g.tgt, g.d_k, g.src, scale, dd, g.src,
-                        kv + kv_at + g.k_off, g.wkv, 0.0f, gq + q_at + g.q_off, g.wq);
+        sgemm_row_major(false, false, g.tgt, g.d_k, g.src, scale, dd, g.src, kv + kv_at + g.k_off,
+                        g.wkv, 0.0f, gq + q_at + g.q_off, g.wq);
         sgemm_row_major(true, false, g.src, g.d_k, g.tgt, scale, dd, g.src, q + q_at + g.q_off,
                         g.wq, 0.0f, gkv + kv_at + g.k_off, g.wkv);
       }
@@ -245,22 +244,20 @@ std::pair<torch::Tensor, torch::Tensor> packed_attention(const torch::Tensor& q_
   const auto q = q_buf.contiguous();
   const auto kv = self ? q : kv_buf.contiguous();
   const Geometry g = geometry(q, kv, layout);
-  const auto fits = [&](int64_t off, int64_t width) {
-    return off >= 0 && off + g.d() <= width;
-  };
+  const auto fits = [&](int64_t off, int64_t width) { return off >= 0 && off + g.d() <= width; };
   if (g.heads < 1 || g.d_k < 1 || kv.size(0) != g.batch || !fits(g.q_off, g.wq) ||
       !fits(g.k_off, g.wkv) || !fits(g.v_off, g.wkv))
-    throw std::invalid_argument(
-        "packed_attention: " + std::to_string(g.heads) + " heads of " + std::to_string(g.d_k) +
-        " at columns " + std::to_string(g.q_off) + "/" + std::to_string(g.k_off) + "/" +
-        std::to_string(g.v_off) + " do not fit buffers [" + std::to_string(g.batch) + ", " +
-        std::to_string(g.tgt) + ", " + std::to_string(g.wq) + "] and [" +
-        std::to_string(kv.size(0)) + ", " + std::to_string(g.src) + ", " +
-        std::to_string(g.wkv) + "]");
+    throw std::invalid_argument("packed_attention: " + std::to_string(g.heads) + " heads of " +
+                                std::to_string(g.d_k) + " at columns " + std::to_string(g.q_off) +
+                                "/" + std::to_string(g.k_off) + "/" + std::to_string(g.v_off) +
+                                " do not fit buffers [" + std::to_string(g.batch) + ", " +
+                                std::to_string(g.tgt) + ", " + std::to_string(g.wq) + "] and [" +
+                                std::to_string(kv.size(0)) + ", " + std::to_string(g.src) + ", " +
+                                std::to_string(g.wkv) + "]");
   torch::Tensor bias, dead;
   if (mask.defined()) std::tie(bias, dead) = head_mask_bias(mask.to(torch::kCPU), g);
-  const bool grad = torch::GradMode::is_enabled() &&
-                    (q.requires_grad() || (!self && kv.requires_grad()));
+  const bool grad =
+      torch::GradMode::is_enabled() && (q.requires_grad() || (!self && kv.requires_grad()));
   if (!grad)
     return forward_pass(q, kv, g, bias.defined() ? bias : torch::empty({0}), dead,
                         static_cast<float>(scale), dropout_p, seed);

@@ -1,5 +1,4 @@
 #include "align/heatmap.h"
-#include "align/selection.h"
 
 #include <fmt/format.h>
 
@@ -7,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "align/selection.h"
 #include "util/utf8.h"
 
 namespace tinynmt::align {

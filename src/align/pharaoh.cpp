@@ -68,15 +68,15 @@ std::vector<LinkToken> parse_link_tokens(const std::string& line, bool one_based
 
 Alignment parse_pharaoh(const std::string& line, bool one_based, const std::string& where) {
   Alignment out;
-  for (const auto& t : parse_link_tokens(line, one_based, where, "-", "alignment link",
-                                         "i-j with integer indices"))
+  for (const auto& t :
+       parse_link_tokens(line, one_based, where, "-", "alignment link", "i-j with integer indices"))
     out.push_back(t.link);
   return out;
 }
 
-void for_each_line(const std::string& path, const std::string& what,
-                   const std::function<void(const std::string& line, const std::string& where)>&
-                       on_line) {
+void for_each_line(
+    const std::string& path, const std::string& what,
+    const std::function<void(const std::string& line, const std::string& where)>& on_line) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open {}", path, what));
   std::string line;

@@ -42,9 +42,9 @@ std::vector<LinkToken> parse_link_tokens(const std::string& line, bool one_based
 /// Reads a text file line by line (a trailing '\r' removed) and calls on_line(line, "path:N")
 /// for each line. `what` names the file in the cannot-open error. Throws std::runtime_error, and
 /// whatever on_line throws.
-void for_each_line(const std::string& path, const std::string& what,
-                   const std::function<void(const std::string& line, const std::string& where)>&
-                       on_line);
+void for_each_line(
+    const std::string& path, const std::string& what,
+    const std::function<void(const std::string& line, const std::string& where)>& on_line);
 
 /// Parses one line of `i-j` links. one_based: the indices in the text start at 1 (they are
 /// converted to 0-based). `where` prefixes error messages (e.g. "file.align:12").

@@ -15,9 +15,10 @@ struct Format {
 };
 
 const std::vector<Format>& formats() {
-  static const std::vector<Format> table = {
-      {"jsonl", make_jsonl_writer}, {"pharaoh", make_pharaoh_writer}, {"npy", make_npy_writer},
-      {"heatmap", make_heatmap_writer}};
+  static const std::vector<Format> table = {{"jsonl", make_jsonl_writer},
+                                            {"pharaoh", make_pharaoh_writer},
+                                            {"npy", make_npy_writer},
+                                            {"heatmap", make_heatmap_writer}};
   return table;
 }
 

@@ -28,11 +28,11 @@ class RecordWriter {
 struct RecordWriterOptions {
   int decimals = 4;  ///< jsonl: digits after the point
   // heatmap:
-  std::string level = "word";   ///< word or subword matrices and labels
-  std::string layer = "last";   ///< layer index (negative from the end), "last" or "mean"
-  std::string head = "mean";    ///< head index, "mean", or "grid" (all heads in one figure)
-  std::string image = "png";    ///< png, svg, pdf, or text (rendered to `listing`)
-  double vmax = 1.0;            ///< weight drawn with the brightest colour (0 = the largest)
+  std::string level = "word";        ///< word or subword matrices and labels
+  std::string layer = "last";        ///< layer index (negative from the end), "last" or "mean"
+  std::string head = "mean";         ///< head index, "mean", or "grid" (all heads in one figure)
+  std::string image = "png";         ///< png, svg, pdf, or text (rendered to `listing`)
+  double vmax = 1.0;                 ///< weight drawn with the brightest colour (0 = the largest)
   std::ostream* listing = nullptr;   ///< heatmap: written paths or text renderings (required)
   std::ostream* warnings = nullptr;  ///< heatmap: skipped records and the final count
 };

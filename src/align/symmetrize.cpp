@@ -74,8 +74,7 @@ Alignment symmetrize(const Alignment& forward, const Alignment& reverse, Symmetr
   if (method == SymmetrizeMethod::kUnion) return {uni.begin(), uni.end()};
 
   std::set<Link> a;
-  std::set_intersection(fwd.begin(), fwd.end(), rev.begin(), rev.end(),
-                        std::inserter(a, a.end()));
+  std::set_intersection(fwd.begin(), fwd.end(), rev.begin(), rev.end(), std::inserter(a, a.end()));
   if (method == SymmetrizeMethod::kIntersection) return {a.begin(), a.end()};
 
   int src_words = 0, tgt_words = 0;

@@ -43,10 +43,11 @@ std::string describe(const ModelConfig& m) {
   };
   const auto& e = m.encoder;
   const auto& d = m.decoder;
-  return fmt::format("{} / {} / {}",
-                     part(e.type, e.rnn_type, e.layers, e.type == "transformer" ? e.d_model : e.hidden_size),
-                     part(d.type, d.rnn_type, d.layers, d.type == "transformer" ? d.d_model : d.hidden_size),
-                     d.attention);
+  return fmt::format(
+      "{} / {} / {}",
+      part(e.type, e.rnn_type, e.layers, e.type == "transformer" ? e.d_model : e.hidden_size),
+      part(d.type, d.rnn_type, d.layers, d.type == "transformer" ? d.d_model : d.hidden_size),
+      d.attention);
 }
 
 // What the timed steps of bench_training measured, before their medians are taken.
@@ -72,8 +73,7 @@ struct StepSamples {
 };
 
 // The figures of `steps` timed steps: medians, % of the sgemm peak, padding ratios.
-void summarize_steps(const StepSamples& s, int64_t steps, double sgemm_gflops,
-                     TrainingFigures& f) {
+void summarize_steps(const StepSamples& s, int64_t steps, double sgemm_gflops, TrainingFigures& f) {
   f.tokens_per_s = median(s.tok_s);
   f.model_gflops = median(s.gflops);
   f.pct_of_sgemm_peak = sgemm_gflops > 0 ? 100.0 * f.model_gflops / sgemm_gflops : 0.0;
@@ -110,9 +110,10 @@ void profile_steps(const std::string& path, int64_t steps,
   spdlog::info("  profile of {} steps: {} (chrome://tracing)", steps, path);
 }
 
-TrainingFigures bench_training(const Config& cfg, const BenchData& data, const torch::Device& device,
-                               const BenchOptions& o, double sgemm_gflops,
-                               const std::string& profile_path, int64_t* parameters) {
+TrainingFigures bench_training(const Config& cfg, const BenchData& data,
+                               const torch::Device& device, const BenchOptions& o,
+                               double sgemm_gflops, const std::string& profile_path,
+                               int64_t* parameters) {
   const auto& t = cfg.training;
   TrainingFigures f;
   f.data = data.train_kind;
@@ -168,8 +169,8 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data, const t
       src_len.push_back(static_cast<int64_t>(data.train.src[k].size()));
       tgt_len.push_back(static_cast<int64_t>(data.train.tgt[k].size()) + 1);
     }
-    const double flops = kTrainingFlopFactor *
-                         forward_flops(cfg.model, data.tgt_vocab, src_len, tgt_len).total();
+    const double flops =
+        kTrainingFlopFactor * forward_flops(cfg.model, data.tgt_vocab, src_len, tgt_len).total();
 
     const bool timed = i >= o.warmup;
     const bool probe = timed && device.is_cpu() && o.sgemm_probe_repeats > 0;
@@ -291,16 +292,18 @@ ConfigReport bench_config(const std::string& path, const BenchOptions& o, double
           ? std::string()
           : (fs::path(o.profile_dir) / (fs::path(path).stem().string() + ".trace.json")).string();
   r.training = bench_training(cfg, data, device, o, sgemm_gflops, profile_path, &r.parameters);
-  spdlog::info("  training: {:.0f} tok/s, {:.1f} GFLOP/s ({:.1f}% of sgemm, {:.1f}% of the paired "
-               "probes' {:.1f}), padding {:.1f}%, peak RSS {:.0f} MB",
-               r.training.tokens_per_s, r.training.model_gflops, r.training.pct_of_sgemm_peak,
-               r.training.pct_of_paired_sgemm, r.training.paired_sgemm_gflops,
-               100 * r.training.padding_ratio, r.training.peak_rss_mb);
-  spdlog::info("  step parts (median ms): batch {:.1f}, forward {:.1f}, backward {:.1f}, clip "
-               "{:.1f}, optimiser {:.1f}",
-               1e3 * r.training.batch_seconds, 1e3 * r.training.forward_seconds,
-               1e3 * r.training.backward_seconds, 1e3 * r.training.clip_seconds,
-               1e3 * r.training.optimizer_seconds);
+  spdlog::info(
+      "  training: {:.0f} tok/s, {:.1f} GFLOP/s ({:.1f}% of sgemm, {:.1f}% of the paired "
+      "probes' {:.1f}), padding {:.1f}%, peak RSS {:.0f} MB",
+      r.training.tokens_per_s, r.training.model_gflops, r.training.pct_of_sgemm_peak,
+      r.training.pct_of_paired_sgemm, r.training.paired_sgemm_gflops,
+      100 * r.training.padding_ratio, r.training.peak_rss_mb);
+  spdlog::info(
+      "  step parts (median ms): batch {:.1f}, forward {:.1f}, backward {:.1f}, clip "
+      "{:.1f}, optimiser {:.1f}",
+      1e3 * r.training.batch_seconds, 1e3 * r.training.forward_seconds,
+      1e3 * r.training.backward_seconds, 1e3 * r.training.clip_seconds,
+      1e3 * r.training.optimizer_seconds);
   if (o.decode_sentences > 0 && data.dev.size() > 0) {
     r.decoding = bench_decoding(cfg, data, device);
     spdlog::info("  decoding ({} weights, {} dev): greedy {:.1f} sent/s, beam 5 {:.1f} sent/s",
@@ -321,8 +324,8 @@ double median(std::vector<double> v) {
 
 SgemmFigures measure_sgemm(int64_t n, int64_t repeats, int64_t warmup) {
   if (n < 1 || repeats < 1)
-    throw std::invalid_argument(fmt::format("measure_sgemm: n = {} and repeats = {} must be >= 1",
-                                            n, repeats));
+    throw std::invalid_argument(
+        fmt::format("measure_sgemm: n = {} and repeats = {} must be >= 1", n, repeats));
   torch::NoGradGuard no_grad;
   auto a = torch::randn({n, n});  // [n, n] float32
   auto b = torch::randn({n, n});

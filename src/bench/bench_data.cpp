@@ -36,8 +36,10 @@ void keep_first(EncodedCorpus& c, int64_t n) {
 
 EncodedCorpus synthetic_corpus(int64_t pairs, int64_t vocab, uint64_t seed, int64_t max_length) {
   if (vocab <= kEosId + 1)
-    throw std::invalid_argument(fmt::format("synthetic_corpus: vocabulary {} has no room for "
-                                            "ordinary ids (> {})", vocab, kEosId));
+    throw std::invalid_argument(
+        fmt::format("synthetic_corpus: vocabulary {} has no room for "
+                    "ordinary ids (> {})",
+                    vocab, kEosId));
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> words(kSyntheticMeanWords, kSyntheticSdWords);
   std::normal_distribution<double> shift(0.0, 2.0);

@@ -38,9 +38,9 @@ FlopBreakdown forward_flops(const ModelConfig& cfg, int64_t tgt_vocab, int64_t s
   if (enc.type == "transformer") {
     const int64_t d = enc.d_model;
     enc_dim = d;
-    const double per_layer = S * (4 * matmul_flops(1, d, d)          // Q, K, V, O projections
-                                  + matmul_flops(1, d, enc.ff)       // FFN in
-                                  + matmul_flops(1, enc.ff, d))      // FFN out
+    const double per_layer = S * (4 * matmul_flops(1, d, d)      // Q, K, V, O projections
+                                  + matmul_flops(1, d, enc.ff)   // FFN in
+                                  + matmul_flops(1, enc.ff, d))  // FFN out
                              + 2.0 * 2.0 * S * S * static_cast<double>(d);  // scores, context
     f.encoder = enc.layers * per_layer;
   } else {
@@ -80,7 +80,8 @@ FlopBreakdown forward_flops(const ModelConfig& cfg, int64_t tgt_vocab, int64_t s
     per_token += (dec.layers - 1) * matmul_flops(1, H + H, g * H);
     per_token += bahdanau ? matmul_flops(1, H + ctx + E, H)  // readout W_o [s; c; E y]
                           : matmul_flops(1, ctx + H, H);     // W_c [c; h]
-    const double bridge = (dec.rnn_type == "lstm" ? 2 : 1) * matmul_flops(1, enc_dim, dec.layers * H);
+    const double bridge =
+        (dec.rnn_type == "lstm" ? 2 : 1) * matmul_flops(1, enc_dim, dec.layers * H);
     f.decoder = T * per_token + bridge;
     f.attention = attention_flops(ac, src_len, tgt_len);
   }

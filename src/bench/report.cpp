@@ -10,8 +10,10 @@ namespace {
 namespace fs = std::filesystem;
 
 nlohmann::json search_json(const SearchFigures& s) {
-  return {{"sentences", s.sentences},   {"tokens", s.tokens},
-          {"seconds", s.seconds},       {"sentences_per_s", s.sentences_per_s},
+  return {{"sentences", s.sentences},
+          {"tokens", s.tokens},
+          {"seconds", s.seconds},
+          {"sentences_per_s", s.sentences_per_s},
           {"tokens_per_s", s.tokens_per_s}};
 }
 
@@ -89,12 +91,14 @@ std::string format_table(const BenchReport& r) {
       "sgemm {}x{} float32, {} threads{}: {:.1f} GFLOP/s (median of {}); LibTorch {}{}, {}\n",
       r.sgemm.n, r.sgemm.n, r.threads, r.threads_bound ? " (bound to CPUs)" : "", r.sgemm.gflops,
       r.sgemm.repeats, r.build.torch_version,
-      r.build.cuda_compiled ? fmt::format(" with CUDA {} ({} devices)", r.build.cuda_version, r.build.cuda_devices)
-                      : std::string(" (CPU only)"),
+      r.build.cuda_compiled
+          ? fmt::format(" with CUDA {} ({} devices)", r.build.cuda_version, r.build.cuda_devices)
+          : std::string(" (CPU only)"),
       r.date);
-  out += fmt::format("{:<44} {:>9} {:>10} {:>8} {:>6} {:>6} {:>6} {:>8} | {:>9} {:>9} | {:>9} {:>9} {}\n",
-                     "config (training data)", "train", "tok/s", "GFLOP/s", "%peak", "%pair", "pad%",
-                     "RSS MB", "greedy/s", "tok/s", "beam5/s", "tok/s", "weights");
+  out += fmt::format(
+      "{:<44} {:>9} {:>10} {:>8} {:>6} {:>6} {:>6} {:>8} | {:>9} {:>9} | {:>9} {:>9} {}\n",
+      "config (training data)", "train", "tok/s", "GFLOP/s", "%peak", "%pair", "pad%", "RSS MB",
+      "greedy/s", "tok/s", "beam5/s", "tok/s", "weights");
   for (const auto& c : r.configs) {
     std::string name = fs::path(c.config).stem().string();
     if (!c.error.empty()) {
@@ -102,8 +106,8 @@ std::string format_table(const BenchReport& r) {
       continue;
     }
     const auto& t = c.training;
-    out += fmt::format("{:<44} {:>9} {:>10.0f} {:>8.1f} {:>6.1f} {:>6.1f} {:>6.1f} {:>8.0f}",
-                       name, t.data, t.tokens_per_s, t.model_gflops, t.pct_of_sgemm_peak,
+    out += fmt::format("{:<44} {:>9} {:>10.0f} {:>8.1f} {:>6.1f} {:>6.1f} {:>6.1f} {:>8.0f}", name,
+                       t.data, t.tokens_per_s, t.model_gflops, t.pct_of_sgemm_peak,
                        t.pct_of_paired_sgemm, 100 * t.padding_ratio, t.peak_rss_mb);
     const auto& d = c.decoding;
     if (d.measured)

@@ -2,9 +2,8 @@
 // and its two outputs: JSON (--json) and a plain-text table.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -20,7 +19,7 @@ struct SgemmFigures {
 };
 
 struct TrainingFigures {
-  std::string data;              ///< "real" (the config's files) or "synthetic"
+  std::string data;  ///< "real" (the config's files) or "synthetic"
   int64_t steps = 0, warmup = 0;
   double tokens_per_s = 0;       ///< median over steps of real target tokens / step seconds
   double model_gflops = 0;       ///< median over steps of training FLOPs / step seconds / 1e9
@@ -31,23 +30,23 @@ struct TrainingFigures {
   /// 100 · step_model_gflops[i] / step_sgemm_gflops[i], so a slow spell of the host slows the
   /// step and its reference alike. 0 / empty when no probes ran (CUDA, or repeats 0).
   double pct_of_paired_sgemm = 0;
-  double paired_sgemm_gflops = 0;              ///< median of step_sgemm_gflops
-  std::vector<double> step_model_gflops;       ///< per timed step: training FLOPs / s / 1e9
-  std::vector<double> step_sgemm_gflops;       ///< per timed step: its probes' mean GFLOP/s
-  double padding_ratio = 0;      ///< 1 - real / padded token slots, source and target together
+  double paired_sgemm_gflops = 0;         ///< median of step_sgemm_gflops
+  std::vector<double> step_model_gflops;  ///< per timed step: training FLOPs / s / 1e9
+  std::vector<double> step_sgemm_gflops;  ///< per timed step: its probes' mean GFLOP/s
+  double padding_ratio = 0;  ///< 1 - real / padded token slots, source and target together
   double src_padding_ratio = 0, tgt_padding_ratio = 0;
-  double step_seconds = 0;       ///< median
+  double step_seconds = 0;  ///< median
   /// Medians over timed steps of each part of a step, in seconds: batch tensors, forward (with
   /// the loss), backward, gradient clipping, optimiser step. On CUDA the parts are not
   /// synchronised separately (only the step is), so there they describe launch time.
   double batch_seconds = 0, forward_seconds = 0, backward_seconds = 0, clip_seconds = 0,
          optimizer_seconds = 0;
-  double tokens_per_step = 0;    ///< mean real target tokens per timed step
-  double gflop_per_step = 0;     ///< mean training GFLOP per timed step
-  double peak_rss_mb = 0;        ///< peak resident memory while this config trained
-  std::string peak_rss_scope;    ///< "config" (VmHWM reset before training) or "process"
-  double last_loss = 0;          ///< label-smoothed loss per target token of the last step
-  std::string profile;           ///< the profiler trace written, or ""
+  double tokens_per_step = 0;  ///< mean real target tokens per timed step
+  double gflop_per_step = 0;   ///< mean training GFLOP per timed step
+  double peak_rss_mb = 0;      ///< peak resident memory while this config trained
+  std::string peak_rss_scope;  ///< "config" (VmHWM reset before training) or "process"
+  double last_loss = 0;        ///< label-smoothed loss per target token of the last step
+  std::string profile;         ///< the profiler trace written, or ""
 };
 
 struct SearchFigures {
@@ -78,10 +77,10 @@ struct ConfigReport {
 };
 
 struct BenchReport {
-  int64_t threads = 0;  ///< LibTorch intra-op threads (the sgemm runs on the CPU)
+  int64_t threads = 0;         ///< LibTorch intra-op threads (the sgemm runs on the CPU)
   bool threads_bound = false;  ///< one CPU per thread (bind_threads_to_cpus), as in training
-  BuildInfo build;  ///< versions, CUDA compiled in, CUDA devices visible during the run
-  std::string date;  ///< UTC, ISO 8601
+  BuildInfo build;             ///< versions, CUDA compiled in, CUDA devices visible during the run
+  std::string date;            ///< UTC, ISO 8601
   SgemmFigures sgemm;
   std::vector<ConfigReport> configs;
 };

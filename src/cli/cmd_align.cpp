@@ -60,8 +60,8 @@ int run(const AlignArgs& a) {
   const auto src = read_lines(a.src);
   const auto tgt = read_lines(a.tgt);
   if (src.size() != tgt.size()) {
-    throw std::runtime_error(fmt::format("{}: {} lines, but {} has {} lines", a.tgt, tgt.size(),
-                                         a.src, src.size()));
+    throw std::runtime_error(
+        fmt::format("{}: {} lines, but {} has {} lines", a.tgt, tgt.size(), a.src, src.size()));
   }
   auto loaded = load_model(a.model, a.checkpoint, a.device);
   configure_threads(a.threads_opt->count() ? a.threads : loaded.config.run.threads);

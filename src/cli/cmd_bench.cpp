@@ -44,8 +44,9 @@ Command add_bench_command(CLI::App& app) {
   c.app->add_option("--threads", opts->threads,
                     "CPU threads (default: the first config's run.threads; 0 = all cores)");
   c.app->add_option("--json", *json_path, "also write the figures as JSON to FILE");
-  c.app->add_option("--decode-sentences", opts->decode_sentences,
-                    "dev sentences decoded per search (0 = no decoding)")
+  c.app
+      ->add_option("--decode-sentences", opts->decode_sentences,
+                   "dev sentences decoded per search (0 = no decoding)")
       ->capture_default_str();
   c.app->add_option("--set", opts->overrides, "override a key in every config: --set k=v")
       ->take_all();
@@ -55,15 +56,18 @@ Command add_bench_command(CLI::App& app) {
                     "DIR/<config>.trace.json for chrome://tracing");
   c.app->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n sgemm peak measurement")
       ->capture_default_str();
-  c.app->add_option("--sgemm-probes", opts->sgemm_probe_repeats,
-                    "sgemm products run right before and after every timed CPU training step, for "
-                    "the paired % of peak (%pair); 0 = none")
+  c.app
+      ->add_option("--sgemm-probes", opts->sgemm_probe_repeats,
+                   "sgemm products run right before and after every timed CPU training step, for "
+                   "the paired % of peak (%pair); 0 = none")
       ->capture_default_str();
   c.run = [opts, json_path] {
     check_device_flag(opts->device);
     if (opts->configs.empty()) opts->configs = default_configs();
-    if (opts->steps < 1) throw UsageError("--steps " + std::to_string(opts->steps) + ": must be >= 1");
-    if (opts->warmup < 0) throw UsageError("--warmup " + std::to_string(opts->warmup) + ": must be >= 0");
+    if (opts->steps < 1)
+      throw UsageError("--steps " + std::to_string(opts->steps) + ": must be >= 1");
+    if (opts->warmup < 0)
+      throw UsageError("--warmup " + std::to_string(opts->warmup) + ": must be >= 0");
     if (opts->decode_sentences < 0)
       throw UsageError("--decode-sentences " + std::to_string(opts->decode_sentences) +
                        ": must be >= 0");

@@ -6,10 +6,10 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <sstream>
-#include <utility>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "align/pharaoh.h"
@@ -163,9 +163,10 @@ int run_aer(const EvaluateArgs& a) {
       "(sentences = {} |A| = {} |S| = {} |P| = {} |A∩S| = {} |A∩P| = {}; Och & Ney 2003)\n",
       r.sentences, r.predicted, r.sure, r.possible, r.hit_sure, r.hit_possible);
   for (const auto& b : buckets)
-    std::cout << fmt::format("source words {:>5}: {:4d} sentences AER = {:.4f} precision = {:.4f} "
-                             "recall = {:.4f}\n",
-                             bucket_name(b), b.r.sentences, b.r.aer, b.r.precision, b.r.recall);
+    std::cout << fmt::format(
+        "source words {:>5}: {:4d} sentences AER = {:.4f} precision = {:.4f} "
+        "recall = {:.4f}\n",
+        bucket_name(b), b.r.sentences, b.r.aer, b.r.precision, b.r.recall);
   return 0;
 }
 

@@ -39,8 +39,8 @@ int run(const SymmetrizeArgs& a) {
   out.reserve(fwd.size());
   size_t links = 0;
   for (size_t k = 0; k < fwd.size(); ++k) {
-    out.push_back(align::symmetrize(fwd[k], a.same_orientation ? rev[k] : align::invert(rev[k]),
-                                    method));
+    out.push_back(
+        align::symmetrize(fwd[k], a.same_orientation ? rev[k] : align::invert(rev[k]), method));
     links += out.back().size();
   }
   align::write_pharaoh_file(a.out, out);

@@ -25,10 +25,12 @@ struct TrainArgs {
 Command add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   Command c;
-  c.app = app.add_subcommand("train", "train a model from a YAML config (resumes from RUN_DIR/last.ckpt)");
+  c.app = app.add_subcommand("train",
+                             "train a model from a YAML config (resumes from RUN_DIR/last.ckpt)");
   c.app->add_option("config", args->config, "YAML config file");
-  c.app->add_option("--resume", args->resume,
-                    "continue the run in RUN_DIR from its last checkpoint (uses RUN_DIR/config.yaml)");
+  c.app->add_option(
+      "--resume", args->resume,
+      "continue the run in RUN_DIR from its last checkpoint (uses RUN_DIR/config.yaml)");
   c.app->add_option("--set", args->overrides, "override a config key: --set training.lr=0.001")
       ->take_all();
   c.app->add_option("--device", args->device, "auto|cpu|cuda|cuda:N (overrides run.device)");
@@ -41,7 +43,8 @@ Command add_train_command(CLI::App& app) {
     if (!args->resume.empty()) {
       path = RunDir{args->resume}.config_file();
       if (!std::filesystem::exists(path))
-        throw UsageError("--resume " + args->resume + ": no config.yaml there (not a run directory?)");
+        throw UsageError("--resume " + args->resume +
+                         ": no config.yaml there (not a run directory?)");
     }
     Config cfg = load_config(path);
     for (const auto& o : args->overrides) apply_override(cfg, o);

@@ -63,7 +63,8 @@ Command add_train_alignment_layer_command(CLI::App& app) {
                 "--src/--tgt are space-separated words, encoded as `align --tokenized` does");
   sub->add_flag("--resume", args->train.resume,
                 "continue from the weights in the output checkpoint (its steps count on)");
-  sub->add_option("--out", args->train.out, "checkpoint to write (default MODEL/alignment_layer.ckpt)");
+  sub->add_option("--out", args->train.out,
+                  "checkpoint to write (default MODEL/alignment_layer.ckpt)");
   sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   args->threads_opt =
       sub->add_option("--threads", args->threads, "CPU threads; 0 = all (default: run.threads)");

@@ -83,8 +83,8 @@ class Printer {
     }
     if (n_best_) {
       for (const auto& h : tr.hypotheses) {
-        out_ << index << '\t' << fmt::format("{:.4f}\t{:.4f}", h.score, h.normalized_score)
-             << '\t' << h.text << '\n';
+        out_ << index << '\t' << fmt::format("{:.4f}\t{:.4f}", h.score, h.normalized_score) << '\t'
+             << h.text << '\n';
       }
     } else {
       out_ << tr.hypotheses.front().text << '\n';
@@ -123,8 +123,8 @@ decode::TranslateOptions options_of(const TranslateArgs& a, const Config& cfg) {
   }
   if (opts.n_best > opts.beam) {
     if (a.beam_opt->count()) {
-      throw UsageError(fmt::format("translate: --n-best {} is larger than --beam {}", opts.n_best,
-                                   opts.beam));
+      throw UsageError(
+          fmt::format("translate: --n-best {} is larger than --beam {}", opts.n_best, opts.beam));
     }
     opts.beam = opts.n_best;  // the run's default beam is too small for the list asked for
   }
@@ -155,8 +155,8 @@ int run(TranslateArgs& a) {
   opts.capture_attention = !a.attention.empty();
   spdlog::info("{}: {} (step {}), {} on {}", a.model, loaded.checkpoint, loaded.state.step,
                opts.sample ? fmt::format("sampling (temperature {}, top-k {}, top-p {}, seed {})",
-                                         a.sampling.temperature, a.sampling.top_k,
-                                         a.sampling.top_p, a.sampling.seed)
+                                         a.sampling.temperature, a.sampling.top_k, a.sampling.top_p,
+                                         a.sampling.seed)
                : opts.beam == 1 && opts.n_best == 1 ? std::string("greedy")
                                                     : fmt::format("beam {}", opts.beam),
                loaded.device.str());
@@ -181,7 +181,8 @@ int run(TranslateArgs& a) {
       const size_t end = std::min(lines.size(), start + chunk);
       std::vector<std::string> part(lines.begin() + start, lines.begin() + end);
       auto trs = translator.translate(part, static_cast<int64_t>(start));
-      for (size_t k = 0; k < trs.size(); ++k) printer.print(trs[k], static_cast<int64_t>(start + k));
+      for (size_t k = 0; k < trs.size(); ++k)
+        printer.print(trs[k], static_cast<int64_t>(start + k));
       printer.flush();
     }
     if (!a.output.empty()) spdlog::info("wrote {} translations to {}", lines.size(), a.output);
@@ -234,10 +235,10 @@ Command add_translate_command(CLI::App& app) {
   args->ratio_opt = sub->add_option(
       "--max-len-ratio", args->max_len_ratio,
       "max output length = ratio * source tokens + 10 (default: the run's decoding.max_len_ratio)");
-  args->max_src_opt = sub->add_option(
-      "--max-src-pieces", args->max_src_pieces,
-      "truncate longer inputs to this many pieces, with a warning; 0 = no limit "
-      "(default: the run's data.max_length)");
+  args->max_src_opt =
+      sub->add_option("--max-src-pieces", args->max_src_pieces,
+                      "truncate longer inputs to this many pieces, with a warning; 0 = no limit "
+                      "(default: the run's data.max_length)");
   sub->add_flag("--sample", args->sample,
                 "ancestral sampling instead of greedy/beam search: each token drawn from the "
                 "model's distribution (one output per line; --beam is ignored)");

@@ -15,19 +15,20 @@
 int main(int argc, char** argv) {
   using namespace tinynmt::cli;
   CLI::App app{"tinynmt: neural machine translation with attention you can see and score"};
-  app.set_version_flag("--version", [] { return tinynmt::describe(tinynmt::build_info()); },
-                       "Print tinynmt's and LibTorch's versions, whether CUDA is compiled in, and "
-                       "the CUDA devices seen, then exit");
+  app.set_version_flag(
+      "--version", [] { return tinynmt::describe(tinynmt::build_info()); },
+      "Print tinynmt's and LibTorch's versions, whether CUDA is compiled in, and "
+      "the CUDA devices seen, then exit");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.require_subcommand(1);
 
-  std::vector<Command> commands = {add_train_command(app),   add_translate_command(app),
-                                   add_align_command(app),   add_train_alignment_layer_command(app),
-                                   add_symmetrize_command(app),
-                                   add_heatmap_command(app),
-                                   add_evaluate_command(app), add_bench_command(app)};
+  std::vector<Command> commands = {
+      add_train_command(app),      add_translate_command(app),
+      add_align_command(app),      add_train_alignment_layer_command(app),
+      add_symmetrize_command(app), add_heatmap_command(app),
+      add_evaluate_command(app),   add_bench_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

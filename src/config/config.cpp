@@ -68,7 +68,8 @@ std::string suggestion(const std::string& path) {
     if (rest.size() >= 2 && leaf.compare(0, rest.size(), rest) == 0) d = std::min<size_t>(d, 1);
     if (d < best_d) best_d = d, best = prefix + rest;
   }
-  if (best_d <= std::max<size_t>(3, leaf.size() / 2)) return fmt::format(" (did you mean '{}'?)", best);
+  if (best_d <= std::max<size_t>(3, leaf.size() / 2))
+    return fmt::format(" (did you mean '{}'?)", best);
   return "";
 }
 
@@ -135,7 +136,8 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -158,9 +160,10 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
   }
   if (root.IsNull()) return cfg;
   if (!root.IsMap())
-    throw ConfigError(fmt::format("{}: the top level must be a mapping with sections run, data, "
-                                  "model, training, decoding",
-                                  name));
+    throw ConfigError(
+        fmt::format("{}: the top level must be a mapping with sections run, data, "
+                    "model, training, decoding",
+                    name));
   walk(cfg, root, "", name);
   return cfg;
 }
@@ -207,8 +210,8 @@ void validate_fields(const Config& cfg, const Fail& fail) {
     if (f.kind == Kind::kInt || f.kind == Kind::kFloat) {
       double v = f.get(cfg).as<double>();
       if (v < f.min || v > f.max) {
-        std::string range = f.max >= 1e299 ? fmt::format(">= {}", f.min)
-                                           : fmt::format("in [{}, {}]", f.min, f.max);
+        std::string range =
+            f.max >= 1e299 ? fmt::format(">= {}", f.min) : fmt::format("in [{}, {}]", f.min, f.max);
         fail(fmt::format("{}: {} is out of range; must be {}", f.path, fmt_value(f, cfg), range));
       }
     }
@@ -237,8 +240,8 @@ void validate_data(const Config& cfg, bool check_files, const Fail& fail) {
     if (c.tsv.empty() && (c.src.empty() || c.tgt.empty()))
       fail(fmt::format("data.{0}: both data.{0}.src and data.{0}.tgt are needed", split));
     if (check_files) {
-      for (const auto& [key, path] : {std::pair<std::string, std::string>{"src", c.src},
-                                      {"tgt", c.tgt}, {"tsv", c.tsv}}) {
+      for (const auto& [key, path] :
+           {std::pair<std::string, std::string>{"src", c.src}, {"tgt", c.tgt}, {"tsv", c.tsv}}) {
         if (!path.empty() && !std::filesystem::is_regular_file(path))
           fail(fmt::format("data.{}.{}: file '{}' does not exist (run scripts/get_data.sh?)", split,
                            key, path));
@@ -280,8 +283,7 @@ void validate_model_section(const Config& cfg, const Fail& fail) {
     const char* key = p == "heads"    ? "model.decoder.heads"
                       : p == "window" ? "model.decoder.window"
                                       : "model.decoder.attention";
-    fail(fmt::format("{}: {} (decoder size {}, encoder output {})", key, e.what(), query,
-                     enc_out));
+    fail(fmt::format("{}: {} (decoder size {}, encoder output {})", key, e.what(), query, enc_out));
   }
 }
 
@@ -329,8 +331,10 @@ void emit(YAML::Emitter& out, const KeyTree& t, const Config& cfg) {
     out << YAML::Key << key << YAML::Value;
     if (sub.field) {
       YAML::Node v = sub.field->get(cfg);
-      if (sub.field->kind == Kind::kString) out << YAML::DoubleQuoted << v.as<std::string>();
-      else out << v.Scalar();
+      if (sub.field->kind == Kind::kString)
+        out << YAML::DoubleQuoted << v.as<std::string>();
+      else
+        out << v.Scalar();
     } else {
       emit(out, sub, cfg);
     }

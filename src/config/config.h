@@ -32,7 +32,7 @@ struct CorpusFiles {
 struct TokenizerConfig {
   std::string type = "unigram";  ///< unigram | bpe (SentencePiece model type)
   int64_t vocab_size = 8000;
-  bool joint = true;               ///< one model for both languages
+  bool joint = true;  ///< one model for both languages
   double character_coverage = 1.0;
   int64_t input_sentence_size = 1000000;  ///< SentencePiece training sample size
 };
@@ -56,11 +56,11 @@ struct EarlyStoppingConfig {
 };
 
 struct TrainingConfig {
-  int64_t max_steps = 0;      ///< 0 = no limit
-  int64_t max_epochs = 0;     ///< 0 = no limit
-  double max_minutes = 0;     ///< wall-clock budget, 0 = no limit
-  int64_t batch_size = 2048;  ///< target tokens per batch
-  int64_t accumulate = 1;     ///< gradient accumulation: batches per optimiser step
+  int64_t max_steps = 0;           ///< 0 = no limit
+  int64_t max_epochs = 0;          ///< 0 = no limit
+  double max_minutes = 0;          ///< wall-clock budget, 0 = no limit
+  int64_t batch_size = 2048;       ///< target tokens per batch
+  int64_t accumulate = 1;          ///< gradient accumulation: batches per optimiser step
   std::string optimizer = "adam";  ///< adam | adamw
   double lr = 5e-4;
   double beta1 = 0.9;
@@ -77,7 +77,7 @@ struct TrainingConfig {
   int64_t log_every = 50;
   int64_t keep_checkpoints = 3;  ///< numbered step checkpoints kept besides last/best
   EarlyStoppingConfig early_stopping;
-  std::string precision = "fp32";  ///< fp32 | bf16 (CUDA only)
+  std::string precision = "fp32";      ///< fp32 | bf16 (CUDA only)
   int64_t validate_max_sentences = 0;  ///< 0 = whole dev set for BLEU
 };
 

@@ -4,10 +4,14 @@ namespace tinynmt::config_fields {
 
 const char* kind_name(Kind k) {
   switch (k) {
-    case Kind::kInt: return "an integer";
-    case Kind::kFloat: return "a number";
-    case Kind::kBool: return "true or false";
-    case Kind::kString: return "a string";
+    case Kind::kInt:
+      return "an integer";
+    case Kind::kFloat:
+      return "a number";
+    case Kind::kBool:
+      return "true or false";
+    case Kind::kString:
+      return "a string";
   }
   return "?";
 }
@@ -26,28 +30,41 @@ Field make_field(std::string path, Kind kind, T Config::*section, std::function<
   f.set = [section, loc, kind](Config& c, const YAML::Node& n) {
     void* p = loc(c.*section);
     switch (kind) {
-      case Kind::kInt: *static_cast<int64_t*>(p) = n.as<int64_t>(); break;
-      case Kind::kFloat: *static_cast<double*>(p) = n.as<double>(); break;
-      case Kind::kBool: *static_cast<bool*>(p) = n.as<bool>(); break;
-      case Kind::kString: *static_cast<std::string*>(p) = n.as<std::string>(); break;
+      case Kind::kInt:
+        *static_cast<int64_t*>(p) = n.as<int64_t>();
+        break;
+      case Kind::kFloat:
+        *static_cast<double*>(p) = n.as<double>();
+        break;
+      case Kind::kBool:
+        *static_cast<bool*>(p) = n.as<bool>();
+        break;
+      case Kind::kString:
+        *static_cast<std::string*>(p) = n.as<std::string>();
+        break;
     }
   };
   f.get = [section, loc, kind](const Config& c) {
     void* p = loc(const_cast<T&>(c.*section));
     switch (kind) {
-      case Kind::kInt: return YAML::Node(*static_cast<int64_t*>(p));
-      case Kind::kFloat: return YAML::Node(*static_cast<double*>(p));
-      case Kind::kBool: return YAML::Node(*static_cast<bool*>(p));
-      case Kind::kString: return YAML::Node(*static_cast<std::string*>(p));
+      case Kind::kInt:
+        return YAML::Node(*static_cast<int64_t*>(p));
+      case Kind::kFloat:
+        return YAML::Node(*static_cast<double*>(p));
+      case Kind::kBool:
+        return YAML::Node(*static_cast<bool*>(p));
+      case Kind::kString:
+        return YAML::Node(*static_cast<std::string*>(p));
     }
     return YAML::Node();
   };
   return f;
 }
 
-#define TN_FIELD(SECTION, TYPE, PATH, MEMBER, KIND, ...)                                   \
-  make_field<TYPE>(PATH, Kind::KIND, &Config::SECTION,                                    \
-                   [](TYPE& s) -> void* { return static_cast<void*>(&s.MEMBER); }, ##__VA_ARGS__)
+#define TN_FIELD(SECTION, TYPE, PATH, MEMBER, KIND, ...) \
+  make_field<TYPE>(                                      \
+      PATH, Kind::KIND, &Config::SECTION,                \
+      [](TYPE& s) -> void* { return static_cast<void*>(&s.MEMBER); }, ##__VA_ARGS__)
 
 constexpr double kInf = 1e300;
 
@@ -70,7 +87,8 @@ void add_data_fields(std::vector<Field>& t) {
     };
     using Member = std::string CorpusFiles::*;
     for (const auto& [key, member] : {std::pair<std::string, Member>{"src", &CorpusFiles::src},
-                                      {"tgt", &CorpusFiles::tgt}, {"tsv", &CorpusFiles::tsv}}) {
+                                      {"tgt", &CorpusFiles::tgt},
+                                      {"tsv", &CorpusFiles::tsv}}) {
       Member m = member;  // a structured binding cannot be captured in C++17
       t.push_back(make_field<DataConfig>(
           "data." + sp + "." + key, Kind::kString, &Config::data,
@@ -103,8 +121,8 @@ Field side_field(const std::string& path, Kind kind, Side ModelConfig::*side, V 
 template <typename Side>
 void add_rnn_sizes(std::vector<Field>& t, const std::string& prefix, Side ModelConfig::*side) {
   t.push_back(side_field(prefix + ".layers", Kind::kInt, side, &Side::layers, 1, 64));
-  t.push_back(side_field(prefix + ".embedding_dim", Kind::kInt, side, &Side::embedding_dim, 1,
-                         65536));
+  t.push_back(
+      side_field(prefix + ".embedding_dim", Kind::kInt, side, &Side::embedding_dim, 1, 65536));
   t.push_back(side_field(prefix + ".hidden_size", Kind::kInt, side, &Side::hidden_size, 1, 65536));
 }
 
@@ -123,11 +141,11 @@ void add_model_fields(std::vector<Field>& t) {
   using S = std::vector<std::string>;
   const S enc_types{"transformer", "rnn"}, rnn_types{"gru", "lstm"}, norms{"pre", "post"};
   t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.type", encoder.type, kString, enc_types));
-  t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.rnn_type", encoder.rnn_type, kString,
-                       rnn_types));
+  t.push_back(
+      TN_FIELD(model, ModelConfig, "model.encoder.rnn_type", encoder.rnn_type, kString, rnn_types));
   add_rnn_sizes(t, "model.encoder", &ModelConfig::encoder);
-  t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.bidirectional", encoder.bidirectional,
-                       kBool));
+  t.push_back(
+      TN_FIELD(model, ModelConfig, "model.encoder.bidirectional", encoder.bidirectional, kBool));
   add_transformer_sizes(t, "model.encoder", &ModelConfig::encoder);
   t.push_back(TN_FIELD(model, ModelConfig, "model.encoder.norm", encoder.norm, kString, norms));
   // model.decoder
@@ -136,19 +154,19 @@ void add_model_fields(std::vector<Field>& t) {
                        attention_names()));
   t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.attention_placement",
                        decoder.attention_placement, kString, S{"auto", "bahdanau", "luong"}));
-  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.input_feeding", decoder.input_feeding,
-                       kBool));
-  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.rnn_type", decoder.rnn_type, kString,
-                       rnn_types));
+  t.push_back(
+      TN_FIELD(model, ModelConfig, "model.decoder.input_feeding", decoder.input_feeding, kBool));
+  t.push_back(
+      TN_FIELD(model, ModelConfig, "model.decoder.rnn_type", decoder.rnn_type, kString, rnn_types));
   add_rnn_sizes(t, "model.decoder", &ModelConfig::decoder);
   add_transformer_sizes(t, "model.decoder", &ModelConfig::decoder);
   t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.attention_dropout",
                        decoder.attention_dropout, kFloat, S{}, 0, 0.99));
-  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.window", decoder.window, kInt, S{}, 1,
-                       10000));
+  t.push_back(
+      TN_FIELD(model, ModelConfig, "model.decoder.window", decoder.window, kInt, S{}, 1, 10000));
   t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.norm", decoder.norm, kString, norms));
-  t.push_back(TN_FIELD(model, ModelConfig, "model.decoder.tie_embeddings", decoder.tie_embeddings,
-                       kBool));
+  t.push_back(
+      TN_FIELD(model, ModelConfig, "model.decoder.tie_embeddings", decoder.tie_embeddings, kBool));
   t.push_back(TN_FIELD(model, ModelConfig, "model.tie_all_embeddings", tie_all_embeddings, kBool));
 }
 
@@ -170,23 +188,23 @@ void add_training_fields(std::vector<Field>& t) {
                        S{"constant", "noam", "plateau", "warmup_linear"}));
   t.push_back(TN_FIELD(training, T, "training.warmup", warmup, kInt, S{}, 0, kInf));
   t.push_back(TN_FIELD(training, T, "training.decay_factor", decay_factor, kFloat, S{}, 0.01, 1));
-  t.push_back(TN_FIELD(training, T, "training.plateau_patience", plateau_patience, kInt, S{}, 0,
-                       1000));
+  t.push_back(
+      TN_FIELD(training, T, "training.plateau_patience", plateau_patience, kInt, S{}, 0, 1000));
   t.push_back(TN_FIELD(training, T, "training.min_lr", min_lr, kFloat, S{}, 0, 100));
-  t.push_back(TN_FIELD(training, T, "training.label_smoothing", label_smoothing, kFloat, S{}, 0,
-                       0.99));
+  t.push_back(
+      TN_FIELD(training, T, "training.label_smoothing", label_smoothing, kFloat, S{}, 0, 0.99));
   t.push_back(TN_FIELD(training, T, "training.clip_norm", clip_norm, kFloat, S{}, 0, kInf));
   t.push_back(TN_FIELD(training, T, "training.validate_every", validate_every, kInt, S{}, 1, kInf));
   t.push_back(TN_FIELD(training, T, "training.log_every", log_every, kInt, S{}, 1, kInf));
-  t.push_back(TN_FIELD(training, T, "training.keep_checkpoints", keep_checkpoints, kInt, S{}, 0,
-                       1000));
+  t.push_back(
+      TN_FIELD(training, T, "training.keep_checkpoints", keep_checkpoints, kInt, S{}, 0, 1000));
   t.push_back(TN_FIELD(training, T, "training.early_stopping.metric", early_stopping.metric,
                        kString, S{"bleu", "chrf", "loss", "ppl"}));
   t.push_back(TN_FIELD(training, T, "training.early_stopping.patience", early_stopping.patience,
                        kInt, S{}, 0, 100000));
   t.push_back(TN_FIELD(training, T, "training.precision", precision, kString, S{"fp32", "bf16"}));
-  t.push_back(TN_FIELD(training, T, "training.validate_max_sentences", validate_max_sentences,
-                       kInt, S{}, 0, kInf));
+  t.push_back(TN_FIELD(training, T, "training.validate_max_sentences", validate_max_sentences, kInt,
+                       S{}, 0, kInf));
 }
 
 // decoding.*
@@ -196,8 +214,8 @@ void add_decoding_fields(std::vector<Field>& t) {
   t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.alpha", alpha, kFloat, S{}, 0, 10));
   t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.max_len_ratio", max_len_ratio, kFloat,
                        S{}, 0.1, 100));
-  t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.batch_size", batch_size, kInt, S{}, 1,
-                       100000));
+  t.push_back(
+      TN_FIELD(decoding, DecodingConfig, "decoding.batch_size", batch_size, kInt, S{}, 1, 100000));
 }
 
 }  // namespace

@@ -78,11 +78,11 @@ struct PaddingStats {
 /// Epoch e's plan is a pure function of (seed, e): indices are permuted with a
 /// std::mt19937_64 seeded from (seed, e) (portable Fisher-Yates, not std::shuffle), stably sorted
 /// by (max(source, target length) / 2, target length, source length) -- globally, or within
-/// chunks of `sort_chunk` examples when sort_chunk > 0 -- cut greedily into batches with rows x max target length <= max_tokens
-/// (target length = |y| + 1, padding included), and the batch order is shuffled with the same
-/// generator. Every example appears in exactly one batch per epoch. An example whose target
-/// alone exceeds max_tokens gets a batch of its own. A trainer resumes mid-epoch by rebuilding
-/// plan(epoch) and skipping the batches already done.
+/// chunks of `sort_chunk` examples when sort_chunk > 0 -- cut greedily into batches with rows x max
+/// target length <= max_tokens (target length = |y| + 1, padding included), and the batch order is
+/// shuffled with the same generator. Every example appears in exactly one batch per epoch. An
+/// example whose target alone exceeds max_tokens gets a batch of its own. A trainer resumes
+/// mid-epoch by rebuilding plan(epoch) and skipping the batches already done.
 class TokenBatcher {
  public:
   /// Lengths in tokens as in the tensors: src_lengths[i] = |src ids| (EOS included),

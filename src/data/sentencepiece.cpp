@@ -76,7 +76,8 @@ const Api& api() {
     }
     throw std::runtime_error(
         "cannot load libtinynmt_spm.so (the SentencePiece module built next to the tinynmt "
-        "executable; or set TINYNMT_SPM_LIB)" + errors);
+        "executable; or set TINYNMT_SPM_LIB)" +
+        errors);
   }();
   return table;
 }
@@ -123,15 +124,17 @@ std::vector<int> SentencePieceModel::encode_ids(const std::string& text) const {
     ids.resize(n);
     n = api().encode_ids(processor_, text.c_str(), ids.data(), n);
   }
-  if (n < 0) throw std::runtime_error(fmt::format("{}: SentencePiece could not encode a line", path_));
+  if (n < 0)
+    throw std::runtime_error(fmt::format("{}: SentencePiece could not encode a line", path_));
   ids.resize(n);
   return ids;
 }
 
 std::vector<std::string> SentencePieceModel::encode_pieces(const std::string& text) const {
   std::string joined;
-  if (!read_string([&](char* b, int c) { return api().encode_pieces(processor_, text.c_str(), b, c); },
-                   &joined))
+  if (!read_string(
+          [&](char* b, int c) { return api().encode_pieces(processor_, text.c_str(), b, c); },
+          &joined))
     throw std::runtime_error(fmt::format("{}: SentencePiece could not encode a line", path_));
   std::vector<std::string> pieces;
   if (joined.empty()) return pieces;
@@ -144,9 +147,11 @@ std::vector<std::string> SentencePieceModel::encode_pieces(const std::string& te
 
 std::string SentencePieceModel::decode_ids(const std::vector<int>& ids) const {
   std::string text;
-  if (!read_string([&](char* b, int c) {
-        return api().decode_ids(processor_, ids.data(), static_cast<int>(ids.size()), b, c);
-      }, &text))
+  if (!read_string(
+          [&](char* b, int c) {
+            return api().decode_ids(processor_, ids.data(), static_cast<int>(ids.size()), b, c);
+          },
+          &text))
     throw std::runtime_error(fmt::format("{}: SentencePiece could not decode ids", path_));
   return text;
 }

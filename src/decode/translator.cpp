@@ -145,8 +145,9 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& l
     so.sampling = o.sampling;
     // Every batch draws from its own stream (the seed moved by the batch's place in the input),
     // so lines translated one call at a time, or in later batches, do not reuse the same draws.
-    so.sampling.seed = o.sampling.seed + 0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(first_index) *
-                                                                  1000003ULL + batch_number);
+    so.sampling.seed =
+        o.sampling.seed +
+        0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(first_index) * 1000003ULL + batch_number);
     auto hyps = search(*m_.model, b.src, b.src_mask, so);
     for (size_t k = 0; k < batch_idx.size(); ++k) {
       const size_t j = static_cast<size_t>(batch_idx[k]);
@@ -222,11 +223,10 @@ EncodedSide encode_side(const SpmModel& spm, const std::string& line, bool token
     auto pieces = pieces_of(spm, side.words[w], ids);
     // Closing punctuation is glued to the word before it in raw text ("family."): drop the bare
     // word-boundary piece SentencePiece puts in front of it on its own ("▁", ".").
-    const size_t first =
-        w > 0 && is_closing_punctuation(side.words[w]) && pieces.size() > 1 &&
-                pieces[0] == align::kWordBoundary
-            ? 1
-            : 0;
+    const size_t first = w > 0 && is_closing_punctuation(side.words[w]) && pieces.size() > 1 &&
+                                 pieces[0] == align::kWordBoundary
+                             ? 1
+                             : 0;
     for (size_t k = first; k < ids.size(); ++k) {
       side.ids.push_back(ids[k]);
       side.tokens.push_back(pieces[k]);
@@ -266,9 +266,10 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
     const auto& t = tgt[i];
     if (s.ids.size() != s.tokens.size() || s.ids.size() != s.word_of_token.size() ||
         t.ids.size() != t.tokens.size() || t.ids.size() != t.word_of_token.size()) {
-      throw std::invalid_argument(fmt::format("align: pair {}: ids, tokens and word maps differ "
-                                              "in length",
-                                              first_index + static_cast<int64_t>(i)));
+      throw std::invalid_argument(
+          fmt::format("align: pair {}: ids, tokens and word maps differ "
+                      "in length",
+                      first_index + static_cast<int64_t>(i)));
     }
     if (s.ids.empty() || t.ids.empty()) continue;
     live.push_back(i);
@@ -287,8 +288,9 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
     std::vector<std::vector<int64_t>> targets;
     for (auto j : batch_idx) targets.push_back(tgt[live[j]].ids);
     auto [tgt_in, tgt_out] = teacher_forcing_batch(targets, model.device);
-    auto forced = forced_decode(*model.model, b.src, b.src_mask, tgt_in, tgt_out,
-                                model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr);
+    auto forced =
+        forced_decode(*model.model, b.src, b.src_mask, tgt_in, tgt_out,
+                      model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr);
     for (size_t k = 0; k < batch_idx.size(); ++k) {
       const size_t i = live[batch_idx[k]];
       AlignResult& r = out[i];

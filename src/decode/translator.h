@@ -90,10 +90,10 @@ class Translator {
 
 /// One side of a sentence pair as fed to the model, with its word structure.
 struct EncodedSide {
-  std::vector<int64_t> ids;          ///< the ids fed to the model, kEosId last (when present)
-  std::vector<std::string> tokens;   ///< one piece per id ("</s>" for kEosId)
-  std::vector<int> word_of_token;    ///< word index per token; -1 for specials (EOS, BOS, pad)
-  std::vector<std::string> words;    ///< the words
+  std::vector<int64_t> ids;         ///< the ids fed to the model, kEosId last (when present)
+  std::vector<std::string> tokens;  ///< one piece per id ("</s>" for kEosId)
+  std::vector<int> word_of_token;   ///< word index per token; -1 for specials (EOS, BOS, pad)
+  std::vector<std::string> words;   ///< the words
 };
 
 /// Encodes one line for forced alignment and adds kEosId. Raw text (tokenized = false): the
@@ -111,10 +111,10 @@ EncodedSide encode_side(const SpmModel& spm, const std::string& line, bool token
 
 /// Options of forced alignment.
 struct AlignOptions {
-  bool tokenized = false;      ///< input is space-separated words (see encode_side)
-  std::string layer = "mean";  ///< decoder layer for the hard alignment: index (negative
-                               ///< counts from the end) or "mean" over all layers
-  std::string head = "mean";   ///< head index or "mean" over heads
+  bool tokenized = false;         ///< input is space-separated words (see encode_side)
+  std::string layer = "mean";     ///< decoder layer for the hard alignment: index (negative
+                                  ///< counts from the end) or "mean" over all layers
+  std::string head = "mean";      ///< head index or "mean" over heads
   std::string method = "argmax";  ///< argmax | threshold
   double threshold = 0.3;         ///< method threshold: link every word pair with weight >= T
   int64_t batch_size = 64;        ///< sentence pairs per forward pass
@@ -131,8 +131,8 @@ struct AlignResult {
   /// Soft alignment: every layer and head at subword level (EOS row and column included) and at
   /// word level (EOS/BOS excluded); `alignment` holds the Pharaoh line of `links`.
   align::AttentionRecord record;
-  align::Alignment links;      ///< hard word alignment (source word, target word), 0-based
-  double score = 0.0;          ///< log P(target | source) under teacher forcing (nats)
+  align::Alignment links;  ///< hard word alignment (source word, target word), 0-based
+  double score = 0.0;      ///< log P(target | source) under teacher forcing (nats)
 };
 
 /// Forced (teacher-forced) decoding of pairs already encoded (src.ids and tgt.ids both end with

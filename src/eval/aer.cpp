@@ -7,9 +7,9 @@
 namespace tinynmt::eval {
 GoldAlignment parse_gold_line(const std::string& line, bool one_based, const std::string& where) {
   GoldAlignment g;
-  for (const auto& t : align::parse_link_tokens(
-           line, one_based, where, "-p", "gold link", "i-j for sure or ipj for possible",
-           "; use --one-based for 1-based files")) {
+  for (const auto& t : align::parse_link_tokens(line, one_based, where, "-p", "gold link",
+                                                "i-j for sure or ipj for possible",
+                                                "; use --one-based for 1-based files")) {
     if (t.separator == '-') {
       g.sure.insert(t.link);
     } else {

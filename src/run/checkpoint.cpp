@@ -1,14 +1,13 @@
 #include "run/checkpoint.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <cstdio>
-#include <mutex>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "run/run_dir.h"
@@ -72,9 +71,10 @@ CheckpointInfo open_checkpoint(const std::string& path, const torch::Device& dev
   try {
     archive.load_from(path, device);
   } catch (const std::exception&) {
-    throw std::runtime_error(fmt::format("{}: cannot read checkpoint (corrupt or not a tinynmt "
-                                         "checkpoint)",
-                                         path));
+    throw std::runtime_error(
+        fmt::format("{}: cannot read checkpoint (corrupt or not a tinynmt "
+                    "checkpoint)",
+                    path));
   }
   CheckpointInfo info;
   info.state = state_from_json(nlohmann::json::parse(read_string(archive, "state", path)));
@@ -114,8 +114,9 @@ void load_moments(torch::optim::Optimizer& opt, torch::serialize::InputArchive& 
   int64_t n = 0;
   for (auto& group : opt.param_groups()) n += static_cast<int64_t>(group.params().size());
   if (size.item<int64_t>() != n)
-    throw std::runtime_error(fmt::format(
-        "{}: the optimizer state holds {} parameters, this model has {}", path, size.item<int64_t>(), n));
+    throw std::runtime_error(
+        fmt::format("{}: the optimizer state holds {} parameters, this model has {}", path,
+                    size.item<int64_t>(), n));
   int64_t i = 0;
   for (auto& group : opt.param_groups())
     for (auto& p : group.params()) {
@@ -125,8 +126,8 @@ void load_moments(torch::optim::Optimizer& opt, torch::serialize::InputArchive& 
       in.read(k + "/exp_avg", m);
       in.read(k + "/exp_avg_sq", v);
       if (m.sizes() != p.sizes() || v.sizes() != p.sizes())
-        throw std::runtime_error(fmt::format(
-            "{}: optimizer moments of parameter {} do not fit this model", path, k));
+        throw std::runtime_error(
+            fmt::format("{}: optimizer moments of parameter {} do not fit this model", path, k));
       auto st = std::make_unique<State>();
       st->step(step.item<int64_t>());
       st->exp_avg(m.to(p.device()));
@@ -213,9 +214,8 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
     model.load(model_archive);
   } catch (const std::exception& e) {
     std::string msg = e.what();
-    throw std::runtime_error(fmt::format(
-        "{}: the checkpoint's weights do not fit this model ({})", path,
-        msg.substr(0, msg.find('\n'))));
+    throw std::runtime_error(fmt::format("{}: the checkpoint's weights do not fit this model ({})",
+                                         path, msg.substr(0, msg.find('\n'))));
   }
   if (optimizer) load_optimizer(*optimizer, archive, path);
   if (restore_rng) {

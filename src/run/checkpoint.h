@@ -22,7 +22,7 @@ struct TrainState {
   int64_t batch_in_epoch = 0;  ///< batches of `epoch` already consumed
   int64_t src_vocab = 0;
   int64_t tgt_vocab = 0;
-  double best_score = 0;       ///< best validation value of the early-stopping metric
+  double best_score = 0;  ///< best validation value of the early-stopping metric
   bool has_best = false;
   int64_t bad_validations = 0;  ///< validations since the best one
   double elapsed_seconds = 0;   ///< training wall time so far

@@ -84,7 +84,8 @@ AlignmentLayer make_alignment_layer(Seq2SeqImpl& model) {
   auto words = model.source_word_embeddings(src);
   if (!fw.features.defined() || !fw.memory.defined() || !words.defined())
     throw std::invalid_argument(
-        "alignment layer: the model gives no decoder features, encoder states or source embeddings");
+        "alignment layer: the model gives no decoder features, encoder states or source "
+        "embeddings");
   AlignmentLayerOptions o;
   o.query_dim = fw.features.size(-1);
   o.key_dim = fw.memory.size(-1);
@@ -108,8 +109,8 @@ AlignmentLayer load_alignment_layer(const LoadedModel& loaded, const std::string
     auto info = load_checkpoint(path, *layer, nullptr, loaded.device, false);
     if (state) *state = info.state;
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: cannot load the alignment layer for this model: {}",
-                                         path, e.what()));
+    throw std::runtime_error(
+        fmt::format("{}: cannot load the alignment layer for this model: {}", path, e.what()));
   }
   layer->eval();
   return layer;

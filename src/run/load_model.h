@@ -19,30 +19,29 @@ namespace tinynmt {
 
 /// A trained model ready for inference (eval mode, on `device`).
 struct LoadedModel {
-  Config config;                        ///< the resolved config stored in the checkpoint
-  TrainState state;                     ///< training progress stored in the checkpoint
-  Tokenizer tokenizer;                  ///< the run's SentencePiece model(s)
-  std::shared_ptr<Seq2SeqImpl> model;   ///< weights loaded, eval mode
+  Config config;                       ///< the resolved config stored in the checkpoint
+  TrainState state;                    ///< training progress stored in the checkpoint
+  Tokenizer tokenizer;                 ///< the run's SentencePiece model(s)
+  std::shared_ptr<Seq2SeqImpl> model;  ///< weights loaded, eval mode
   torch::Device device = torch::kCPU;
-  std::string checkpoint;               ///< path of the checkpoint file read
-  std::string name;                     ///< model name for exports: the run directory's name
+  std::string checkpoint;  ///< path of the checkpoint file read
+  std::string name;        ///< model name for exports: the run directory's name
   /// Optional alignment layer (load_alignment_layer below): when set,
   /// force_align appends its weights as the last attention layer.
   AlignmentLayer alignment_layer{nullptr};
   /// Attention layers in force_align's records: the model's, then the alignment layer if set.
-  int64_t attention_layers() const {
-    return model->attention_layers() + (alignment_layer ? 1 : 0);
-  }
+  int64_t attention_layers() const { return model->attention_layers() + (alignment_layer ? 1 : 0); }
 };
 
 /// Loads RUN_DIR's checkpoint `which` ("best", "last" or a file path; "best" falls back to
 /// "last" with a warning when the run has no best.ckpt; names: run/run_dir.h): the resolved
 /// config stored in the checkpoint, the tokenizer of RUN_DIR (Tokenizer::load(run_dir,
-/// data.tokenizer.joint)), and a network built with make_seq2seq(config.model, state.src_vocab, state.tgt_vocab) whose weights
-/// are mapped onto `device_spec` (auto|cpu|cuda|cuda:N, see resolve_device). The model is put
-/// in eval mode. Throws std::runtime_error naming the path when the checkpoint is missing or
-/// unreadable, ConfigError when its config is invalid, DataError when the tokenizer is missing,
-/// and std::runtime_error when the tokenizer's vocabulary size differs from the checkpoint's.
+/// data.tokenizer.joint)), and a network built with make_seq2seq(config.model, state.src_vocab,
+/// state.tgt_vocab) whose weights are mapped onto `device_spec` (auto|cpu|cuda|cuda:N, see
+/// resolve_device). The model is put in eval mode. Throws std::runtime_error naming the path when
+/// the checkpoint is missing or unreadable, ConfigError when its config is invalid, DataError when
+/// the tokenizer is missing, and std::runtime_error when the tokenizer's vocabulary size differs
+/// from the checkpoint's.
 LoadedModel load_model(const std::string& run_dir, const std::string& which = "best",
                        const std::string& device_spec = "auto");
 

@@ -19,7 +19,8 @@ namespace tinynmt {
 namespace {
 
 /// The frozen model's teacher-forced pass (no gradients), for AlignmentLayerImpl::attend.
-Seq2SeqOutput frozen_pass(Seq2SeqImpl& model, const torch::Tensor& src, const torch::Tensor& tgt_in) {
+Seq2SeqOutput frozen_pass(Seq2SeqImpl& model, const torch::Tensor& src,
+                          const torch::Tensor& tgt_in) {
   torch::NoGradGuard no_grad;
   return model.forward_features(src, tgt_in);
 }
@@ -55,7 +56,8 @@ void check_options(const AlignmentTrainOptions& o) {
   if (o.max_minutes <= 0 && o.max_steps <= 0)
     throw std::invalid_argument("train-alignment-layer: give --minutes or --steps (both are 0)");
   if (!(o.lr > 0)) throw std::invalid_argument("train-alignment-layer: --lr must be > 0");
-  if (o.log_every < 1) throw std::invalid_argument("train-alignment-layer: --log-every must be >= 1");
+  if (o.log_every < 1)
+    throw std::invalid_argument("train-alignment-layer: --log-every must be >= 1");
 }
 
 // The pairs to train on: --src/--tgt files when given, else the run's training corpus.
@@ -77,8 +79,8 @@ double seconds_left(const AlignmentTrainOptions& o, double seconds, int64_t done
   double left = 0;
   if (o.max_minutes > 0) left = 60.0 * o.max_minutes - seconds;
   if (o.max_steps > 0) {
-    const double by_steps = seconds / static_cast<double>(done_steps) *
-                            static_cast<double>(o.max_steps - done_steps);
+    const double by_steps =
+        seconds / static_cast<double>(done_steps) * static_cast<double>(o.max_steps - done_steps);
     left = o.max_minutes > 0 ? std::min(left, by_steps) : by_steps;
   }
   return left;
@@ -138,8 +140,8 @@ AlignmentTrainResult train_alignment_layer(const LoadedModel& loaded, const std:
     for (const auto& idx : batcher.plan(epoch)) {
       Batch b = make_batch(data, idx).to(loaded.device);
       auto a = layer->attend(model, b.src, frozen_pass(model, b.src, b.tgt_in));
-      auto sums = fused_output_label_smoothed_loss(a.context, output.weight, output.bias,
-                                                   b.tgt_out, 0.0, kPadId);
+      auto sums = fused_output_label_smoothed_loss(a.context, output.weight, output.bias, b.tgt_out,
+                                                   0.0, kPadId);
       opt.zero_grad();
       (sums.loss / static_cast<double>(b.num_tgt_tokens)).backward();
       opt.step();
@@ -157,9 +159,10 @@ AlignmentTrainResult train_alignment_layer(const LoadedModel& loaded, const std:
         res.last_loss = loss;
         const double tok_s = window_tokens / std::max(1e-9, now_seconds() - window_t0);
         const double left = seconds_left(o, res.seconds, res.steps - step0);
-        spdlog::info("align-layer step {:>6} epoch {} loss {:.3f} {:.0f} tok/s elapsed {:.1f} min "
-                     "ETA {:.1f} min",
-                     res.steps, epoch, loss, tok_s, res.seconds / 60.0, std::max(0.0, left) / 60.0);
+        spdlog::info(
+            "align-layer step {:>6} epoch {} loss {:.3f} {:.0f} tok/s elapsed {:.1f} min "
+            "ETA {:.1f} min",
+            res.steps, epoch, loss, tok_s, res.seconds / 60.0, std::max(0.0, left) / 60.0);
         save();
         window_loss = window_tokens = 0;
         window_t0 = now_seconds();

@@ -36,13 +36,14 @@ struct AlignmentTrainResult {
 };
 
 /// Trains an alignment layer on `run_dir`'s training data (config data.train of the loaded
-/// checkpoint, encoded with the run's tokenizer; or options.src_file/tgt_file) with the translation model frozen in eval mode:
-/// per batch, forward_features() without gradients, then the layer's context through the frozen
-/// output layer and cross-entropy against the targets (fused_output_label_smoothed_loss, ε = 0);
-/// only W_q, W_k, W_v get gradients (Adam). Logs steps, loss, tokens/s and ETA. Writes the layer
-/// atomically (run/checkpoint.h) at the end and on every log line, so a stopped run keeps its
-/// progress. Throws std::runtime_error (naming the file) when the data cannot be read or the
-/// checkpoint cannot be written, std::invalid_argument for bad options (both limits 0, lr <= 0).
+/// checkpoint, encoded with the run's tokenizer; or options.src_file/tgt_file) with the translation
+/// model frozen in eval mode: per batch, forward_features() without gradients, then the layer's
+/// context through the frozen output layer and cross-entropy against the targets
+/// (fused_output_label_smoothed_loss, ε = 0); only W_q, W_k, W_v get gradients (Adam). Logs steps,
+/// loss, tokens/s and ETA. Writes the layer atomically (run/checkpoint.h) at the end and on every
+/// log line, so a stopped run keeps its progress. Throws std::runtime_error (naming the file) when
+/// the data cannot be read or the checkpoint cannot be written, std::invalid_argument for bad
+/// options (both limits 0, lr <= 0).
 AlignmentTrainResult train_alignment_layer(const LoadedModel& model, const std::string& run_dir,
                                            const AlignmentTrainOptions& options);
 

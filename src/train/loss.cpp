@@ -20,9 +20,10 @@ using torch::autograd::variable_list;
 /// nll = Σ_n m_n (lse_n - x_{n,y_n}) and smooth = Σ_n m_n (V·lse_n - Σ_v x_nv) (= Σ -log p);
 /// m_n = keep [n] (float64) or 1 when undefined; row_sums [n] = Σ_v x_nv when the caller has it.
 /// float64 scalars; smooth undefined unless asked.
-std::pair<torch::Tensor, torch::Tensor> loss_term_sums(const torch::Tensor& x, const torch::Tensor& p,
-                                                       const torch::Tensor& y, const torch::Tensor& keep,
-                                                       bool with_smooth,
+std::pair<torch::Tensor, torch::Tensor> loss_term_sums(const torch::Tensor& x,
+                                                       const torch::Tensor& p,
+                                                       const torch::Tensor& y,
+                                                       const torch::Tensor& keep, bool with_smooth,
                                                        const torch::Tensor& row_sums = {}) {
   auto x_y = x.gather(1, y);  // [n, 1]
   auto p_y = p.gather(1, y);  // [n, 1]
@@ -35,7 +36,7 @@ std::pair<torch::Tensor, torch::Tensor> loss_term_sums(const torch::Tensor& x, c
     // prediction wrong by ~69 nats; then the row maximum is used (below), which never does.
     lse = (x_y - p_y.log()).squeeze(1).to(torch::kDouble);
   } else {
-    auto [x_max, arg_max] = x.max(1, /*keepdim=*/true);                         // [n, 1] each
+    auto [x_max, arg_max] = x.max(1, /*keepdim=*/true);                        // [n, 1] each
     lse = (x_max - p.gather(1, arg_max).log()).squeeze(1).to(torch::kDouble);  // [n]
   }
   auto nll_tok = lse - x_y.squeeze(1).to(torch::kDouble);  // [n]
@@ -85,11 +86,10 @@ struct FusedLabelSmoothedCE : public torch::autograd::Function<FusedLabelSmoothe
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& logits,
                                const torch::Tensor& target, double epsilon, int64_t pad_id) {
     const int64_t vocab = logits.size(1);
-    auto keep = target.ne(pad_id);                                    // [N]
-    auto safe = target.masked_fill(~keep, 0).unsqueeze(1);            // [N, 1]
-    auto probs = torch::softmax(logits, 1);                           // [N, V]
-    auto [nll, smooth] =
-        loss_term_sums(logits, probs, safe, keep.to(torch::kDouble), epsilon > 0);
+    auto keep = target.ne(pad_id);                          // [N]
+    auto safe = target.masked_fill(~keep, 0).unsqueeze(1);  // [N, 1]
+    auto probs = torch::softmax(logits, 1);                 // [N, V]
+    auto [nll, smooth] = loss_term_sums(logits, probs, safe, keep.to(torch::kDouble), epsilon > 0);
     auto loss = smoothed_loss(nll, smooth, epsilon, vocab);
     ctx->save_for_backward({probs, safe, keep});
     ctx->saved_data["epsilon"] = epsilon;
@@ -114,8 +114,8 @@ struct FusedLabelSmoothedCE : public torch::autograd::Function<FusedLabelSmoothe
 
 /// See fused_output_label_smoothed_loss in loss.h. Inputs: h [M, D] (non-pad rows only),
 /// weight [V, D], bias [V] or empty ([0]: no bias), y [M]; `kept` holds the [M] indices of the
-/// non-pad rows in 0..N-1 (empty when M == N, where it is not used). (LibTorch's custom functions take no undefined
-/// tensors as inputs, hence the empty tensors.)
+/// non-pad rows in 0..N-1 (empty when M == N, where it is not used). (LibTorch's custom functions
+/// take no undefined tensors as inputs, hence the empty tensors.)
 struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& features,
                                const torch::Tensor& weight, const torch::Tensor& bias,
@@ -142,7 +142,7 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
     auto nll = torch::zeros({}, f32.dtype(torch::kDouble));
     auto smooth = torch::zeros({}, f32.dtype(torch::kDouble));
     // Σ_v x_nv = h_n·(Σ_v W_v) + Σ_v b_v: a [D] product per row instead of a pass over [c, V].
-    auto w_colsum = weight.sum(0);                                     // [D]
+    auto w_colsum = weight.sum(0);  // [D]
     const double b_sum = has_bias ? bias.sum().item<double>() : 0.0;
     // The gradient G = p - q, q = (1-ε)·onehot(y) + ε/V, is never formed: p enters the products
     // and q's two parts are applied to their (small) results:
@@ -152,11 +152,11 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
     const double eps_v = epsilon / static_cast<double>(vocab);
     for (int64_t r0 = 0; r0 < m; r0 += block) {
       const int64_t c = std::min(block, m - r0);
-      auto hc = h.narrow(0, r0, c);                           // [c, D]
-      auto y1 = y.narrow(0, r0, c);                           // [c]
-      auto yc = y1.unsqueeze(1);                              // [c, 1]
-      auto x = scores_buf.narrow(0, 0, c);                    // [c, V]
-      auto p = probs_buf.narrow(0, 0, c);                     // [c, V]
+      auto hc = h.narrow(0, r0, c);         // [c, D]
+      auto y1 = y.narrow(0, r0, c);         // [c]
+      auto yc = y1.unsqueeze(1);            // [c, 1]
+      auto x = scores_buf.narrow(0, 0, c);  // [c, V]
+      auto p = probs_buf.narrow(0, 0, c);   // [c, V]
       if (has_bias)
         torch::addmm_out(x, bias, hc, wt);
       else
@@ -164,8 +164,7 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
       at::_softmax_out(p, x, 1, /*half_to_float=*/false);
       torch::Tensor row_sums;
       if (epsilon > 0) row_sums = torch::mv(hc, w_colsum).add_(b_sum);  // [c]
-      auto [nll_c, smooth_c] =
-          loss_term_sums(x, p, yc, torch::Tensor(), epsilon > 0, row_sums);
+      auto [nll_c, smooth_c] = loss_term_sums(x, p, yc, torch::Tensor(), epsilon > 0, row_sums);
       nll.add_(nll_c);
       if (epsilon > 0) smooth.add_(smooth_c);
       if (!need_any) continue;
@@ -176,11 +175,11 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
         gh.sub_(weight.index_select(0, y1), 1.0 - epsilon);
       }
       if (need_w) {
-        grad_w.addmm_(p.t(), hc);                       // [V, D]
+        grad_w.addmm_(p.t(), hc);  // [V, D]
         grad_w.index_add_(0, y1, hc, -(1.0 - epsilon));
       }
       if (need_b) {
-        grad_b.add_(p.sum(0));                          // [V]
+        grad_b.add_(p.sum(0));  // [V]
         grad_b.index_add_(0, y1, torch::full({c}, -(1.0 - epsilon), f32));
       }
     }
@@ -216,30 +215,32 @@ struct FusedOutputCE : public torch::autograd::Function<FusedOutputCE> {
     if (saved[2].defined()) grad_b = saved[2].mul_(g);
     // One entry per forward input: features, weight, bias, h, y, kept, epsilon, chunk_rows,
     // grad_mode.
-    return {grad_features, grad_w, grad_b, torch::Tensor(), torch::Tensor(),
+    return {grad_features,   grad_w,          grad_b,          torch::Tensor(), torch::Tensor(),
             torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
 }  // namespace
 
-LossSums fused_output_label_smoothed_loss(const torch::Tensor& features, const torch::Tensor& weight,
-                                          const torch::Tensor& bias, const torch::Tensor& target,
-                                          double epsilon, int64_t pad_id, int64_t chunk_rows) {
+LossSums fused_output_label_smoothed_loss(const torch::Tensor& features,
+                                          const torch::Tensor& weight, const torch::Tensor& bias,
+                                          const torch::Tensor& target, double epsilon,
+                                          int64_t pad_id, int64_t chunk_rows) {
   if (!(epsilon >= 0.0 && epsilon < 1.0))
     throw std::invalid_argument("fused_output_label_smoothed_loss: epsilon must be in [0, 1)");
   if (chunk_rows < 1)
     throw std::invalid_argument("fused_output_label_smoothed_loss: chunk_rows must be >= 1");
   const int64_t dim = features.size(-1);
-  if (weight.dim() != 2 || weight.size(1) != dim || (bias.defined() && bias.numel() != weight.size(0)))
+  if (weight.dim() != 2 || weight.size(1) != dim ||
+      (bias.defined() && bias.numel() != weight.size(0)))
     throw std::invalid_argument("fused_output_label_smoothed_loss: features [..., " +
                                 std::to_string(dim) + "] do not fit weight [V, D] / bias [V]");
   auto flat = features.reshape({-1, dim});  // [N, D]
   auto y_all = target.reshape({-1});        // [N]
   if (flat.size(0) != y_all.size(0))
-    throw std::invalid_argument("fused_output_label_smoothed_loss: " +
-                                std::to_string(flat.size(0)) + " feature rows but " +
-                                std::to_string(y_all.size(0)) + " targets");
+    throw std::invalid_argument(
+        "fused_output_label_smoothed_loss: " + std::to_string(flat.size(0)) + " feature rows but " +
+        std::to_string(y_all.size(0)) + " targets");
   torch::Tensor h, y, kept = torch::empty({0}, target.options().dtype(torch::kLong));
   {
     torch::NoGradGuard no_grad;
@@ -266,7 +267,7 @@ LossSums label_smoothed_loss(const torch::Tensor& logits, const torch::Tensor& t
     throw std::invalid_argument("label_smoothed_loss: epsilon must be in [0, 1)");
   const int64_t vocab = logits.size(-1);
   auto flat_logits = logits.reshape({-1, vocab}).to(torch::kFloat);  // [N, V]
-  auto flat_target = target.reshape({-1});                            // [N]
+  auto flat_target = target.reshape({-1});                           // [N]
   auto out = FusedLabelSmoothedCE::apply(flat_logits, flat_target, epsilon, pad_id);
   return {out[0], out[1]};
 }

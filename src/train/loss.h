@@ -39,9 +39,10 @@ LossSums label_smoothed_loss(const torch::Tensor& logits, const torch::Tensor& t
 /// label_smoothed_loss(features·Wᵀ + b, target, ...) (tests: 1e-5 relative, gradients too).
 /// The backward may run once. Throws std::invalid_argument if epsilon is outside [0, 1),
 /// chunk_rows < 1 or the shapes disagree.
-LossSums fused_output_label_smoothed_loss(const torch::Tensor& features, const torch::Tensor& weight,
-                                          const torch::Tensor& bias, const torch::Tensor& target,
-                                          double epsilon, int64_t pad_id, int64_t chunk_rows = 256);
+LossSums fused_output_label_smoothed_loss(const torch::Tensor& features,
+                                          const torch::Tensor& weight, const torch::Tensor& bias,
+                                          const torch::Tensor& target, double epsilon,
+                                          int64_t pad_id, int64_t chunk_rows = 256);
 
 /// Reference (unfused) form of the same loss: builds the smoothed target distribution
 /// q = (1-ε)·onehot(y) + ε/V and returns Σ_t -Σ_v q_v log p_v. For tests.

@@ -1,9 +1,8 @@
 #include "train/schedule.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 namespace tinynmt {
 

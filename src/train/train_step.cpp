@@ -30,7 +30,8 @@ class AutocastGuard {
 LossSums teacher_forced_loss(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
                              bool bf16_autocast) {
   if (!batch.tgt_in.defined() || !batch.tgt_out.defined())
-    throw std::invalid_argument("teacher_forced_loss: the batch has no targets (a decoding batch?)");
+    throw std::invalid_argument(
+        "teacher_forced_loss: the batch has no targets (a decoding batch?)");
   const bool fuse = !batch.tgt_out.is_cuda() && model.output_layer().weight.defined();
   Seq2SeqOutput out;
   {
@@ -40,8 +41,8 @@ LossSums teacher_forced_loss(Seq2SeqImpl& model, const Batch& batch, double labe
   }
   if (fuse) {
     auto layer = model.output_layer();
-    return fused_output_label_smoothed_loss(out.features, layer.weight, layer.bias,
-                                            batch.tgt_out, label_smoothing, kPadId);
+    return fused_output_label_smoothed_loss(out.features, layer.weight, layer.bias, batch.tgt_out,
+                                            label_smoothing, kPadId);
   }
   return label_smoothed_loss(out.logits, batch.tgt_out, label_smoothing, kPadId);
 }
@@ -59,12 +60,14 @@ torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double la
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
                                                         std::vector<torch::Tensor> params) {
   if (t.optimizer == "adamw")
-    return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).eps(1e-9).weight_decay(
-                    t.weight_decay));
-  return std::make_unique<torch::optim::Adam>(
-      params,
-      torch::optim::AdamOptions(t.lr).betas({t.beta1, t.beta2}).eps(1e-9).weight_decay(t.weight_decay));
+    return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(t.lr)
+                                                             .betas({t.beta1, t.beta2})
+                                                             .eps(1e-9)
+                                                             .weight_decay(t.weight_decay));
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(t.lr)
+                                                          .betas({t.beta1, t.beta2})
+                                                          .eps(1e-9)
+                                                          .weight_decay(t.weight_decay));
 }
 
 void clear_gradients(torch::optim::Optimizer& opt) {

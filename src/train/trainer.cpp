@@ -143,9 +143,14 @@ Trainer::Flow Trainer::log_progress() {
   if (!std::isfinite(loss)) return diverged(loss, state_.step);
   if (is_main()) {
     if (!tty_) spdlog::info("{}", line);
-    metrics_->write({{"type", "train"}, {"step", state_.step}, {"epoch", state_.epoch + 1},
-                     {"loss", loss}, {"ppl", std::exp(loss)}, {"lr", lr_},
-                     {"tokens_per_s", tok_s}, {"elapsed_s", elapsed()},
+    metrics_->write({{"type", "train"},
+                     {"step", state_.step},
+                     {"epoch", state_.epoch + 1},
+                     {"loss", loss},
+                     {"ppl", std::exp(loss)},
+                     {"lr", lr_},
+                     {"tokens_per_s", tok_s},
+                     {"elapsed_s", elapsed()},
                      {"target_tokens", state_.target_tokens}});
   }
   curve_.push_back({state_.step, loss, std::nullopt});
@@ -163,8 +168,8 @@ Trainer::Flow Trainer::after_step() {
     if (validate()) {
       result_.outcome = TrainOutcome::kEarlyStopped;
       result_.message =
-          fmt::format("early stopping at step {}: no {} improvement in {} validations",
-                      state_.step, t_.early_stopping.metric, t_.early_stopping.patience);
+          fmt::format("early stopping at step {}: no {} improvement in {} validations", state_.step,
+                      t_.early_stopping.metric, t_.early_stopping.patience);
       return Flow::kFinish;
     }
   }
@@ -205,8 +210,7 @@ TrainResult Trainer::finish() {
 }
 
 TrainResult Trainer::already_finished() {
-  result_.message =
-      fmt::format("training already finished at step {} ({})", state_.step, run_dir_);
+  result_.message = fmt::format("training already finished at step {} ({})", state_.step, run_dir_);
   result_.steps = state_.step;
   return result_;
 }
@@ -214,9 +218,9 @@ TrainResult Trainer::already_finished() {
 Trainer::Flow Trainer::diverged(double loss, int64_t at_step) {
   result_.outcome = TrainOutcome::kDiverged;
   result_.steps = state_.step;
-  result_.message = fmt::format(
-      "loss is {} at step {}: training stopped; the last good checkpoint {} is kept", loss,
-      at_step, last_path_.string());
+  result_.message =
+      fmt::format("loss is {} at step {}: training stopped; the last good checkpoint {} is kept",
+                  loss, at_step, last_path_.string());
   return Flow::kReturn;
 }
 
@@ -287,10 +291,17 @@ bool Trainer::validate() {
 void Trainer::log_validation(const Validation& v, bool better, double t0) {
   curve_.push_back({state_.step, std::nullopt, v.bleu});
   if (!is_main()) return;
-  metrics_->write({{"type", "valid"}, {"step", state_.step}, {"epoch", state_.epoch + 1},
-                   {"loss", v.loss}, {"ppl", v.ppl}, {"bleu", v.bleu}, {"chrf", v.chrf},
-                   {"sentences", v.sentences}, {"best", better},
-                   {"lr", schedule_->lr_at(state_.step)}, {"elapsed_s", state_.elapsed_seconds},
+  metrics_->write({{"type", "valid"},
+                   {"step", state_.step},
+                   {"epoch", state_.epoch + 1},
+                   {"loss", v.loss},
+                   {"ppl", v.ppl},
+                   {"bleu", v.bleu},
+                   {"chrf", v.chrf},
+                   {"sentences", v.sentences},
+                   {"best", better},
+                   {"lr", schedule_->lr_at(state_.step)},
+                   {"elapsed_s", state_.elapsed_seconds},
                    {"seconds", now_seconds() - t0}});
   if (tty_) fmt::print(stderr, "\n");
   spdlog::info(

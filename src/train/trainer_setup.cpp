@@ -1,8 +1,6 @@
 // The Trainer's setup phase (train/trainer.h): run directory, environment, data, tokenizer,
 // model, optimiser, resume, metrics log, batch plan and clock, in the order of the original
 // single training function (RNG consumption and files written depend on it).
-#include "train/trainer.h"
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include "data/corpus.h"
 #include "run/run_dir.h"
 #include "train/train_step.h"
+#include "train/trainer.h"
 #include "util/runtime.h"
 
 namespace tinynmt {

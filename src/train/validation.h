@@ -25,10 +25,10 @@ DevSet load_dev_set(const CorpusFiles& files, const Tokenizer& tok);
 
 /// One validation's figures.
 struct Validation {
-  double loss = 0;  ///< label-smoothing-free cross-entropy, nats per target token
-  double ppl = 0;   ///< exp(loss)
-  double bleu = 0;  ///< corpus BLEU, 0-100
-  double chrf = 0;  ///< corpus chrF, 0-100
+  double loss = 0;        ///< label-smoothing-free cross-entropy, nats per target token
+  double ppl = 0;         ///< exp(loss)
+  double bleu = 0;        ///< corpus BLEU, 0-100
+  double chrf = 0;        ///< corpus chrF, 0-100
   int64_t sentences = 0;  ///< dev sentences translated (training.validate_max_sentences prefix)
 };
 

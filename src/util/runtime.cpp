@@ -1,9 +1,8 @@
 #include "util/runtime.h"
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <malloc.h>
-
-#include <ATen/Parallel.h>
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
@@ -14,8 +13,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -48,8 +47,8 @@ torch::Device resolve_device(const std::string& spec) {
         spec, info.torch_version, info.cuda_version));
   torch::Device d(spec);
   if (d.has_index() && d.index() >= info.cuda_devices)
-    throw DeviceError(fmt::format("device '{}': only {} CUDA device(s) present", spec,
-                                  info.cuda_devices));
+    throw DeviceError(
+        fmt::format("device '{}': only {} CUDA device(s) present", spec, info.cuda_devices));
   return d;
 }
 
