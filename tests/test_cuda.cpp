@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/kernel_profile.h"
 #include "data/batching.h"
 #include "decode/translator.h"
 #include "models/seq2seq.h"
@@ -98,6 +99,22 @@ TEST(Cuda, Bf16StepIsFiniteAndCloseToFp32) {
       EXPECT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
     }
   EXPECT_GT(with_grad, 0);
+}
+
+TEST(Cuda, KernelProfileSeesTheMatrixProducts) {
+  SKIP_WITHOUT_CUDA();
+  auto a = torch::randn({512, 512}, torch::kCUDA);  // [512, 512]
+  auto step = [&](int64_t) {
+    for (int i = 0; i < 4; ++i) a = torch::relu(torch::mm(a, a) / 512.0);
+  };
+  step(0);  // warm-up: cuBLAS handles, kernel loading
+  const auto p = bench::profile_kernels("", 2, step, torch::Device(torch::kCUDA));
+  ASSERT_TRUE(p.measured) << p.reason;
+  EXPECT_GE(p.kernels, 8.0);  // per step: 4 products and at least 4 elementwise kernels
+  EXPECT_GT(p.gemm_ms, 0.0);
+  EXPECT_LT(p.gemm_ms, p.kernel_ms);
+  EXPECT_LE(p.busy_ms, p.kernel_ms + 1e-9);
+  EXPECT_LE(p.busy_ms, p.wall_ms * 1.05);
 }
 
 TEST(Cuda, CheckpointTrainedOnCudaTranslatesOnCpu) {

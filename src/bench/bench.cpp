@@ -15,6 +15,7 @@
 
 #include "bench/bench_data.h"
 #include "bench/flops.h"
+#include "bench/kernel_profile.h"
 #include "config/config.h"
 #include "decode/search.h"
 #include "models/seq2seq.h"
@@ -112,13 +113,16 @@ void profile_steps(const std::string& path, int64_t steps,
 
 TrainingFigures bench_training(const Config& cfg, const BenchData& data,
                                const torch::Device& device, const BenchOptions& o,
-                               double sgemm_gflops, const std::string& profile_path,
+                               const SgemmFigures& peak, const std::string& profile_path,
                                int64_t* parameters) {
   const auto& t = cfg.training;
   TrainingFigures f;
   f.data = data.train_kind;
   f.steps = o.steps;
   f.warmup = o.warmup;
+  f.precision = t.precision;
+  f.peak = peak.device + " " + peak.dtype;
+  const bool bf16 = t.precision == "bf16";
   const bool hwm = reset_peak_rss();
   f.peak_rss_scope = hwm ? "config" : "process";
 
@@ -148,7 +152,7 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data,
     Batch b = make_batch(data.train, idx).to(device);
     clear_gradients(*optimizer);
     lap(0);
-    auto sums = teacher_forced_loss(*model, b, t.label_smoothing);
+    auto sums = teacher_forced_loss(*model, b, t.label_smoothing, bf16);
     lap(1);
     (sums.loss / static_cast<double>(b.num_tgt_tokens)).backward();
     last_loss = sums.loss.detach();
@@ -189,12 +193,16 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data,
     ss.add(b, dt, flops);
   }
   if (!profile_path.empty()) {
-    profile_steps(profile_path, kProfileSteps, [&](int64_t i) {
+    auto step = [&](int64_t i) {
       run_step(plan[static_cast<size_t>(o.warmup + o.steps + i) % plan.size()], false);
-    });
+    };
+    if (device.is_cuda())
+      f.kernels = profile_kernels(profile_path, kProfileSteps, step, device);
+    else
+      profile_steps(profile_path, kProfileSteps, step);
     f.profile = profile_path;
   }
-  summarize_steps(ss, o.steps, sgemm_gflops, f);
+  summarize_steps(ss, o.steps, peak.gflops, f);
   f.last_loss = last_loss.item<double>() / static_cast<double>(std::max<int64_t>(1, last_tokens));
   f.peak_rss_mb = hwm ? vm_hwm_mb() : max_rss_mb();
   return f;
@@ -269,7 +277,37 @@ DecodingFigures bench_decoding(const Config& cfg, const BenchData& data,
   return f;
 }
 
-ConfigReport bench_config(const std::string& path, const BenchOptions& o, double sgemm_gflops) {
+void log_kernel_profile(const KernelProfile& k) {
+  if (!k.measured) {
+    if (!k.reason.empty()) spdlog::info("  kernel profile: not measured ({})", k.reason);
+    return;
+  }
+  spdlog::info(
+      "  kernel profile ({} steps): wall {:.2f} ms/step, GPU busy {:.2f} ms ({:.0f}%), {:.0f} "
+      "kernels/step of {:.1f} us on average, GEMM kernels {:.2f} ms ({:.0f}% of busy)",
+      k.steps, k.wall_ms, k.busy_ms, k.busy_pct, k.kernels, k.mean_kernel_us, k.gemm_ms,
+      k.gemm_pct_of_busy);
+  for (const auto& [name, ms] : k.top)
+    spdlog::info("    {:8.3f} ms/step  {}", ms, name.substr(0, 100));
+}
+
+// The peak a config's training speed is set against: the CPU sgemm, or on a GPU the device's
+// own product in the training precision (measured once per device and precision, kept in
+// report.device_peaks).
+SgemmFigures peak_for(const torch::Device& device, const std::string& precision,
+                      const BenchOptions& o, BenchReport& report) {
+  if (!device.is_cuda()) return report.sgemm;
+  const std::string dtype = precision == "bf16" ? "bfloat16" : "float32";
+  for (const auto& p : report.device_peaks)
+    if (p.device == device.str() && p.dtype == dtype) return p;
+  SgemmFigures p = measure_matmul(device, precision == "bf16" ? torch::kBFloat16 : torch::kFloat,
+                                  o.device_matmul_size, /*repeats=*/10);
+  spdlog::info("matmul {}x{} {} on {}: {:.1f} GFLOP/s", p.n, p.n, p.dtype, p.device, p.gflops);
+  report.device_peaks.push_back(p);
+  return p;
+}
+
+ConfigReport bench_config(const std::string& path, const BenchOptions& o, BenchReport& report) {
   ConfigReport r;
   r.config = path;
   if (!fs::exists(path)) throw std::runtime_error(fmt::format("{}: no such config file", path));
@@ -291,19 +329,21 @@ ConfigReport bench_config(const std::string& path, const BenchOptions& o, double
       o.profile_dir.empty()
           ? std::string()
           : (fs::path(o.profile_dir) / (fs::path(path).stem().string() + ".trace.json")).string();
-  r.training = bench_training(cfg, data, device, o, sgemm_gflops, profile_path, &r.parameters);
+  const SgemmFigures peak = peak_for(device, cfg.training.precision, o, report);
+  r.training = bench_training(cfg, data, device, o, peak, profile_path, &r.parameters);
   spdlog::info(
-      "  training: {:.0f} tok/s, {:.1f} GFLOP/s ({:.1f}% of sgemm, {:.1f}% of the paired "
-      "probes' {:.1f}), padding {:.1f}%, peak RSS {:.0f} MB",
-      r.training.tokens_per_s, r.training.model_gflops, r.training.pct_of_sgemm_peak,
-      r.training.pct_of_paired_sgemm, r.training.paired_sgemm_gflops,
-      100 * r.training.padding_ratio, r.training.peak_rss_mb);
+      "  training ({}): {:.0f} tok/s, {:.1f} GFLOP/s ({:.1f}% of the {} peak, {:.1f}% of the "
+      "paired probes' {:.1f}), padding {:.1f}%, peak RSS {:.0f} MB",
+      r.training.precision, r.training.tokens_per_s, r.training.model_gflops,
+      r.training.pct_of_sgemm_peak, r.training.peak, r.training.pct_of_paired_sgemm,
+      r.training.paired_sgemm_gflops, 100 * r.training.padding_ratio, r.training.peak_rss_mb);
   spdlog::info(
       "  step parts (median ms): batch {:.1f}, forward {:.1f}, backward {:.1f}, clip "
       "{:.1f}, optimiser {:.1f}",
       1e3 * r.training.batch_seconds, 1e3 * r.training.forward_seconds,
       1e3 * r.training.backward_seconds, 1e3 * r.training.clip_seconds,
       1e3 * r.training.optimizer_seconds);
+  log_kernel_profile(r.training.kernels);
   if (o.decode_sentences > 0 && data.dev.size() > 0) {
     r.decoding = bench_decoding(cfg, data, device);
     spdlog::info("  decoding ({} weights, {} dev): greedy {:.1f} sent/s, beam 5 {:.1f} sent/s",
@@ -314,36 +354,6 @@ ConfigReport bench_config(const std::string& path, const BenchOptions& o, double
 }
 
 }  // namespace
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-SgemmFigures measure_sgemm(int64_t n, int64_t repeats, int64_t warmup) {
-  if (n < 1 || repeats < 1)
-    throw std::invalid_argument(
-        fmt::format("measure_sgemm: n = {} and repeats = {} must be >= 1", n, repeats));
-  torch::NoGradGuard no_grad;
-  auto a = torch::randn({n, n});  // [n, n] float32
-  auto b = torch::randn({n, n});
-  auto c = torch::empty({n, n});
-  for (int64_t i = 0; i < warmup; ++i) torch::mm_out(c, a, b);  // [n, n]
-  std::vector<double> secs;
-  for (int64_t i = 0; i < repeats; ++i) {
-    const double t0 = now_seconds();
-    torch::mm_out(c, a, b);
-    secs.push_back(std::max(1e-12, now_seconds() - t0));
-  }
-  SgemmFigures f;
-  f.n = n;
-  f.repeats = repeats;
-  f.median_seconds = median(secs);
-  f.gflops = matmul_flops(n, n, n) / f.median_seconds / 1e9;
-  return f;
-}
 
 BenchReport run_bench(const BenchOptions& o) {
   if (o.configs.empty()) throw std::invalid_argument("bench: no config given");
@@ -373,7 +383,7 @@ BenchReport run_bench(const BenchOptions& o) {
                report.threads, report.sgemm.gflops);
   for (const auto& path : o.configs) {
     try {
-      report.configs.push_back(bench_config(path, o, report.sgemm.gflops));
+      report.configs.push_back(bench_config(path, o, report));
     } catch (const std::exception& e) {
       ConfigReport r;
       r.config = path;

@@ -17,6 +17,28 @@ nlohmann::json search_json(const SearchFigures& s) {
           {"tokens_per_s", s.tokens_per_s}};
 }
 
+nlohmann::json peak_json(const SgemmFigures& p) {
+  return {{"device", p.device},           {"dtype", p.dtype},  {"n", p.n}, {"repeats", p.repeats},
+          {"median_s", p.median_seconds}, {"gflops", p.gflops}};
+}
+
+nlohmann::json kernels_json(const KernelProfile& k) {
+  if (!k.measured) return {{"measured", false}, {"reason", k.reason}};
+  nlohmann::json top = nlohmann::json::array();
+  for (const auto& [name, ms] : k.top) top.push_back({{"name", name}, {"ms_per_step", ms}});
+  return {{"measured", true},
+          {"steps", k.steps},
+          {"wall_ms", k.wall_ms},
+          {"kernels", k.kernels},
+          {"kernel_ms", k.kernel_ms},
+          {"busy_ms", k.busy_ms},
+          {"gemm_ms", k.gemm_ms},
+          {"mean_kernel_us", k.mean_kernel_us},
+          {"busy_pct", k.busy_pct},
+          {"gemm_pct_of_busy", k.gemm_pct_of_busy},
+          {"top", top}};
+}
+
 }  // namespace
 
 nlohmann::json to_json(const BenchReport& r) {
@@ -33,6 +55,8 @@ nlohmann::json to_json(const BenchReport& r) {
                   {"cuda_devices", r.build.cuda_devices},
                   {"tinynmt_version", r.build.tinynmt_version},
                   {"date", r.date}};
+  j["machine"]["device_peaks"] = nlohmann::json::array();
+  for (const auto& p : r.device_peaks) j["machine"]["device_peaks"].push_back(peak_json(p));
   j["configs"] = nlohmann::json::array();
   for (const auto& c : r.configs) {
     nlohmann::json cj = {{"config", c.config}};
@@ -53,6 +77,8 @@ nlohmann::json to_json(const BenchReport& r) {
                       {"tokens_per_s", t.tokens_per_s},
                       {"model_gflops", t.model_gflops},
                       {"pct_of_sgemm_peak", t.pct_of_sgemm_peak},
+                      {"peak", t.peak},
+                      {"precision", t.precision},
                       {"pct_of_paired_sgemm", t.pct_of_paired_sgemm},
                       {"paired_sgemm_gflops", t.paired_sgemm_gflops},
                       {"step_model_gflops", t.step_model_gflops},
@@ -73,6 +99,8 @@ nlohmann::json to_json(const BenchReport& r) {
                       {"peak_rss_scope", t.peak_rss_scope},
                       {"last_loss", t.last_loss}};
     if (!t.profile.empty()) cj["training"]["profile"] = t.profile;
+    if (t.kernels.measured || !t.kernels.reason.empty())
+      cj["training"]["kernel_profile"] = kernels_json(t.kernels);
     if (c.decoding.measured) {
       const auto& d = c.decoding;
       cj["decoding"] = {{"data", d.data},
@@ -95,6 +123,9 @@ std::string format_table(const BenchReport& r) {
           ? fmt::format(" with CUDA {} ({} devices)", r.build.cuda_version, r.build.cuda_devices)
           : std::string(" (CPU only)"),
       r.date);
+  for (const auto& p : r.device_peaks)
+    out += fmt::format("matmul {}x{} {} on {}: {:.1f} GFLOP/s (median of {})\n", p.n, p.n, p.dtype,
+                       p.device, p.gflops, p.repeats);
   out += fmt::format(
       "{:<44} {:>9} {:>10} {:>8} {:>6} {:>6} {:>6} {:>8} | {:>9} {:>9} | {:>9} {:>9} {}\n",
       "config (training data)", "train", "tok/s", "GFLOP/s", "%peak", "%pair", "pad%", "RSS MB",

@@ -7,11 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/kernel_profile.h"
 #include "util/build_info.h"
 
 namespace tinynmt::bench {
 
 struct SgemmFigures {
+  std::string device = "cpu";     ///< where the products ran, e.g. "cpu", "cuda:0"
+  std::string dtype = "float32";  ///< "float32" or "bfloat16"
   int64_t n = 0;
   int64_t repeats = 0;
   double median_seconds = 0;
@@ -23,7 +26,11 @@ struct TrainingFigures {
   int64_t steps = 0, warmup = 0;
   double tokens_per_s = 0;       ///< median over steps of real target tokens / step seconds
   double model_gflops = 0;       ///< median over steps of training FLOPs / step seconds / 1e9
-  double pct_of_sgemm_peak = 0;  ///< 100 · model_gflops / sgemm gflops
+  double pct_of_sgemm_peak = 0;  ///< 100 · model_gflops / the peak named by `peak`
+  /// The peak the percentage is taken of: the CPU sgemm, or on a GPU the device's own matrix
+  /// product in the training precision (BenchReport::device_peaks), e.g. "cuda:0 bfloat16".
+  std::string peak = "cpu float32";
+  std::string precision = "fp32";  ///< training.precision: fp32, or bf16 (CUDA autocast)
   /// Paired measurement, for a host whose speed drifts (shared cores): every timed step i is
   /// bracketed by two short sgemm probes (BenchOptions::sgemm_probe_repeats products each);
   /// step_sgemm_gflops[i] is their mean and pct_of_paired_sgemm the median over steps of
@@ -47,6 +54,7 @@ struct TrainingFigures {
   std::string peak_rss_scope;  ///< "config" (VmHWM reset before training) or "process"
   double last_loss = 0;        ///< label-smoothed loss per target token of the last step
   std::string profile;         ///< the profiler trace written, or ""
+  KernelProfile kernels;       ///< on CUDA with --profile: where the GPU's time went
 };
 
 struct SearchFigures {
@@ -82,6 +90,8 @@ struct BenchReport {
   BuildInfo build;             ///< versions, CUDA compiled in, CUDA devices visible during the run
   std::string date;            ///< UTC, ISO 8601
   SgemmFigures sgemm;
+  /// On a GPU: the device's own matrix-product peak per precision used, measured in this run.
+  std::vector<SgemmFigures> device_peaks;
   std::vector<ConfigReport> configs;
 };
 

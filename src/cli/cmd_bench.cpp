@@ -52,9 +52,14 @@ Command add_bench_command(CLI::App& app) {
       ->take_all();
   c.app->add_option("--device", opts->device, "auto|cpu|cuda|cuda:N (overrides run.device)");
   c.app->add_option("--profile", opts->profile_dir,
-                    "also profile 3 extra training steps per config (autograd profiler) and write "
-                    "DIR/<config>.trace.json for chrome://tracing");
+                    "also profile 3 extra training steps per config and write "
+                    "DIR/<config>.trace.json for chrome://tracing (on CUDA: Kineto, with a "
+                    "summary of the GPU kernels)");
   c.app->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n sgemm peak measurement")
+      ->capture_default_str();
+  c.app
+      ->add_option("--gpu-matmul-size", opts->device_matmul_size,
+                   "n of the GPU's own n x n matrix-product peak (per training precision)")
       ->capture_default_str();
   c.app
       ->add_option("--sgemm-probes", opts->sgemm_probe_repeats,
@@ -73,6 +78,7 @@ Command add_bench_command(CLI::App& app) {
                        ": must be >= 0");
     if (opts->threads < -1) throw UsageError("--threads: must be >= 0");
     if (opts->sgemm_size < 1) throw UsageError("--sgemm-size: must be >= 1");
+    if (opts->device_matmul_size < 1) throw UsageError("--gpu-matmul-size: must be >= 1");
     if (opts->sgemm_probe_repeats < 0) throw UsageError("--sgemm-probes: must be >= 0");
     if (!json_path->empty()) {  // fail before the measurements, not after
       std::ofstream probe(*json_path, std::ios::app);

@@ -7,9 +7,11 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 namespace tinynmt::compat {
 
@@ -44,6 +46,24 @@ auto optimizer_state_key(Optimizer& opt, const torch::Tensor& p) {
   } else {
     return static_cast<Key>(p.unsafeGetTensorImpl());
   }
+}
+
+/// Start time and duration of a profiler event (torch::autograd::profiler::KinetoEvent) in
+/// nanoseconds: 2.x has startNs()/durationNs(), 1.13 startUs()/durationUs(). Templates, so that
+/// only the branch that applies compiles and this header need not include the profiler.
+template <typename Event, typename = void>
+struct has_ns_times : std::false_type {};
+template <typename Event>
+struct has_ns_times<Event, std::void_t<decltype(std::declval<const Event&>().startNs())>>
+    : std::true_type {};
+
+/// {start, duration} of the event.
+template <typename Event>
+std::pair<int64_t, int64_t> event_span_ns(const Event& e) {
+  if constexpr (has_ns_times<Event>::value)
+    return {static_cast<int64_t>(e.startNs()), static_cast<int64_t>(e.durationNs())};
+  else
+    return {static_cast<int64_t>(e.startUs()) * 1000, static_cast<int64_t>(e.durationUs()) * 1000};
 }
 
 /// The LibTorch version this binary was compiled against, "MAJOR.MINOR.PATCH".
