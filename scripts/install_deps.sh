@@ -13,6 +13,8 @@ PACKAGES=(
   # Without an optimised BLAS, Debian's LibTorch falls back to reference BLAS and matrix
   # products run 15-28x slower.
   libopenblas0-openmp
+  # The attention page's browser test: headless chromium driven through the DevTools protocol.
+  chromium python3-websocket
 )
 
 missing=()

@@ -1,5 +1,6 @@
 // `tinynmt heatmap`: renders attention matrices from the JSON Lines written by `translate
-// --attention` or `align` as PNG/SVG/PDF heatmaps (or shaded text in the terminal).
+// --attention` or `align` as PNG/SVG/PDF heatmaps, shaded text in the terminal, or one
+// self-contained HTML page to explore them (align/attention_page.h), with gold links and AER.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -8,10 +9,12 @@
 #include <vector>
 
 #include "align/attention_io.h"
+#include "align/attention_page.h"
 #include "align/heatmap.h"
 #include "align/record_writer.h"
 #include "align/selection.h"
 #include "cli/commands.h"
+#include "eval/aer.h"
 
 namespace tinynmt::cli {
 namespace {
@@ -25,19 +28,66 @@ struct HeatmapArgs {
   std::string format = "png";
   std::string out;
   double vmax = 1.0;
+  std::string gold;  // html: gold links, one line per sentence (record index = line number)
+  bool one_based = false;
 };
+
+// The page's view of one record: its gold links and, when the record has a hard alignment, its
+// AER. Adds the sentence's gold and prediction to `g`/`p` for the set's AER.
+align::PageSentence page_sentence(const align::AttentionRecord& rec,
+                                  const std::vector<eval::GoldAlignment>& gold,
+                                  const std::string& gold_path, std::vector<eval::GoldAlignment>& g,
+                                  std::vector<align::Alignment>& p) {
+  align::PageSentence s;
+  s.record = &rec;
+  if (gold.empty()) return s;
+  if (rec.index < 0 || rec.index >= static_cast<int64_t>(gold.size()))
+    throw UsageError(fmt::format("heatmap: --gold {} has {} lines, so none for sentence {}",
+                                 gold_path, gold.size(), rec.index));
+  const auto& gl = gold[static_cast<size_t>(rec.index)];
+  s.gold =
+      align::PageGold{{gl.sure.begin(), gl.sure.end()}, {gl.possible.begin(), gl.possible.end()}};
+  if (!rec.alignment.empty()) {
+    g.push_back(gl);
+    p.push_back(align::parse_pharaoh(rec.alignment));
+    s.aer = eval::compute_aer({g.back()}, {p.back()}).aer;
+  }
+  return s;
+}
+
+int write_page(const HeatmapArgs& a, const std::vector<const align::AttentionRecord*>& chosen) {
+  if (a.out.empty()) throw UsageError("heatmap: --out FILE is required for --format html");
+  std::vector<eval::GoldAlignment> gold;
+  if (!a.gold.empty()) gold = eval::read_gold_file(a.gold, a.one_based);
+  std::vector<align::PageSentence> page;
+  std::vector<eval::GoldAlignment> g;
+  std::vector<align::Alignment> p;
+  for (const auto* rec : chosen) page.push_back(page_sentence(*rec, gold, a.gold, g, p));
+  align::PageOptions o;
+  o.title =
+      fmt::format("tinynmt attention: {} ({})",
+                  std::filesystem::path(a.attention).filename().string(), chosen.front()->model);
+  if (!p.empty()) o.set_aer = eval::compute_aer(g, p).aer;
+  const auto parent = std::filesystem::path(a.out).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  align::write_attention_page(a.out, page, o);
+  std::cout << fmt::format("wrote {} ({} sentences{})\n", a.out, page.size(),
+                           o.set_aer ? fmt::format(", AER {:.1f}%", 100 * *o.set_aer) : "");
+  return 0;
+}
 
 int run(const HeatmapArgs& a) {
   if (a.level != "word" && a.level != "subword") {
     throw UsageError(fmt::format("heatmap: --level '{}' (choices: word, subword)", a.level));
   }
-  const bool text = a.format == "text";
-  if (!text) {
+  const bool text = a.format == "text", html = a.format == "html";
+  if (!a.gold.empty() && !html) throw UsageError("heatmap: --gold needs --format html");
+  if (!text && !html) {
     try {
       align::parse_image_format(a.format);
     } catch (const std::invalid_argument&) {
       throw UsageError(
-          fmt::format("heatmap: --format '{}' (choices: png, svg, pdf, text)", a.format));
+          fmt::format("heatmap: --format '{}' (choices: png, svg, pdf, text, html)", a.format));
     }
     if (a.out.empty()) throw UsageError("heatmap: --out DIR is required for image formats");
   }
@@ -64,6 +114,7 @@ int run(const HeatmapArgs& a) {
                                    a.attention, records.front().index, records.back().index));
     }
   }
+  if (html) return write_page(a, chosen);
   if (!a.out.empty()) std::filesystem::create_directories(a.out);
 
   align::RecordWriterOptions opts;
@@ -91,7 +142,8 @@ int run(const HeatmapArgs& a) {
 Command add_heatmap_command(CLI::App& app) {
   auto args = std::make_shared<HeatmapArgs>();
   Command c;
-  c.app = app.add_subcommand("heatmap", "render attention matrices as PNG/SVG/PDF or text");
+  c.app = app.add_subcommand("heatmap",
+                             "render attention matrices as PNG/SVG/PDF, text, or an HTML page");
   auto* sub = c.app;
   sub->add_option("--attention", args->attention,
                   "attention JSON Lines from 'translate --attention' or 'align'")
@@ -104,9 +156,14 @@ Command add_heatmap_command(CLI::App& app) {
   sub->add_option("--head", args->head, "head index, 'mean', or 'grid' (all heads in one figure)")
       ->capture_default_str();
   sub->add_option("--level", args->level, "word or subword")->capture_default_str();
-  sub->add_option("--format", args->format, "png, svg, pdf or text (text prints to stdout)")
+  sub->add_option("--format", args->format,
+                  "png, svg, pdf, text (printed to stdout) or html (one page to explore them all)")
       ->capture_default_str();
-  sub->add_option("--out", args->out, "output directory (created if missing)");
+  sub->add_option("--out", args->out, "output directory (created if missing); html: the page file");
+  sub->add_option("--gold", args->gold,
+                  "html: gold word alignments, i-j (sure) and ipj (possible), one line per "
+                  "sentence index; drawn with the record's alignment, with AER");
+  sub->add_flag("--one-based", args->one_based, "html: --gold indices start at 1");
   sub->add_option("--vmax", args->vmax,
                   "weight drawn with the brightest colour; 0 = the largest weight shown")
       ->capture_default_str();
