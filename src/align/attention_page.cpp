@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -44,6 +45,15 @@ nlohmann::json sentence_json(const PageSentence& s) {
                                       {"possible", links_json(s.gold->possible)}}
                      : nlohmann::json(nullptr);
   j["aer"] = s.aer ? nlohmann::json(*s.aer) : nlohmann::json(nullptr);
+  if (!s.snapshots.empty()) {
+    j["snapshots"] = nlohmann::json::array();
+    for (const auto* snap : s.snapshots)
+      j["snapshots"].push_back(
+          {{"subword", encode_matrices(snap->subword)},
+           {"word", encode_matrices(snap->word)},
+           {"alignment", snap->alignment.empty() ? nlohmann::json(nullptr)
+                                                 : links_json(parse_pharaoh(snap->alignment))}});
+  }
   return j;
 }
 
@@ -106,27 +116,33 @@ nlohmann::json page_data(const std::vector<PageSentence>& sentences, const PageO
   d["sentences"] = nlohmann::json::array();
   for (const auto& s : sentences) d["sentences"].push_back(sentence_json(s));
   d["set_aer"] = o.set_aer ? nlohmann::json(*o.set_aer) : nlohmann::json(nullptr);
+  if (!o.steps.empty()) d["steps"] = o.steps;
   return d;
 }
 
-std::string page_html(const nlohmann::json& data) {
+std::string page_html(const nlohmann::json& data, const std::string& curves_svg) {
   // Every '<' of the JSON becomes \u003c: valid JSON, and no "</script>" or "<!--" in the text.
   std::string json;
   for (char c : data.dump()) json += c == '<' ? std::string("\\u003c") : std::string(1, c);
   return render(page_assets::kHtml,
                 {{"TINYNMT_TITLE", escape_html(data.value("title", std::string("attention")))},
                  {"/*TINYNMT_CSS*/", page_assets::kCss},
+                 {"TINYNMT_CURVES", curves_svg},
                  {"TINYNMT_DATA", json},
                  {"/*TINYNMT_JS*/", page_assets::kJs}});
 }
 
 void write_attention_page(const std::string& path, const std::vector<PageSentence>& sentences,
                           const PageOptions& options) {
-  const std::string html = page_html(page_data(sentences, options));
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
-  out << html;
-  if (!out.flush()) throw std::runtime_error(path + ": write failed");
+  const std::string html = page_html(page_data(sentences, options), options.curves_svg);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw std::runtime_error(path + ": cannot open for writing");
+    out << html;
+    if (!out.flush()) throw std::runtime_error(path + ": write failed");
+  }
+  std::filesystem::rename(tmp, path);
 }
 
 nlohmann::json read_page_data(const std::string& html) {

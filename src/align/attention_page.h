@@ -11,7 +11,9 @@
 //    "word": the same at word level [layers][heads][tgt_words][src_words] | null,
 //    "alignment": [[src, tgt], ...] | null (the record's hard word alignment),
 //    "gold": {"sure": [[src, tgt], ...], "possible": [...]} | null, "aer": 0-1 | null}
-// and for the whole page {"title", "rounding", "sentences", "set_aer" | null}.
+// and for the whole page {"title", "rounding", "sentences", "set_aer" | null}. A run's report
+// page adds "steps": [training steps] and per sentence "snapshots": [{"subword", "word",
+// "alignment"} at each step]; the page shows a slider over the steps.
 #pragma once
 
 #include <cstdint>
@@ -42,22 +44,29 @@ struct PageSentence {
   const AttentionRecord* record = nullptr;
   std::optional<PageGold> gold;
   std::optional<double> aer;
+  /// The same sentence's record at each of PageOptions::steps (same tokens; the page's slider
+  /// picks one). Empty: the page has no slider for this sentence.
+  std::vector<const AttentionRecord*> snapshots;
 };
 
 struct PageOptions {
   std::string title = "tinynmt attention";
   std::optional<double> set_aer;  ///< AER of the whole set (0-1), shown when given
+  std::vector<int64_t> steps;     ///< training steps of the snapshots (a run's report page)
+  std::string curves_svg;         ///< markup shown above the controls (align/curves_svg.h)
 };
 
 /// The page's data (the JSON described above). Throws std::runtime_error when a record's
 /// sizes disagree (align::validate) or a record's alignment is not valid Pharaoh.
 nlohmann::json page_data(const std::vector<PageSentence>& sentences, const PageOptions& options);
 
-/// The whole HTML page for `data` (from page_data).
-std::string page_html(const nlohmann::json& data);
+/// The whole HTML page for `data` (from page_data), with `curves_svg` (trusted markup, e.g.
+/// from align/curves_svg.h) above the controls.
+std::string page_html(const nlohmann::json& data, const std::string& curves_svg = "");
 
-/// Writes page_html(page_data(...)) to `path`. Throws std::runtime_error naming the file when
-/// it cannot be written.
+/// Writes page_html(page_data(...)) to `path` (through a temporary file renamed into place, so
+/// a reader never sees half a page). Throws std::runtime_error naming the file when it cannot
+/// be written.
 void write_attention_page(const std::string& path, const std::vector<PageSentence>& sentences,
                           const PageOptions& options);
 

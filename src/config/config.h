@@ -79,6 +79,9 @@ struct TrainingConfig {
   EarlyStoppingConfig early_stopping;
   std::string precision = "fp32";      ///< fp32 | bf16 (CUDA only)
   int64_t validate_max_sentences = 0;  ///< 0 = whole dev set for BLEU
+  /// RUN_DIR/report.html shows the attention of the first N dev sentences at each validation
+  /// (train/run_report.h); 0 = no report page.
+  int64_t report_sentences = 4;
 };
 
 struct DecodingConfig {

@@ -205,6 +205,8 @@ void add_training_fields(std::vector<Field>& t) {
   t.push_back(TN_FIELD(training, T, "training.precision", precision, kString, S{"fp32", "bf16"}));
   t.push_back(TN_FIELD(training, T, "training.validate_max_sentences", validate_max_sentences, kInt,
                        S{}, 0, kInf));
+  t.push_back(
+      TN_FIELD(training, T, "training.report_sentences", report_sentences, kInt, S{}, 0, 1000));
 }
 
 // decoding.*

@@ -13,9 +13,13 @@ namespace tinynmt {
 struct RunDir {
   std::string path;  ///< the directory, as given (e.g. runs/multi30k_transformer)
 
-  std::string config_file() const;      ///< config.yaml: the resolved config of the run
-  std::string metrics_file() const;     ///< metrics.jsonl: one JSON record per log step/validation
-  std::string curves_image() const;     ///< curves.png: loss and BLEU over steps
+  std::string config_file() const;   ///< config.yaml: the resolved config of the run
+  std::string metrics_file() const;  ///< metrics.jsonl: one JSON record per log step/validation
+  std::string curves_image() const;  ///< curves.png: loss and BLEU over steps
+  std::string report_page() const;   ///< report.html: curves and attention at each validation
+  /// report_attention.jsonl: the report sentences' attention records, one per line, each with
+  /// the "step" of its validation
+  std::string report_attention() const;
   std::string last_checkpoint() const;  ///< last.ckpt: written at every validation and at the end
   std::string best_checkpoint() const;  ///< best.ckpt: the best validation so far
   /// step_N.ckpt: a numbered model checkpoint (no optimiser state) of step `step`.

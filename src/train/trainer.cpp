@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <limits>
 
 #include "eval/bleu.h"
+#include "run/load_model.h"
 #include "run/run_dir.h"
+#include "train/run_report.h"
 #include "train/train_step.h"
 #include "util/runtime.h"
 
@@ -282,10 +285,31 @@ bool Trainer::validate() {
   state_.schedule_state = schedule_->state_json();
   if (better) save_best();
   log_validation(v, better, t0);
+  update_report();
   save_last();
   save_numbered();
   reset_window();  // validation time is not training throughput
   return t_.early_stopping.patience > 0 && state_.bad_validations >= t_.early_stopping.patience;
+}
+
+void Trainer::update_report() {
+  const auto n = std::min<int64_t>(t_.report_sentences, static_cast<int64_t>(dev_->srcs.size()));
+  if (!is_main() || n <= 0 || report_failed_) return;
+  LoadedModel view;  // the model being trained, seen as a loaded one (no copy of the weights)
+  view.config = cfg_;
+  view.tokenizer = *tok_;
+  view.model = model_;
+  view.device = device_;
+  view.name = std::filesystem::path(run_dir_).filename().string();
+  try {
+    update_run_report(RunDir{run_dir_}, state_.step, view,
+                      {dev_->srcs.begin(), dev_->srcs.begin() + n},
+                      {dev_->refs.begin(), dev_->refs.begin() + n});
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: not written, and not tried again in this run: {}",
+                 RunDir{run_dir_}.report_page(), e.what());
+    report_failed_ = true;
+  }
 }
 
 void Trainer::log_validation(const Validation& v, bool better, double t0) {

@@ -96,6 +96,8 @@ class Trainer {
   // Validation, checkpoints, stop decision.
   bool validate();  ///< true when early stopping triggers
   void log_validation(const Validation& v, bool better, double t0);
+  void update_report();         ///< RUN_DIR/report.html (train/run_report.h), rank 0
+  bool report_failed_ = false;  ///< a failed report is warned about once, then skipped
   void render_curves();
   void save_last();
   void save_best();

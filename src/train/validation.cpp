@@ -53,7 +53,10 @@ DevSet load_dev_set(const CorpusFiles& files, const Tokenizer& tok) {
   ParallelText dev_text = read_parallel(files);
   DevSet d;
   d.encoded = encode_corpus(tok, dev_text, 0);
-  for (auto i : d.encoded.origin) d.refs.push_back(dev_text.tgt[i]);
+  for (auto i : d.encoded.origin) {
+    d.refs.push_back(dev_text.tgt[i]);
+    d.srcs.push_back(dev_text.src[i]);
+  }
   return d;
 }
 

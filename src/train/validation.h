@@ -18,6 +18,7 @@ namespace tinynmt {
 struct DevSet {
   EncodedCorpus encoded;
   std::vector<std::string> refs;  ///< raw target sentences, aligned with `encoded` (same order)
+  std::vector<std::string> srcs;  ///< raw source sentences, aligned the same way
 };
 
 /// Reads and encodes data.dev. Throws on unreadable files (as read_parallel).

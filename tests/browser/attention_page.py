@@ -6,7 +6,9 @@ Checks: the page loads with no console errors and no network requests; the arrow
 and the head selectors change what is drawn (the canvas pixels differ); hovering a cell shows its
 weight and hovering a token shades the other side; a token holding <script> shows as text and
 runs nothing; an empty line, a one-token and a 200-token sentence and a record without
-word-level matrices load; gold links give an AER; a 1,000-sentence page is ready in under 2 s.
+word-level matrices load; gold links give an AER; a 1,000-sentence page is ready in under 2 s;
+a toy training run's RUN_DIR/report.html draws its curves and its validation slider changes the
+attention drawn.
 
 Usage: attention_page.py TINYNMT_BINARY. Exit 77 (ctest: skipped) when chromium or
 python3-websocket is missing (scripts/install_deps.sh installs both)."""
@@ -256,6 +258,38 @@ def make_page(binary, tmp, name, records, gold=None):
     return html
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def train_toy_run(binary, tmp):
+    """A 40-step toy run validated at steps 20 and 40: its RUN_DIR/report.html."""
+    subprocess.run(["bash", "scripts/get_data.sh", "toy"], cwd=REPO, check=True,
+                   capture_output=True)
+    run = os.path.join(tmp, "run")
+    r = subprocess.run([binary, "train", "configs/toy_copy.yaml", "--set", f"run.dir={run}",
+                        "training.max_steps=40", "training.validate_every=20"],
+                       cwd=REPO, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stdout[-2000:], r.stderr[-2000:])
+        raise SystemExit(f"FAIL: toy training exited {r.returncode}")
+    return os.path.join(run, "report.html")
+
+
+def check_report(b, page):
+    check(b.open(page), "the run's report page loads")
+    check(b.eval("document.querySelectorAll('#curves svg polyline').length") >= 4,
+          "the report draws the training curves")
+    check(b.eval("document.getElementById('step-label').textContent").startswith("step 40"),
+          "the report opens at the last validation")
+    last = b.eval(CANVAS)
+    b.eval("(() => { const s = document.getElementById('step'); s.value = '0'; "
+           "s.dispatchEvent(new Event('input')); })()")
+    check(b.eval("document.getElementById('step-label').textContent").startswith("step 20"),
+          "the slider goes to the first validation")
+    check(b.eval(CANVAS) != last, "the first validation's attention draws another picture")
+    check(not b.problems("file://" + page), "the report: no errors or requests")
+
+
 def main():
     binary = sys.argv[1]
     rng = random.Random(7)
@@ -279,6 +313,7 @@ def main():
             ready = b.eval("window.tinynmtReadyMs")
             check(ready < 2000, f"the 1,000-sentence page is ready in {ready:.0f} ms < 2 s")
             check(not b.problems("file://" + big), "the big page: no errors or requests")
+            check_report(b, train_toy_run(binary, tmp))
         finally:
             b.close()
     if FAILURES:

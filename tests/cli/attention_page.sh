@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CLI test: a toy model's attention (an empty line and a one-word line among them) becomes one
+# CLI test: a toy run writes RUN_DIR/report.html at each validation; a toy model's attention (an empty line and a one-word line among them) becomes one
 # self-contained HTML page (`heatmap --format html`) whose embedded data holds every sentence;
 # with gold links it carries each sentence's AER; bad arguments are one error line and a non-zero exit.
 # The page in a real browser: tests/browser/attention_page.py.
@@ -11,7 +11,19 @@ trap 'rm -rf "$tmp"' EXIT
 
 bash scripts/get_data.sh toy >/dev/null || fail "get_data.sh toy"
 "$bin" train configs/toy_copy.yaml --set run.dir="$tmp/run" training.max_steps=40 \
-  training.validate_every=40 >"$tmp/train.log" 2>&1 || fail "toy training: $(tail -3 "$tmp/train.log")"
+  training.validate_every=20 >"$tmp/train.log" 2>&1 || fail "toy training: $(tail -3 "$tmp/train.log")"
+
+# The run's own page: the attention of the first 4 dev sentences at both validations, curves.
+python3 - "$tmp/run/report.html" <<'PY' || fail "report.html"
+import json, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+start = html.index('id="tinynmt-data">') + len('id="tinynmt-data">')
+data = json.loads(html[start:html.index("</script>", start)])
+assert data["steps"] == [20, 40], data["steps"]
+assert len(data["sentences"]) == 4, len(data["sentences"])
+assert all(len(s["snapshots"]) == 2 for s in data["sentences"])
+assert html.count("<polyline") >= 4, "curves"
+PY
 printf 'a b c d\n\nq\n' | "$bin" translate --model "$tmp/run" --attention "$tmp/a.jsonl" \
   >/dev/null 2>"$tmp/tr.log" || fail "translate --attention: $(cat "$tmp/tr.log")"
 out=$("$bin" heatmap --format html --attention "$tmp/a.jsonl" --out "$tmp/page/p.html") ||

@@ -243,6 +243,26 @@
     list.hidden = false;
   }
 
+  // ---- a training run's report: the attention at each validation --------------------------
+  function showStep(k) {
+    for (const s of sentences) {
+      const snap = s.snapshots && s.snapshots[k];
+      if (!snap) continue;
+      s.subword = snap.subword;
+      s.word = snap.word;
+      s.alignment = snap.alignment;
+    }
+    cache = { pos: -1, bytes: {} };
+    $("step").value = String(k);
+    $("step-label").textContent = `step ${data.steps[k]} (${k + 1} of ${data.steps.length})`;
+    render();
+  }
+  if (Array.isArray(data.steps) && data.steps.length) {
+    $("step-control").hidden = false;
+    $("step").max = String(data.steps.length - 1);
+    $("step").addEventListener("input", (e) => showStep(Number(e.target.value)));
+  }
+
   // ---- wiring -------------------------------------------------------------------------------
   $("title").textContent = data.title;
   $("note").textContent = data.rounding;
@@ -262,7 +282,8 @@
     if (e.key === "ArrowLeft") go(state.pos - 1);
     if (e.key === "ArrowRight") go(state.pos + 1);
   });
-  render();
+  if (Array.isArray(data.steps) && data.steps.length) showStep(data.steps.length - 1);
+  else render();
   window.tinynmtReadyMs = performance.now();
   document.body.dataset.ready = "1";
 })();
