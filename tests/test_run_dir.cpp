@@ -53,8 +53,9 @@ TEST(RunDir, NamesEveryFileTheTrainerWrites) {
   ASSERT_EQ(train(c).steps, 5);
   const RunDir d{c.run.dir};
   const std::set<std::string> named = {
-      d.config_file(),     d.metrics_file(),     d.curves_image(),   d.last_checkpoint(),
-      d.best_checkpoint(), d.step_checkpoint(5), d.joint_spm_model()};
+      d.config_file(),     d.metrics_file(),    d.curves_image(),
+      d.last_checkpoint(), d.best_checkpoint(), d.step_checkpoint(5),
+      d.joint_spm_model(), d.report_page(),     d.report_attention()};
   for (const auto& f : named) EXPECT_TRUE(fs::is_regular_file(f)) << f;
   for (const auto& e : fs::directory_iterator(c.run.dir)) {
     const std::string f = e.path().string();
