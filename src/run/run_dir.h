@@ -16,7 +16,8 @@ struct RunDir {
   std::string config_file() const;   ///< config.yaml: the resolved config of the run
   std::string metrics_file() const;  ///< metrics.jsonl: one JSON record per log step/validation
   std::string curves_image() const;  ///< curves.png: loss and BLEU over steps
-  std::string report_page() const;   ///< report.html: curves and attention at each validation
+  std::string averaged_checkpoint() const;  ///< averaged.ckpt: `tinynmt average` (run/average.h)
+  std::string report_page() const;  ///< report.html: curves and attention at each validation
   /// report_attention.jsonl: the report sentences' attention records, one per line, each with
   /// the "step" of its validation
   std::string report_attention() const;
