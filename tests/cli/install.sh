@@ -12,9 +12,7 @@ set -u
 bin="$1"
 build=$(cd "$(dirname "$bin")" && pwd)
 src=$(pwd)
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source tests/cli/lib/toy_env.sh
 
 # --- 1. install to a prefix, use it from elsewhere ----------------------------------------------
 cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" 2>&1 \
@@ -23,18 +21,13 @@ p="$tmp/prefix"
 [ -x "$p/bin/tinynmt" ] || fail "no $p/bin/tinynmt"
 [ -f "$p/lib/tinynmt/libtinynmt_spm.so" ] || fail "no $p/lib/tinynmt/libtinynmt_spm.so"
 [ -f "$p/share/tinynmt/configs/toy_copy.yaml" ] || fail "no configs in $p/share/tinynmt"
-TINYNMT_DATA_DIR="$tmp/data" bash scripts/get_data.sh toy >/dev/null 2>&1 || fail "get_data.sh toy"
 mkdir -p "$tmp/elsewhere" && cd "$tmp/elsewhere" || fail "cd"
 case "$(pwd)" in "$src"*) fail "the scratch directory is inside the source tree" ;; esac
 unset TINYNMT_SPM_LIB
 "$p/bin/tinynmt" --version | grep -q '^tinynmt [0-9]' || fail "installed --version"
-d="$tmp/data/toy"
 "$p/bin/tinynmt" train "$p/share/tinynmt/configs/toy_copy.yaml" --threads 1 \
   --set run.dir="$tmp/run" --set training.max_steps=20 --set training.validate_every=20 \
-  --set training.max_minutes=0 \
-  --set data.train.src="$d/train.src" --set data.train.tgt="$d/train.tgt" \
-  --set data.dev.src="$d/dev.src" --set data.dev.tgt="$d/dev.tgt" \
-  --set data.test.src="$d/test.src" --set data.test.tgt="$d/test.tgt" >"$tmp/train.log" 2>&1 \
+  --set training.max_minutes=0 "${toy_data[@]}" >"$tmp/train.log" 2>&1 \
   || fail "installed train: $(tail -3 "$tmp/train.log")"
 # (20 steps make a weak model: the lines may be empty, but there is one per input line)
 printf 'a b c\nd e f g\n' | "$p/bin/tinynmt" translate --model "$tmp/run" --threads 1 \

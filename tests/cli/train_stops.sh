@@ -7,17 +7,11 @@
 #   - an empty training corpus: one line naming data.train.src/tgt and their files, exit 1.
 set -u
 bin="$1"
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-TINYNMT_DATA_DIR="$tmp/data" bash scripts/get_data.sh toy >/dev/null 2>&1 || fail "get_data.sh toy"
-d="$tmp/data/toy"
-data=(--set data.train.src="$d/train.src" --set data.train.tgt="$d/train.tgt"
-      --set data.dev.src="$d/dev.src" --set data.dev.tgt="$d/dev.tgt"
-      --set data.test.src="$d/test.src" --set data.test.tgt="$d/test.tgt")
+source tests/cli/lib/toy_env.sh
 last_record() { tail -n 1 "$1/metrics.jsonl"; }
 
 # 0.005 minutes = 0.3 s: far fewer than 100000 steps.
-"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/capped" "${data[@]}" \
+"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/capped" "${toy_data[@]}" \
   --set training.max_steps=100000 --set training.max_minutes=0.005 --set training.validate_every=1000 \
   >"$tmp/capped.log" 2>&1 || { cat "$tmp/capped.log"; fail "capped run exited non-zero"; }
 tail -n 1 "$tmp/capped.log" | grep -qE "stopped by the time cap training.max_minutes = 0.005 at step [0-9]+ of the 100000 planned by training.max_steps" \
@@ -27,7 +21,7 @@ for want in '"type":"stop"' '"reason":"max_minutes"' '"time_capped":true' '"plan
   grep -qF "$want" <<<"$rec" || fail "capped run's last metrics record lacks $want: $rec"
 done
 
-"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/steps" "${data[@]}" \
+"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/steps" "${toy_data[@]}" \
   --set training.max_steps=5 --set training.max_minutes=0 --set training.validate_every=5 \
   >"$tmp/steps.log" 2>&1 || { cat "$tmp/steps.log"; fail "5-step run exited non-zero"; }
 rec=$(last_record "$tmp/steps")
@@ -36,7 +30,7 @@ for want in '"type":"stop"' '"reason":"max_steps"' '"time_capped":false' '"step"
 done
 
 printf '\n\n' >"$tmp/empty.src"; printf '\n\n' >"$tmp/empty.tgt"
-"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/empty" "${data[@]}" \
+"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/empty" "${toy_data[@]}" \
   --set data.train.src="$tmp/empty.src" --set data.train.tgt="$tmp/empty.tgt" \
   >/dev/null 2>"$tmp/err"; rc=$?
 [ "$rc" -ne 0 ] || fail "empty corpus exited 0"
