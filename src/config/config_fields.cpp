@@ -230,6 +230,7 @@ const std::vector<Field>& fields() {
     add_model_fields(t);
     add_training_fields(t);
     add_decoding_fields(t);
+    attach_docs(t);
     return t;
   }();
   return table;

@@ -23,6 +23,7 @@ struct Field {
   std::vector<std::string> choices;  // strings only; empty = free
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
+  std::string doc;  // one sentence for the config reference (config_field_docs.cpp)
 };
 
 /// "an integer", "a number", "true or false", "a string" (for error messages).
@@ -30,5 +31,9 @@ const char* kind_name(Kind k);
 
 /// The table (built once): run, data, model, training, decoding keys, in that order.
 const std::vector<Field>& fields();
+
+/// Fills every field's `doc`. Throws std::logic_error naming a field without a description, or
+/// when a description names a key the table lacks (config_field_docs.cpp).
+void attach_docs(std::vector<Field>& table);
 
 }  // namespace tinynmt::config_fields

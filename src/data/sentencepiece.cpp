@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include "data/spm_shim/spm_api.h"
@@ -35,49 +36,61 @@ void resolve(void* h, const char* name, F& fn) {
   if (!fn) throw std::runtime_error(std::string("libtinynmt_spm.so lacks ") + name);
 }
 
+// Where the module is looked for: $TINYNMT_SPM_LIB when set (and then only there), otherwise
+// next to the executable (the build folder) and in ../lib/tinynmt/ beside its bin/ folder (an
+// installed prefix, e.g. /usr/bin/tinynmt and /usr/lib/tinynmt/libtinynmt_spm.so).
+std::vector<std::string> module_candidates() {
+  if (const char* env = std::getenv("TINYNMT_SPM_LIB"); env && *env) return {env};
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return {(exe.parent_path() / "libtinynmt_spm.so").string(),
+          (exe.parent_path().parent_path() / "lib" / "tinynmt" / "libtinynmt_spm.so").string()};
+}
+
+// Opens one candidate; nullopt with the reason appended to `errors` when it does not load.
+std::optional<Api> open_module(const std::string& c, std::string& errors) {
+  // A separate link-map namespace: see data/spm_shim/spm_api.h.
+  void* h = dlmopen(LM_ID_NEWLM, c.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    errors += std::string("; ") + dlerror();
+    return std::nullopt;
+  }
+  auto version = reinterpret_cast<int (*)()>(dlsym(h, "tn_spm_version"));
+  if (!version || version() != kTinynmtSpmVersion) {
+    errors += "; " + c + " has another interface version";
+    return std::nullopt;
+  }
+  Api a{};
+  resolve(h, "tn_spm_train", a.train);
+  resolve(h, "tn_spm_load", a.load);
+  resolve(h, "tn_spm_release", a.release);
+  resolve(h, "tn_spm_encode_ids", a.encode_ids);
+  resolve(h, "tn_spm_encode_pieces", a.encode_pieces);
+  resolve(h, "tn_spm_decode_ids", a.decode_ids);
+  resolve(h, "tn_spm_piece_size", a.piece_size);
+  resolve(h, "tn_spm_id_to_piece", a.id_to_piece);
+  resolve(h, "tn_spm_piece_to_id", a.piece_to_id);
+  return a;
+}
+
 const Api& api() {
   static const Api table = [] {
-    std::vector<std::string> candidates;
-    if (const char* env = std::getenv("TINYNMT_SPM_LIB")) candidates.emplace_back(env);
-    std::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-      candidates.push_back((exe.parent_path() / "libtinynmt_spm.so").string());
-      candidates.push_back((exe.parent_path() / ".." / "lib" / "libtinynmt_spm.so").string());
-    }
-#ifdef TINYNMT_SPM_BUILD_PATH
-    candidates.emplace_back(TINYNMT_SPM_BUILD_PATH);
-#endif
-    std::string errors;
+    const std::vector<std::string> candidates = module_candidates();
+    std::string errors, looked;
     for (const auto& c : candidates) {
+      looked += (looked.empty() ? "" : ", ") + c;
       if (!fs::exists(c)) continue;
-      // A separate link-map namespace: see data/spm_shim/spm_api.h.
-      void* h = dlmopen(LM_ID_NEWLM, c.c_str(), RTLD_NOW | RTLD_LOCAL);
-      if (!h) {
-        errors += std::string("; ") + dlerror();
-        continue;
-      }
-      auto version = reinterpret_cast<int (*)()>(dlsym(h, "tn_spm_version"));
-      if (!version || version() != kTinynmtSpmVersion) {
-        errors += "; " + c + " has another interface version";
-        continue;
-      }
-      Api a{};
-      resolve(h, "tn_spm_train", a.train);
-      resolve(h, "tn_spm_load", a.load);
-      resolve(h, "tn_spm_release", a.release);
-      resolve(h, "tn_spm_encode_ids", a.encode_ids);
-      resolve(h, "tn_spm_encode_pieces", a.encode_pieces);
-      resolve(h, "tn_spm_decode_ids", a.decode_ids);
-      resolve(h, "tn_spm_piece_size", a.piece_size);
-      resolve(h, "tn_spm_id_to_piece", a.id_to_piece);
-      resolve(h, "tn_spm_piece_to_id", a.piece_to_id);
-      return a;
+      if (auto a = open_module(c, errors)) return *a;
     }
-    throw std::runtime_error(
-        "cannot load libtinynmt_spm.so (the SentencePiece module built next to the tinynmt "
-        "executable; or set TINYNMT_SPM_LIB)" +
-        errors);
+    const bool from_env = std::getenv("TINYNMT_SPM_LIB") && *std::getenv("TINYNMT_SPM_LIB");
+    throw std::runtime_error(fmt::format(
+        "cannot load the SentencePiece module libtinynmt_spm.so: looked in {}{} ({}){}",
+        looked.empty() ? "no place" : looked, from_env ? " from TINYNMT_SPM_LIB" : "",
+        from_env ? "unset TINYNMT_SPM_LIB to look next to the executable and in ../lib/tinynmt/"
+                 : "install it next to the executable or in ../lib/tinynmt/, or set "
+                   "TINYNMT_SPM_LIB to its path",
+        errors));
   }();
   return table;
 }

@@ -21,9 +21,10 @@ std::vector<align::CurvePoint> read_curve_points(const std::string& path) {
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.contains("step")) continue;
+    const std::string type = j.value("type", "");
+    if (type != "train" && type != "valid") continue;  // e.g. a resumed run's "stop" record
     align::CurvePoint p;
     p.step = j["step"].get<int64_t>();
-    const std::string type = j.value("type", "");
     if (type == "train" && j.contains("loss")) p.train_loss = j["loss"].get<double>();
     if (type == "valid" && j.contains("bleu")) p.val_bleu = j["bleu"].get<double>();
     points.push_back(p);

@@ -1,5 +1,6 @@
-// RUN_DIR/metrics.jsonl: one JSON object per line, per log step ("type": "train") and per
-// validation ("type": "valid"); and reading it back for the training curves.
+// RUN_DIR/metrics.jsonl: one JSON object per line, per log step ("type": "train"), per
+// validation ("type": "valid") and, last, why the run stopped ("type": "stop"); and reading it
+// back for the training curves.
 #pragma once
 
 #include <fstream>
@@ -24,8 +25,8 @@ class MetricsLog {
 };
 
 /// The points of an existing metrics log, in file order: the train loss of "train" records and
-/// the BLEU of "valid" records (to redraw the curves after a resume). Lines that do not parse or
-/// have no "step" are skipped; a missing file gives no points.
+/// the BLEU of "valid" records (to redraw the curves after a resume). Lines that do not parse,
+/// have no "step" or are of another type ("stop") are skipped; a missing file gives no points.
 std::vector<align::CurvePoint> read_curve_points(const std::string& path);
 
 }  // namespace tinynmt

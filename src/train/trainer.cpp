@@ -55,8 +55,10 @@ TrainResult Trainer::run() {
   setup();
   if (step_limit_reached() || epoch_limit_reached()) return already_finished();
   if (device_.is_cpu() && bind_threads_to_cpus() && is_main())
-    spdlog::info("bound the {} compute threads to one CPU each (OMP_PROC_BIND=false: unbound)",
-                 threads_);
+    spdlog::info(
+        "bound each of the {} compute threads to its own CPU, since there are as many "
+        "threads as CPUs (OMP_PROC_BIND=false leaves them unbound)",
+        threads_);
   for (;;) {
     Flow flow = train_epoch();
     if (flow == Flow::kReturn) return result_;
@@ -170,6 +172,7 @@ Trainer::Flow Trainer::after_step() {
   if (state_.step % t_.validate_every == 0 || step_limit_reached() || out_of_time) {
     if (validate()) {
       result_.outcome = TrainOutcome::kEarlyStopped;
+      stop_reason_ = "early_stopping";
       result_.message =
           fmt::format("early stopping at step {}: no {} improvement in {} validations", state_.step,
                       t_.early_stopping.metric, t_.early_stopping.patience);
@@ -177,11 +180,13 @@ Trainer::Flow Trainer::after_step() {
     }
   }
   if (step_limit_reached()) {
+    stop_reason_ = "max_steps";
     result_.message = fmt::format("reached training.max_steps = {}", t_.max_steps);
     return Flow::kFinish;
   }
   if (out_of_time) {
-    result_.message = fmt::format("reached training.max_minutes = {}", t_.max_minutes);
+    stop_reason_ = "max_minutes";
+    result_.message = time_cap_message();
     return Flow::kFinish;
   }
   if (int sig = stop_signal().load()) return interrupted(sig);
@@ -193,6 +198,7 @@ Trainer::Flow Trainer::end_epoch() {
   state_.batch_in_epoch = 0;
   if (!epoch_limit_reached()) return Flow::kContinue;
   if (state_.step % t_.validate_every != 0) validate();
+  stop_reason_ = "max_epochs";
   result_.message = fmt::format("reached training.max_epochs = {}", t_.max_epochs);
   return Flow::kFinish;
 }
@@ -205,11 +211,38 @@ TrainResult Trainer::finish() {
     save_best();
   result_.steps = state_.step;
   result_.best_score = state_.best_score;
-  if (is_main())
+  if (is_main()) {
     spdlog::info("trained {} steps, {} target tokens in {}; best {} {:.2f}", state_.step,
                  state_.target_tokens, format_duration(state_.elapsed_seconds),
                  t_.early_stopping.metric, state_.best_score);
+    write_stop_record();
+  }
   return result_;
+}
+
+// The last line of a run stopped by its time cap: the cap, and the steps reached against the
+// steps the config plans, so that a model cut short by a slow machine is not taken for the one
+// the config describes.
+std::string Trainer::time_cap_message() const {
+  std::string msg = fmt::format("stopped by the time cap training.max_minutes = {} at step {}",
+                                t_.max_minutes, state_.step);
+  if (t_.max_steps > 0)
+    return msg + fmt::format(" of the {} planned by training.max_steps ({:.0f}%)", t_.max_steps,
+                             100.0 * state_.step / t_.max_steps);
+  return msg + " (no training.max_steps planned)";
+}
+
+// metrics.jsonl's last record: why the run stopped, the step reached and the steps planned.
+void Trainer::write_stop_record() {
+  if (!metrics_) return;
+  metrics_->write({{"type", "stop"},
+                   {"reason", stop_reason_},
+                   {"step", state_.step},
+                   {"planned_steps", t_.max_steps},
+                   {"epoch", state_.epoch},
+                   {"elapsed_seconds", state_.elapsed_seconds},
+                   {"max_minutes", t_.max_minutes},
+                   {"time_capped", stop_reason_ == "max_minutes"}});
 }
 
 TrainResult Trainer::already_finished() {

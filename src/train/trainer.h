@@ -92,6 +92,8 @@ class Trainer {
   Flow end_epoch();
   TrainResult finish();
   TrainResult already_finished();
+  std::string time_cap_message() const;
+  void write_stop_record();
 
   // Validation, checkpoints, stop decision.
   bool validate();  ///< true when early stopping triggers
@@ -146,6 +148,7 @@ class Trainer {
   torch::Tensor window_loss_;  ///< scalar, double, on device_: summed loss (no host sync)
   int64_t window_loss_tokens_ = 0;
   TrainResult result_;
+  std::string stop_reason_;  ///< max_steps | max_epochs | max_minutes | early_stopping
 };
 
 }  // namespace tinynmt

@@ -58,8 +58,27 @@ void Trainer::setup_environment() {
   }
 }
 
+namespace {
+
+// "data.train.src = 'a.de', data.train.tgt = 'a.en'" or "data.train.tsv = 'a.tsv'".
+std::string corpus_keys(const CorpusFiles& f) {
+  if (!f.tsv.empty()) return fmt::format("data.train.tsv = '{}'", f.tsv);
+  return fmt::format("data.train.src = '{}', data.train.tgt = '{}'", f.src, f.tgt);
+}
+
+std::string empty_corpus_message(const ParallelText& text, const CorpusFiles& f) {
+  return fmt::format("the training corpus is empty: {} {} no sentence pairs{}", corpus_keys(f),
+                     f.tsv.empty() ? "have" : "has",
+                     text.skipped_empty > 0
+                         ? fmt::format(" ({} blank or one-sided lines skipped)", text.skipped_empty)
+                         : std::string());
+}
+
+}  // namespace
+
 void Trainer::load_train_data() {
   ParallelText train_text = read_parallel(cfg_.data.train);  // freed on return
+  if (train_text.src.empty()) throw DataError(empty_corpus_message(train_text, cfg_.data.train));
   if (train_text.skipped_empty > 0 && is_main())
     spdlog::warn("{}: skipped {} empty pairs",
                  cfg_.data.train.tsv.empty() ? cfg_.data.train.src : cfg_.data.train.tsv,
@@ -75,7 +94,10 @@ void Trainer::load_train_data() {
   if (is_main())
     spdlog::info("training pairs: {} kept, {} longer than {} pieces dropped", train_data_.size(),
                  train_data_.dropped_long, cfg_.data.max_length);
-  if (train_data_.size() == 0) throw std::runtime_error("no training pairs left after filtering");
+  if (train_data_.size() == 0)
+    throw DataError(fmt::format(
+        "{}: no training pairs left: all {} are longer than data.max_length = {} pieces",
+        corpus_keys(cfg_.data.train), train_data_.dropped_long, cfg_.data.max_length));
 }
 
 void Trainer::load_dev_data() {
