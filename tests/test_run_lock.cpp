@@ -1,7 +1,5 @@
 // The run directory's lock: one holder at a time, a clear message naming the holder, released
 // with its holder.
-#include "run/run_lock.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "run/run_lock.h"
 #include "temp_files.h"
 
 using namespace tinynmt;

@@ -28,8 +28,8 @@ RunLock::RunLock(const std::string& run_dir) {
   const std::string path = RunDir{run_dir}.lock_file();
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0)
-    throw std::runtime_error(fmt::format("cannot open the run directory's lock {}: {}", path,
-                                         std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("cannot open the run directory's lock {}: {}", path, std::strerror(errno)));
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     std::string holder = read_holder(fd_);

@@ -11,6 +11,12 @@
 #include <string>
 #include <type_traits>
 
+// c10d's process groups (data-parallel training): only the names, so that this header stays cheap.
+namespace c10d {
+class ProcessGroup;
+class Backend;
+}  // namespace c10d
+
 namespace tinynmt::compat {
 
 #define TINYNMT_TORCH_AT_LEAST(major, minor) \
@@ -45,6 +51,17 @@ auto optimizer_state_key(Optimizer& opt, const torch::Tensor& p) {
     return static_cast<Key>(p.unsafeGetTensorImpl());
   }
 }
+
+/// The class that c10d's ProcessGroupGloo and ProcessGroupNCCL derive from and that carries the
+/// collectives (allreduce, broadcast, barrier, each returning a c10d::Work to wait on): in 1.13
+/// c10d::ProcessGroup; from 2.0 on c10d::Backend (a ProcessGroup there dispatches to backends).
+/// Both spell the collectives, their options and the constructors (store, rank, size, options)
+/// the same way.
+#if TINYNMT_TORCH_AT_LEAST(2, 0)
+using C10dBackend = c10d::Backend;
+#else
+using C10dBackend = c10d::ProcessGroup;
+#endif
 
 /// The LibTorch version this binary was compiled against, "MAJOR.MINOR.PATCH".
 inline std::string torch_version() { return TORCH_VERSION; }
