@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev
+  # c10d's ProcessGroupGloo headers (data-parallel training); the library is inside libtorch_cpu.
+  libgloo-dev
   libsentencepiece-dev sentencepiece
   libfmt-dev libspdlog-dev libgtest-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev

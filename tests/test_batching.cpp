@@ -241,3 +241,29 @@ TEST(DataBatching, EncodeCorpusFiltersAndKeepsOrigin) {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+// Data-parallel shares of a global batch
+
+TEST(RankShare, SharesAreDisjointCoverTheBatchAndBalanceRows) {
+  std::vector<int64_t> rows = {5, 9, 2, 7, 1, 8, 3};
+  EXPECT_EQ(rank_share(rows, 0, 1), rows);
+  std::multiset<int64_t> all;
+  for (int r = 0; r < 3; ++r) {
+    auto share = rank_share(rows, r, 3);
+    EXPECT_GE(share.size(), 2u);
+    EXPECT_LE(share.size(), 3u);
+    all.insert(share.begin(), share.end());
+  }
+  EXPECT_EQ(all, std::multiset<int64_t>(rows.begin(), rows.end()));
+  EXPECT_EQ(rank_share({4}, 1, 2), std::vector<int64_t>{});  // fewer rows than ranks
+  EXPECT_EQ(rank_share({4, 6}, 1, 2), std::vector<int64_t>{6});
+}
+
+TEST(RankShare, TargetTokensAreTheBatchsLossNormaliser) {
+  EncodedCorpus c;
+  c.src = {{4, 3}, {5, 6, 3}, {7, 3}};
+  c.tgt = {{4}, {5, 6}, {7, 8, 9}};
+  Batch b = make_batch(c, {0, 2});
+  EXPECT_EQ(target_tokens(c, {0, 2}), b.num_tgt_tokens);
+  EXPECT_EQ(target_tokens(c, {0, 1, 2}), 2 + 3 + 4);
+}

@@ -22,6 +22,7 @@ TEST(RunDir, NamesTheFilesOfARun) {
   EXPECT_EQ(d.curves_image(), "runs/demo/curves.png");
   EXPECT_EQ(d.last_checkpoint(), "runs/demo/last.ckpt");
   EXPECT_EQ(d.best_checkpoint(), "runs/demo/best.ckpt");
+  EXPECT_EQ(d.lock_file(), "runs/demo/.lock");
   EXPECT_EQ(d.step_checkpoint(12), "runs/demo/step_12.ckpt");
   EXPECT_EQ(d.alignment_layer_checkpoint(), "runs/demo/alignment_layer.ckpt");
   EXPECT_EQ(d.joint_spm_model(), "runs/demo/spm.model");
@@ -53,9 +54,9 @@ TEST(RunDir, NamesEveryFileTheTrainerWrites) {
   ASSERT_EQ(train(c).steps, 5);
   const RunDir d{c.run.dir};
   const std::set<std::string> named = {
-      d.config_file(),     d.metrics_file(),    d.curves_image(),
-      d.last_checkpoint(), d.best_checkpoint(), d.step_checkpoint(5),
-      d.joint_spm_model(), d.report_page(),     d.report_attention()};
+      d.config_file(),     d.metrics_file(),     d.curves_image(),    d.last_checkpoint(),
+      d.best_checkpoint(), d.step_checkpoint(5), d.joint_spm_model(), d.lock_file(),
+      d.report_page(),     d.report_attention()};
   for (const auto& f : named) EXPECT_TRUE(fs::is_regular_file(f)) << f;
   for (const auto& e : fs::directory_iterator(c.run.dir)) {
     const std::string f = e.path().string();

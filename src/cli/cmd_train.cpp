@@ -8,7 +8,11 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "run/run_dir.h"
+#include "train/c10d_communicator.h"
+#include "train/dist_env.h"
+#include "train/launcher.h"
 #include "train/trainer.h"
+#include "util/runtime.h"
 
 namespace tinynmt::cli {
 
@@ -19,7 +23,31 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   std::string device;
   int64_t threads = -1;
+  int nproc = 0;
 };
+
+// The worker's own arguments: what this command was given, --nproc left out.
+std::vector<std::string> worker_args(const TrainArgs& a) {
+  std::vector<std::string> v = {"train"};
+  if (!a.config.empty()) v.push_back(a.config);
+  if (!a.resume.empty()) v.insert(v.end(), {"--resume", a.resume});
+  for (const auto& o : a.overrides) v.insert(v.end(), {"--set", o});
+  if (!a.device.empty()) v.insert(v.end(), {"--device", a.device});
+  if (a.threads >= 0) v.insert(v.end(), {"--threads", std::to_string(a.threads)});
+  return v;
+}
+
+// This process's communicator: c10d when WORLD_SIZE > 1 (torchrun's variables), else none.
+std::unique_ptr<Communicator> make_communicator(const Config& cfg) {
+  DistEnv env = read_dist_env();
+  if (!env.distributed()) return nullptr;
+  C10dOptions o;
+  const bool cuda = resolve_device(cfg.run.device).is_cuda();
+  o.backend = resolve_backend(cfg.run.backend, cuda);
+  o.timeout = std::chrono::seconds(cfg.run.c10d_timeout);
+  o.device = cuda ? "cuda:" + std::to_string(env.local_rank) : "cpu";
+  return std::make_unique<C10dCommunicator>(env, o);
+}
 }  // namespace
 
 Command add_train_command(CLI::App& app) {
@@ -34,7 +62,13 @@ Command add_train_command(CLI::App& app) {
   c.app->add_option("--set", args->overrides, "override a config key: --set training.lr=0.001")
       ->take_all();
   c.app->add_option("--device", args->device, "auto|cpu|cuda|cuda:N (overrides run.device)");
-  c.app->add_option("--threads", args->threads, "CPU threads (overrides run.threads; 0 = all)");
+  c.app->add_option("--threads", args->threads,
+                    "CPU threads per rank (overrides run.threads; 0 = all cores / local ranks)");
+  c.app
+      ->add_option("--nproc", args->nproc,
+                   "start N data-parallel ranks on this machine (like torchrun --standalone); "
+                   "without it, WORLD_SIZE/RANK/LOCAL_RANK/MASTER_ADDR/MASTER_PORT are read")
+      ->check(CLI::Range(1, 1024));
   c.run = [args] {
     check_device_flag(args->device);
     if (args->config.empty() == args->resume.empty())
@@ -52,7 +86,16 @@ Command add_train_command(CLI::App& app) {
     if (args->threads >= 0) apply_override(cfg, "run.threads=" + std::to_string(args->threads));
     if (!args->resume.empty()) cfg.run.dir = args->resume;
     validate(cfg, /*check_files=*/true);
-    TrainResult r = train(cfg);
+    if (args->nproc > 1) {
+      if (read_dist_env().distributed())
+        throw UsageError(
+            "train: --nproc starts its own ranks; do not combine it with WORLD_SIZE > 1");
+      return launch_local_workers(worker_args(*args), args->nproc,
+                                  std::chrono::seconds(cfg.run.c10d_timeout + 10));
+    }
+    auto comm = make_communicator(cfg);
+    const bool main_rank = !comm || comm->rank() == 0;
+    TrainResult r = Trainer(cfg, std::move(comm)).run();
     switch (r.outcome) {
       case TrainOutcome::kInterrupted:
         std::cerr << r.message << "\n";
@@ -61,7 +104,7 @@ Command add_train_command(CLI::App& app) {
         std::cerr << "error: " << r.message << "\n";
         return 1;
       default:
-        spdlog::info("{}", r.message);
+        if (main_rank) spdlog::info("{}", r.message);
         return 0;
     }
   };

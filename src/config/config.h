@@ -46,8 +46,10 @@ struct DataConfig {
 struct RunConfig {
   std::string dir = "runs/default";
   int64_t seed = 1;
-  std::string device = "auto";  ///< auto | cpu | cuda | cuda:N
-  int64_t threads = 0;          ///< 0 = all cores
+  std::string device = "auto";   ///< auto | cpu | cuda | cuda:N
+  int64_t threads = 0;           ///< 0 = all cores (divided by the ranks on this machine)
+  std::string backend = "auto";  ///< data-parallel collectives: auto | gloo | nccl
+  int64_t c10d_timeout = 60;  ///< seconds: rendezvous and each collective, before a rank gives up
 };
 
 struct EarlyStoppingConfig {

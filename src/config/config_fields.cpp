@@ -75,6 +75,8 @@ void add_run_fields(std::vector<Field>& t) {
   t.push_back(TN_FIELD(run, RunConfig, "run.seed", seed, kInt, S{}, 0, kInf));
   t.push_back(TN_FIELD(run, RunConfig, "run.device", device, kString));
   t.push_back(TN_FIELD(run, RunConfig, "run.threads", threads, kInt, S{}, 0, 1024));
+  t.push_back(TN_FIELD(run, RunConfig, "run.backend", backend, kString, S{"auto", "gloo", "nccl"}));
+  t.push_back(TN_FIELD(run, RunConfig, "run.c10d_timeout", c10d_timeout, kInt, S{}, 1, 86400));
 }
 
 // data.* (corpora, tokenizer, length limit)

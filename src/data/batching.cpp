@@ -266,4 +266,18 @@ BatchPlan plan_decode_batches(const std::vector<int64_t>& src_lengths, int64_t m
   return plan;
 }
 
+std::vector<int64_t> rank_share(const std::vector<int64_t>& rows, int rank, int world) {
+  if (world <= 1) return rows;
+  std::vector<int64_t> share;
+  for (size_t i = static_cast<size_t>(rank); i < rows.size(); i += static_cast<size_t>(world))
+    share.push_back(rows[i]);
+  return share;
+}
+
+int64_t target_tokens(const EncodedCorpus& c, const std::vector<int64_t>& rows) {
+  int64_t n = 0;
+  for (int64_t i : rows) n += static_cast<int64_t>(c.tgt[static_cast<size_t>(i)].size()) + 1;
+  return n;
+}
+
 }  // namespace tinynmt

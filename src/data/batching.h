@@ -107,6 +107,16 @@ class TokenBatcher {
   int64_t sort_chunk_;
 };
 
+/// Data-parallel training: the rows of a global batch that rank `rank` of `world` trains on,
+/// every world-th row from position `rank` (rows come sorted by length, so the shares hold
+/// about the same number of tokens). The shares of all ranks are disjoint and cover `rows`; a
+/// share is empty when the batch has fewer rows than ranks. world 1 returns `rows` as they are.
+std::vector<int64_t> rank_share(const std::vector<int64_t>& rows, int rank, int world);
+
+/// Target tokens (|y| + 1 per example, no padding) of examples `rows` of `c`: a global batch's
+/// loss normaliser, the same on every rank without communication.
+int64_t target_tokens(const EncodedCorpus& c, const std::vector<int64_t>& rows);
+
 /// Decoding batches: indices sorted by source length (ties in input order), cut into batches of
 /// at most max_sentences sentences and, when max_tokens > 0, at most max_tokens source slots
 /// (rows x max length). Write output k of a batch to position batch[k] to restore input order.

@@ -22,6 +22,7 @@ std::string join(const std::string& dir, const std::string& name) {
 
 std::string RunDir::config_file() const { return join(path, "config.yaml"); }
 std::string RunDir::metrics_file() const { return join(path, "metrics.jsonl"); }
+std::string RunDir::lock_file() const { return join(path, ".lock"); }
 std::string RunDir::curves_image() const { return join(path, "curves.png"); }
 std::string RunDir::averaged_checkpoint() const { return join(path, "averaged.ckpt"); }
 std::string RunDir::report_page() const { return join(path, "report.html"); }

@@ -23,6 +23,8 @@ struct RunDir {
   std::string report_attention() const;
   std::string last_checkpoint() const;  ///< last.ckpt: written at every validation and at the end
   std::string best_checkpoint() const;  ///< best.ckpt: the best validation so far
+  /// .lock: held (flock) by the trainer that writes the directory (run/run_lock.h)
+  std::string lock_file() const;
   /// step_N.ckpt: a numbered model checkpoint (no optimiser state) of step `step`.
   std::string step_checkpoint(int64_t step) const;
   /// alignment_layer.ckpt: where `tinynmt train-alignment-layer` writes by default and

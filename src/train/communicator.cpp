@@ -5,10 +5,16 @@
 
 namespace tinynmt {
 
-void SingleProcessCommunicator::broadcast(torch::Tensor&, int root) {
+namespace {
+void check_root(int root) {
   if (root != 0)
     throw std::invalid_argument("broadcast: root " + std::to_string(root) +
                                 " is not a rank of a single-process group (only rank 0)");
 }
+}  // namespace
+
+void SingleProcessCommunicator::broadcast(torch::Tensor&, int root) { check_root(root); }
+
+void SingleProcessCommunicator::broadcast_bytes(std::string&, int root) { check_root(root); }
 
 }  // namespace tinynmt

@@ -1,9 +1,11 @@
 // The seam for data-parallel training: what the Trainer asks of the group of processes it runs
-// in. One process (SingleProcessCommunicator) is all that exists today; a c10d-backed
-// implementation (one rank per device) can be added behind the same interface.
+// in. One process uses SingleProcessCommunicator; ranks of a c10d group (one per device or CPU
+// share, on one or several machines) use C10dCommunicator (train/c10d_communicator.h).
 #pragma once
 
 #include <torch/torch.h>
+
+#include <string>
 
 namespace tinynmt {
 
@@ -24,6 +26,15 @@ class Communicator {
   virtual void broadcast(torch::Tensor& tensor, int root) = 0;
   /// Returns once every rank has called it.
   virtual void barrier() = 0;
+  /// Copies rank `root`'s `bytes` into `bytes` on every other rank. Unlike the collectives, the
+  /// other ranks wait as long as the root needs to get there (validation, tokenizer training),
+  /// not the group's timeout; they fail at once when the root's process is gone.
+  /// Throws std::invalid_argument when root is not a rank of the group.
+  virtual void broadcast_bytes(std::string& bytes, int root) = 0;
+  /// Ranks on this machine (LOCAL_WORLD_SIZE) and this process's index among them (LOCAL_RANK):
+  /// CPU threads per rank and the CUDA device of a rank follow from them.
+  virtual int local_world_size() const { return 1; }
+  virtual int local_rank() const { return 0; }
 };
 
 /// The group of one: rank 0 of 1. all_reduce_sum and broadcast leave the tensor as it is (the
@@ -35,6 +46,7 @@ class SingleProcessCommunicator final : public Communicator {
   void all_reduce_sum(torch::Tensor&) override {}
   void broadcast(torch::Tensor&, int root) override;
   void barrier() override {}
+  void broadcast_bytes(std::string&, int root) override;
 };
 
 }  // namespace tinynmt

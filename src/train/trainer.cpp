@@ -8,6 +8,7 @@
 #include <csignal>
 #include <filesystem>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "eval/bleu.h"
 #include "run/load_model.h"
@@ -49,6 +50,11 @@ Trainer::Trainer(const Config& cfg, std::unique_ptr<Communicator> comm)
       t_(cfg.training),
       comm_(comm ? std::move(comm) : std::make_unique<SingleProcessCommunicator>()) {}
 
+Trainer::~Trainer() {
+  std::error_code ignored;
+  if (!scratch_dir_.empty()) fs::remove_all(scratch_dir_, ignored);
+}
+
 // ---- The loop -----------------------------------------------------------------------------
 
 TrainResult Trainer::run() {
@@ -83,12 +89,14 @@ Trainer::Flow Trainer::step(const BatchPlan& plan) {
   set_learning_rate(*optimizer_, lr_);
   clear_gradients(*optimizer_);
   const int64_t plan_size = static_cast<int64_t>(plan.size());
-  int64_t step_tokens = 0;
-  std::vector<Batch> micro;
+  int64_t step_tokens = 0;   // target tokens of the whole group's step: the loss normaliser
+  std::vector<Batch> micro;  // this rank's shares of the step's global batches
   for (int64_t a = 0; a < t_.accumulate && state_.batch_in_epoch < plan_size; ++a) {
-    micro.push_back(make_batch(train_data_, plan[state_.batch_in_epoch]));
+    const std::vector<int64_t>& rows = plan[state_.batch_in_epoch];
     ++state_.batch_in_epoch;
-    step_tokens += micro.back().num_tgt_tokens;
+    step_tokens += target_tokens(train_data_, rows);
+    std::vector<int64_t> mine = rank_share(rows, comm_->rank(), comm_->world_size());
+    if (!mine.empty()) micro.push_back(make_batch(train_data_, mine));
   }
   torch::Tensor step_loss;  // [] summed over the step's target tokens
   for (auto& mb : micro) {
@@ -96,8 +104,9 @@ Trainer::Flow Trainer::step(const BatchPlan& plan) {
                                  static_cast<double>(step_tokens), use_bf16_);
     step_loss = step_loss.defined() ? step_loss + loss : loss;
   }
-  reduce_gradients();
+  if (!step_loss.defined()) step_loss = torch::zeros({}, torch::TensorOptions().device(device_));
   if (state_.step + 1 == nan_step_) step_loss = step_loss * std::nan("");
+  if (dist()) step_loss = reduce_gradients(step_loss);  // the group's loss sum
   // A NaN/inf loss: stop before the update, keeping the last good checkpoint. On CPU this
   // check costs nothing; on CUDA it is deferred to log steps to avoid a sync per step.
   bool check_now = device_.is_cpu() || (state_.step + 1) % t_.log_every == 0;
@@ -113,28 +122,6 @@ Trainer::Flow Trainer::step(const BatchPlan& plan) {
   return Flow::kContinue;
 }
 
-void Trainer::reduce_gradients() {
-  const int world = comm_->world_size();
-  if (world == 1) return;  // the sum over one rank is the gradient itself: no copy per step
-  // A multi-rank group must also agree on the divergence stop and normalise by the group's
-  // target tokens; this averages the ranks' per-step mean gradients.
-  std::vector<torch::Tensor> grads;
-  for (const auto& p : model_->parameters())
-    if (p.grad().defined()) grads.push_back(p.grad());
-  if (grads.empty()) return;
-  std::vector<torch::Tensor> pieces;
-  for (const auto& g : grads) pieces.push_back(g.reshape({-1}));
-  torch::Tensor flat = torch::cat(pieces);  // [sum of numel]
-  comm_->all_reduce_sum(flat);
-  flat.div_(world);
-  int64_t offset = 0;
-  for (auto& g : grads) {
-    const int64_t n = g.numel();
-    g.copy_(flat.narrow(0, offset, n).view_as(g));  // [n] -> g's shape
-    offset += n;
-  }
-}
-
 Trainer::Flow Trainer::log_progress() {
   const bool log_step = state_.step % t_.log_every == 0;
   if (!log_step && !tty_) return Flow::kContinue;
@@ -148,16 +135,20 @@ Trainer::Flow Trainer::log_progress() {
   if (!std::isfinite(loss)) return diverged(loss, state_.step);
   if (is_main()) {
     if (!tty_) spdlog::info("{}", line);
-    metrics_->write({{"type", "train"},
-                     {"step", state_.step},
-                     {"epoch", state_.epoch + 1},
-                     {"loss", loss},
-                     {"ppl", std::exp(loss)},
-                     {"lr", lr_},
-                     {"tokens_per_s", tok_s},
-                     {"elapsed_s", elapsed()},
-                     {"target_tokens", state_.target_tokens}});
+    nlohmann::json record = {
+        {"type", "train"},       {"step", state_.step},    {"epoch", state_.epoch + 1},
+        {"loss", loss},          {"ppl", std::exp(loss)},  {"lr", lr_},
+        {"tokens_per_s", tok_s}, {"elapsed_s", elapsed()}, {"target_tokens", state_.target_tokens}};
+    if (dist()) {  // the group's throughput above; the all-reduce's cost per step here
+      record["world_size"] = comm_->world_size();
+      record["allreduce_ms"] =
+          1e3 * window_allreduce_s_ / std::max<int64_t>(1, window_allreduce_steps_);
+      record["allreduce_bytes"] = allreduce_bytes_;
+    }
+    metrics_->write(record);
   }
+  window_allreduce_s_ = 0;
+  window_allreduce_steps_ = 0;
   curve_.push_back({state_.step, loss, std::nullopt});
   window_loss_.zero_();
   window_loss_tokens_ = 0;
@@ -168,7 +159,8 @@ Trainer::Flow Trainer::log_progress() {
 // The stop decision after a step: validation (early stopping), max_steps, max_minutes, signals.
 Trainer::Flow Trainer::after_step() {
   state_.elapsed_seconds = elapsed();
-  bool out_of_time = budget_s_ > 0 && elapsed() >= budget_s_;
+  // A group decides on what its ranks reported in the step's all-reduce, so all stop together.
+  bool out_of_time = dist() ? agreed_out_of_time_ : budget_s_ > 0 && elapsed() >= budget_s_;
   if (state_.step % t_.validate_every == 0 || step_limit_reached() || out_of_time) {
     if (validate()) {
       result_.outcome = TrainOutcome::kEarlyStopped;
@@ -189,7 +181,9 @@ Trainer::Flow Trainer::after_step() {
     result_.message = time_cap_message();
     return Flow::kFinish;
   }
-  if (int sig = stop_signal().load()) return interrupted(sig);
+  int sig = stop_signal().load();
+  if (dist()) sig = agreed_stop_ ? (sig != 0 ? sig : SIGTERM) : 0;
+  if (sig != 0) return interrupted(sig);
   return Flow::kContinue;
 }
 
@@ -299,11 +293,16 @@ void Trainer::reset_window() {
 // ---- Validation and checkpoints -----------------------------------------------------------
 
 bool Trainer::validate() {
-  if (!dev_) return false;
+  if (!cfg_.data.dev.defined()) return false;
   double t0 = now_seconds();
-  Validation v = validate_model(*model_, *dev_, *tok_, cfg_, device_);
   const std::string& m = t_.early_stopping.metric;
-  double score = metric_value(v, m);
+  std::optional<Validation> v;  // rank 0 validates; the others learn its score
+  double score = 0;
+  if (is_main()) {
+    v = validate_model(*model_, *dev_, *tok_, cfg_, device_);
+    score = metric_value(*v, m);
+  }
+  if (dist()) score = share_score(score);
   bool better = !state_.has_best ||
                 (higher_is_better(m) ? score > state_.best_score : score < state_.best_score);
   schedule_->on_validation(score, higher_is_better(m));
@@ -317,8 +316,10 @@ bool Trainer::validate() {
   state_.elapsed_seconds = elapsed();
   state_.schedule_state = schedule_->state_json();
   if (better) save_best();
-  log_validation(v, better, t0);
-  update_report();
+  if (v) {
+    log_validation(*v, better, t0);
+    update_report();
+  }
   save_last();
   save_numbered();
   reset_window();  // validation time is not training throughput
@@ -326,8 +327,9 @@ bool Trainer::validate() {
 }
 
 void Trainer::update_report() {
+  if (!is_main() || !dev_ || report_failed_) return;
   const auto n = std::min<int64_t>(t_.report_sentences, static_cast<int64_t>(dev_->srcs.size()));
-  if (!is_main() || n <= 0 || report_failed_) return;
+  if (n <= 0) return;
   LoadedModel view;  // the model being trained, seen as a loaded one (no copy of the weights)
   view.config = cfg_;
   view.tokenizer = *tok_;

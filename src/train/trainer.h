@@ -19,6 +19,7 @@
 #include "data/tokenizer.h"
 #include "models/seq2seq.h"
 #include "run/checkpoint.h"
+#include "run/run_lock.h"
 #include "train/communicator.h"
 #include "train/metrics_log.h"
 #include "train/schedule.h"
@@ -47,20 +48,27 @@ void install_stop_handlers();
 /// NaN/inf loss returns kDiverged without overwriting the last good checkpoint.
 TrainResult train(const Config& cfg);
 
-/// One training run. Rank 0 of the communicator's group writes the run directory (config.yaml,
-/// metrics.jsonl, curves.png, checkpoints) and logs; gradients are summed over the group after
-/// the backward pass and averaged (nothing happens for a group of one).
+/// One training run, in one process or as one rank of a data-parallel group. Rank 0 alone holds
+/// the run directory's lock, writes it (config.yaml, metrics.jsonl, curves.png, checkpoints),
+/// validates and logs. Each rank trains a disjoint share (data/batching.h rank_share) of every
+/// global batch of training.batch_size target tokens; the gradients of loss sums divided by the
+/// global batch's target tokens are summed over the ranks in one flat all-reduce per step, so
+/// the update equals the single process's. Every rank stops at the same step (signals, time,
+/// NaN and early stopping are agreed through the same all-reduce or a broadcast from rank 0).
 class Trainer {
  public:
   /// `cfg` must outlive the Trainer. A null `comm` means a SingleProcessCommunicator.
   explicit Trainer(const Config& cfg, std::unique_ptr<Communicator> comm = nullptr);
+  ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
   /// Sets up (data, tokenizer, model, optimiser, resume) and trains until a stop condition:
   /// training.max_steps / max_epochs / max_minutes, early stopping, a NaN/inf loss (kDiverged,
   /// the last good checkpoint kept) or SIGINT/SIGTERM (kInterrupted, `last` saved). Call once.
-  /// Throws ConfigError for bf16 without CUDA, std::runtime_error on bad data or I/O errors.
+  /// Throws ConfigError for bf16 without CUDA, std::runtime_error on bad data or I/O errors or
+  /// when another live trainer holds the run directory (run/run_lock.h), CommError
+  /// (train/c10d_communicator.h) when a rank is lost or the ranks' configs differ.
   TrainResult run();
 
  private:
@@ -86,7 +94,7 @@ class Trainer {
   // The loop.
   Flow train_epoch();
   Flow step(const BatchPlan& plan);
-  void reduce_gradients();
+  torch::Tensor reduce_gradients(const torch::Tensor& step_loss);
   Flow log_progress();
   Flow after_step();
   Flow end_epoch();
@@ -94,6 +102,15 @@ class Trainer {
   TrainResult already_finished();
   std::string time_cap_message() const;
   void write_stop_record();
+
+  // The data-parallel group (train/trainer_sync.cpp).
+  bool dist() const { return comm_->world_size() > 1; }
+  void check_same_config();
+  Tokenizer load_tokenizer(const ParallelText& train_text, bool* trained);
+  std::string fetch_from_main(const std::string& path);
+  const std::filesystem::path& scratch_dir();
+  void seed_rank_stream();
+  double share_score(double score);
 
   // Validation, checkpoints, stop decision.
   bool validate();  ///< true when early stopping triggers
@@ -116,6 +133,8 @@ class Trainer {
   const Config& cfg_;
   const TrainingConfig& t_;
   std::unique_ptr<Communicator> comm_;
+  std::optional<RunLock> lock_;        ///< rank 0: the run directory's lock
+  std::filesystem::path scratch_dir_;  ///< ranks > 0: rank 0's files (tokenizer, checkpoint)
   std::string run_dir_;
   torch::Device device_{torch::kCPU};
   int64_t threads_ = 0;
@@ -147,6 +166,12 @@ class Trainer {
   int64_t window_tokens_ = 0;
   torch::Tensor window_loss_;  ///< scalar, double, on device_: summed loss (no host sync)
   int64_t window_loss_tokens_ = 0;
+  // Data-parallel: what the ranks agreed on in the last step's all-reduce, and its cost.
+  bool agreed_stop_ = false;         ///< a rank received SIGINT/SIGTERM
+  bool agreed_out_of_time_ = false;  ///< a rank's clock passed training.max_minutes
+  double window_allreduce_s_ = 0;    ///< seconds in all-reduce since the last log line
+  int64_t window_allreduce_steps_ = 0;
+  int64_t allreduce_bytes_ = 0;  ///< bytes of one step's flat buffer
   TrainResult result_;
   std::string stop_reason_;  ///< max_steps | max_epochs | max_minutes | early_stopping
 };

@@ -42,19 +42,26 @@ void Trainer::set_run_paths() {
 }
 
 void Trainer::setup_environment() {
-  fs::create_directories(run_dir_);
+  if (is_main()) {  // ranks > 0 never write the run directory
+    fs::create_directories(run_dir_);
+    lock_.emplace(run_dir_);
+  }
   tune_allocator();
-  threads_ = configure_threads(cfg_.run.threads);
+  threads_ = configure_threads(cfg_.run.threads, comm_->local_world_size());
   device_ = resolve_device(cfg_.run.device);
+  if (dist() && device_.is_cuda() && !device_.has_index())  // one GPU per local rank
+    device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(comm_->local_rank()));
   if (t_.precision == "bf16" && !device_.is_cuda())
     throw ConfigError("training.precision: bf16 is supported on CUDA only; use fp32 on CPU");
   use_bf16_ = t_.precision == "bf16";
   seed_everything(static_cast<uint64_t>(cfg_.run.seed));
   config_yaml_ = to_yaml_string(cfg_);
+  if (dist()) check_same_config();
   if (is_main()) {
     std::ofstream out(config_path_);
     out << config_yaml_;
-    spdlog::info("run directory {} (device {}, {} threads)", run_dir_, device_.str(), threads_);
+    spdlog::info("run directory {} (device {}, {} threads{})", run_dir_, device_.str(), threads_,
+                 dist() ? fmt::format(" per rank, {} ranks", comm_->world_size()) : "");
   }
 }
 
@@ -84,8 +91,7 @@ void Trainer::load_train_data() {
                  cfg_.data.train.tsv.empty() ? cfg_.data.train.src : cfg_.data.train.tsv,
                  train_text.skipped_empty);
   bool trained_tok = false;
-  tok_.emplace(Tokenizer::train_or_load(cfg_.data.tokenizer, run_dir_, train_text.src,
-                                        train_text.tgt, &trained_tok));
+  tok_.emplace(load_tokenizer(train_text, &trained_tok));
   if (is_main())
     spdlog::info("{} SentencePiece vocabulary: src {} tgt {} ({})",
                  tok_->joint() ? "joint" : "separate", tok_->src_vocab_size(),
@@ -101,7 +107,7 @@ void Trainer::load_train_data() {
 }
 
 void Trainer::load_dev_data() {
-  if (!cfg_.data.dev.defined()) return;
+  if (!cfg_.data.dev.defined() || !is_main()) return;  // rank 0 alone validates
   dev_ = load_dev_set(cfg_.data.dev, *tok_);
   if (is_main()) spdlog::info("dev pairs: {}", dev_->encoded.size());
 }
@@ -122,8 +128,11 @@ void Trainer::build_model() {
 }
 
 void Trainer::resume_or_start_fresh() {
-  if (fs::exists(last_path_)) {
-    auto info = load_checkpoint(last_path_.string(), *model_, optimizer_.get(), device_, true);
+  // Ranks > 0 load rank 0's checkpoint (they may run on machines without the run directory).
+  std::string last = dist() ? fetch_from_main(last_path_.string())
+                            : (fs::exists(last_path_) ? last_path_.string() : "");
+  if (!last.empty()) {
+    auto info = load_checkpoint(last, *model_, optimizer_.get(), device_, true);
     state_ = info.state;
     state_.metric = t_.early_stopping.metric;
     schedule_->load_state_json(state_.schedule_state);
@@ -136,6 +145,7 @@ void Trainer::resume_or_start_fresh() {
   // Every rank starts from rank 0's weights (nothing to do for one process).
   torch::NoGradGuard no_grad;
   for (auto& p : model_->parameters()) comm_->broadcast(p, 0);
+  if (dist()) seed_rank_stream();
 }
 
 void Trainer::open_metrics_log() {

@@ -11,6 +11,7 @@
 #include <omp.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -52,8 +53,10 @@ torch::Device resolve_device(const std::string& spec) {
   return d;
 }
 
-int64_t configure_threads(int64_t threads) {
-  int64_t n = threads > 0 ? threads : static_cast<int64_t>(std::thread::hardware_concurrency());
+int64_t configure_threads(int64_t threads, int64_t processes_here) {
+  int64_t n = threads > 0 ? threads
+                          : static_cast<int64_t>(std::thread::hardware_concurrency()) /
+                                std::max<int64_t>(1, processes_here);
   if (n < 1) n = 1;
   torch::set_num_threads(static_cast<int>(n));
   return n;

@@ -24,9 +24,10 @@ bool is_device_spec(const std::string& spec);
 /// spec that is none of the four forms.
 torch::Device resolve_device(const std::string& spec);
 
-/// Sets LibTorch's intra-op threads: `threads` or, when 0, all cores (Debian's LibTorch starts
-/// with 1). Returns the number set.
-int64_t configure_threads(int64_t threads);
+/// Sets LibTorch's intra-op threads: `threads` or, when 0, all cores divided by
+/// `processes_here` (the training ranks sharing this machine; at least 1 thread) (Debian's
+/// LibTorch starts with 1). Returns the number set.
+int64_t configure_threads(int64_t threads, int64_t processes_here = 1);
 
 /// Binds each of LibTorch's intra-op (OpenMP) threads to its own CPU, thread i to the i-th CPU
 /// the process may run on, as OMP_PROC_BIND=true would, when there are exactly as many threads

@@ -13,6 +13,12 @@
 #include <type_traits>
 #include <utility>
 
+// c10d's process groups (data-parallel training): only the names, so that this header stays cheap.
+namespace c10d {
+class ProcessGroup;
+class Backend;
+}  // namespace c10d
+
 namespace tinynmt::compat {
 
 #define TINYNMT_TORCH_AT_LEAST(major, minor) \
@@ -65,6 +71,17 @@ std::pair<int64_t, int64_t> event_span_ns(const Event& e) {
   else
     return {static_cast<int64_t>(e.startUs()) * 1000, static_cast<int64_t>(e.durationUs()) * 1000};
 }
+
+/// The class that c10d's ProcessGroupGloo and ProcessGroupNCCL derive from and that carries the
+/// collectives (allreduce, broadcast, barrier, each returning a c10d::Work to wait on): in 1.13
+/// c10d::ProcessGroup; from 2.0 on c10d::Backend (a ProcessGroup there dispatches to backends).
+/// Both spell the collectives, their options and the constructors (store, rank, size, options)
+/// the same way.
+#if TINYNMT_TORCH_AT_LEAST(2, 0)
+using C10dBackend = c10d::Backend;
+#else
+using C10dBackend = c10d::ProcessGroup;
+#endif
 
 /// The LibTorch version this binary was compiled against, "MAJOR.MINOR.PATCH".
 inline std::string torch_version() { return TORCH_VERSION; }

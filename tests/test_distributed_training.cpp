@@ -1,0 +1,95 @@
+// Data-parallel training end to end through the binary: 2 ranks x 1 thread (--nproc 2) train
+// the same parameters as 1 process on the same global batches (dropout off), and a run started
+// with 2 ranks resumes with 1. Fault and launch cases are in tests/cli/distributed*.sh.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "config/config.h"
+#include "models/seq2seq.h"
+#include "run/checkpoint.h"
+#include "temp_files.h"
+#include "tiny_runs.h"
+
+using namespace tinynmt;
+using tinynmt::test_files::slurp;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A tiny copy-task config without dropout, written as YAML; returns its path.
+std::string write_config(const std::string& name) {
+  Config c = test_runs::tiny_config(name, 6);
+  c.model.encoder.dropout = c.model.decoder.dropout = 0.0;
+  c.model.decoder.attention_dropout = 0.0;
+  c.training.validate_every = 3;
+  fs::path path = fs::temp_directory_path() / (name + ".yaml");
+  std::ofstream(path) << to_yaml_string(c);
+  return path.string();
+}
+
+// Runs the binary with `args` (stdout and stderr to `log`); returns its exit status.
+int run_tinynmt(const std::string& args, const std::string& log) {
+  std::string cmd = std::string(TINYNMT_BINARY) + " " + args + " >" + log + " 2>&1";
+  int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+// The parameters of RUN_DIR/last.ckpt, by name.
+std::map<std::string, torch::Tensor> checkpoint_params(const std::string& run_dir,
+                                                       const Config& cfg) {
+  const std::string path = (fs::path(run_dir) / "last.ckpt").string();
+  auto info = read_checkpoint_info(path);
+  auto model = make_seq2seq(cfg.model, info.state.src_vocab, info.state.tgt_vocab);
+  load_checkpoint(path, *model, nullptr, torch::kCPU, false);
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : model->named_parameters()) out[p.key()] = p.value().detach().clone();
+  return out;
+}
+
+}  // namespace
+
+TEST(DistributedTraining, TwoRanksTrainTheSameParametersAsOneProcessAndResumeWithOne) {
+  const std::string yaml = write_config("tinynmt_dist_equal");
+  const fs::path tmp = fs::temp_directory_path();
+  const std::string one = (tmp / "tinynmt_dist_one").string();
+  const std::string two = (tmp / "tinynmt_dist_two").string();
+  fs::remove_all(one);
+  fs::remove_all(two);
+  ASSERT_EQ(run_tinynmt("train " + yaml + " --threads 1 --set run.dir=" + one, one + ".log"), 0)
+      << slurp(one + ".log");
+  ASSERT_EQ(
+      run_tinynmt("train " + yaml + " --nproc 2 --threads 1 --set run.dir=" + two, two + ".log"), 0)
+      << slurp(two + ".log");
+  EXPECT_NE(slurp(two + ".log").find("2 ranks"), std::string::npos) << slurp(two + ".log");
+
+  Config cfg = load_config(yaml);
+  auto a = checkpoint_params(one, cfg), b = checkpoint_params(two, cfg);
+  ASSERT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (const auto& [name, t] : a) {
+    ASSERT_TRUE(b.count(name)) << name;
+    worst = std::max(worst, (t - b[name]).abs().max().item<double>());
+  }
+  EXPECT_LE(worst, 1e-5) << "largest parameter difference after 6 steps";
+  EXPECT_GT(worst, -1.0);  // a number, not NaN
+  // The group logs the same losses as the single process.
+  auto la = test_runs::train_losses(one), lb = test_runs::train_losses(two);
+  ASSERT_EQ(la.size(), 6u);
+  ASSERT_EQ(lb.size(), 6u);
+  for (const auto& [step, loss] : la) EXPECT_NEAR(loss, lb[step], 1e-4) << "step " << step;
+
+  // The 2-rank run resumes in one process and continues its step count and data order.
+  ASSERT_EQ(run_tinynmt("train --resume " + two + " --threads 1 --set training.max_steps=8",
+                        two + ".resume.log"),
+            0)
+      << slurp(two + ".resume.log");
+  EXPECT_NE(slurp(two + ".resume.log").find("at step 6"), std::string::npos)
+      << slurp(two + ".resume.log");
+  EXPECT_EQ(test_runs::train_losses(two).size(), 8u);
+}
