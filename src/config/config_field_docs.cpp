@@ -10,9 +10,9 @@ namespace tinynmt::config_fields {
 namespace {
 
 std::string corpus_doc(const std::string& split, const std::string& key) {
-  const std::string what = split == "train"  ? "training corpus"
-                           : split == "dev"  ? "validation corpus (loss, BLEU, chrF, early stopping)"
-                                             : "test corpus";
+  const std::string what = split == "train" ? "training corpus"
+                           : split == "dev" ? "validation corpus (loss, BLEU, chrF, early stopping)"
+                                            : "test corpus";
   if (key == "src") return "Source side of the " + what + ": one sentence a line.";
   if (key == "tgt") return "Target side of the " + what + ", line-aligned with `src`.";
   return "The " + what + " as one file of `source<TAB>target` lines, instead of `src` and `tgt`.";
@@ -61,7 +61,8 @@ const std::map<std::string, std::string>& docs() {
       {"model.decoder.tie_embeddings", "The decoder's input embedding is the output projection."},
       {"model.tie_all_embeddings",
        "Encoder, decoder and output share one matrix (needs a joint vocabulary)."},
-      {"training.max_steps", "Optimiser steps to train; 0 = no limit. The shipped configs' budget."},
+      {"training.max_steps",
+       "Optimiser steps to train; 0 = no limit. The shipped configs' budget."},
       {"training.max_epochs", "Passes over the training data; 0 = no limit."},
       {"training.max_minutes",
        "Wall-clock safety cap in minutes; 0 = none. A run stopped by it says so, with the steps "
