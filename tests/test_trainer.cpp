@@ -76,7 +76,12 @@ TEST(Trainer, SameSeedGivesIdenticalMetrics) {
   fs::remove_all(c.run.dir);
   train(c);
   auto second = untimed_records(c.run.dir);
-  ASSERT_EQ(first.size(), 12u);  // 10 train records, validations at steps 5 and 10
+  // 10 train records, validations at steps 5 and 10, and why the run stopped
+  ASSERT_EQ(first.size(), 13u);
+  EXPECT_EQ(first.back()["type"], "stop");
+  EXPECT_EQ(first.back()["reason"], "max_steps");
+  EXPECT_EQ(first.back()["planned_steps"], 10);
+  EXPECT_EQ(first.back()["time_capped"], false);
   ASSERT_EQ(second.size(), first.size());
   for (size_t i = 0; i < first.size(); ++i) {
     EXPECT_EQ(first[i].dump(), second[i].dump()) << "record " << i;  // losses bit for bit

@@ -234,7 +234,7 @@ void Trainer::write_stop_record() {
                    {"step", state_.step},
                    {"planned_steps", t_.max_steps},
                    {"epoch", state_.epoch},
-                   {"elapsed_seconds", state_.elapsed_seconds},
+                   {"elapsed_s", state_.elapsed_seconds},
                    {"max_minutes", t_.max_minutes},
                    {"time_capped", stop_reason_ == "max_minutes"}});
 }

@@ -50,6 +50,10 @@ TINYNMT_SPM_LIB="$p/lib/tinynmt/libtinynmt_spm.so" "$tmp/bare/bin/tinynmt" trans
   || fail "TINYNMT_SPM_LIB override: $(cat "$tmp/err")"
 
 # --- 3. the Debian package ----------------------------------------------------------------------
+if "$p/bin/tinynmt" --version | grep -q "CUDA: compiled in"; then
+  echo "install: ok (Debian package SKIPPED: this line links LibTorch from the pip wheel, which no Debian package provides)"
+  exit 0
+fi
 if ! command -v cpack >/dev/null || ! command -v dpkg-deb >/dev/null; then
   echo "install: ok (Debian package SKIPPED: cpack or dpkg-deb not installed)"
   exit 0
