@@ -97,12 +97,14 @@ c10::intrusive_ptr<c10d::Store> make_store(const DistEnv& env, std::chrono::seco
   } catch (const std::exception& e) {
     std::string why = first_line(e);
     if (why.find("in use") != std::string::npos)
-      throw CommError(fmt::format("rank 0: MASTER_PORT {} is already in use on this machine; "
-                                  "choose a free port ({})",
-                                  env.master_port, why));
-    throw CommError(fmt::format("rank {}: rendezvous at MASTER_ADDR:MASTER_PORT {}:{} failed "
-                                "within {} s (run.c10d_timeout): {}",
-                                env.rank, env.master_addr, env.master_port, timeout.count(), why));
+      throw CommError(
+          fmt::format("rank 0: MASTER_PORT {} is already in use on this machine; "
+                      "choose a free port ({})",
+                      env.master_port, why));
+    throw CommError(
+        fmt::format("rank {}: rendezvous at MASTER_ADDR:MASTER_PORT {}:{} failed "
+                    "within {} s (run.c10d_timeout): {}",
+                    env.rank, env.master_addr, env.master_port, timeout.count(), why));
   }
 }
 
@@ -155,10 +157,10 @@ C10dCommunicator::C10dCommunicator(const DistEnv& env, const C10dOptions& option
   } catch (const std::invalid_argument&) {
     throw;
   } catch (const std::exception& e) {
-    throw CommError(fmt::format("rank {}: could not connect the {} process group ({} ranks, "
-                                "MASTER_ADDR {}): {}",
-                                env.rank, options.backend, env.world_size, env.master_addr,
-                                first_line(e)));
+    throw CommError(
+        fmt::format("rank {}: could not connect the {} process group ({} ranks, "
+                    "MASTER_ADDR {}): {}",
+                    env.rank, options.backend, env.world_size, env.master_addr, first_line(e)));
   }
 }
 
@@ -178,9 +180,10 @@ void C10dCommunicator::fail(const std::string& what, const std::exception& e) {
     lost = "0 (the rendezvous store in its process is gone)";
   }
   if (lost.empty()) lost = "unknown (every rank is still reachable)";
-  throw CommError(fmt::format("rank {}: lost rank {} during {} ({}); the last checkpoint is kept: "
-                              "restart the job to resume",
-                              env_.rank, lost, what, first_line(e)));
+  throw CommError(
+      fmt::format("rank {}: lost rank {} during {} ({}); the last checkpoint is kept: "
+                  "restart the job to resume",
+                  env_.rank, lost, what, first_line(e)));
 }
 
 void C10dCommunicator::all_reduce_sum(torch::Tensor& flat) {
@@ -194,8 +197,8 @@ void C10dCommunicator::all_reduce_sum(torch::Tensor& flat) {
 
 void C10dCommunicator::broadcast(torch::Tensor& tensor, int root) {
   if (root < 0 || root >= env_.world_size)
-    throw std::invalid_argument(fmt::format("broadcast: root {} is not a rank of a group of {}",
-                                            root, env_.world_size));
+    throw std::invalid_argument(
+        fmt::format("broadcast: root {} is not a rank of a group of {}", root, env_.world_size));
   std::vector<at::Tensor> tensors{tensor};
   c10d::BroadcastOptions o;
   o.rootRank = root;
@@ -214,9 +217,10 @@ void C10dCommunicator::barrier() {
 
 void C10dCommunicator::broadcast_bytes(std::string& bytes, int root) {
   if (root < 0 || root >= env_.world_size)
-    throw std::invalid_argument(fmt::format("broadcast_bytes: root {} is not a rank of a group "
-                                            "of {}",
-                                            root, env_.world_size));
+    throw std::invalid_argument(
+        fmt::format("broadcast_bytes: root {} is not a rank of a group "
+                    "of {}",
+                    root, env_.world_size));
   const std::string key = "bytes/" + std::to_string(impl_->bytes_seq++);
   try {
     if (env_.rank == root) {

@@ -22,9 +22,9 @@ class CommError : public std::runtime_error {
 };
 
 struct C10dOptions {
-  std::string backend = "gloo";         ///< gloo | nccl (run.backend after `auto` is resolved)
-  std::chrono::seconds timeout{60};     ///< run.c10d_timeout: rendezvous and every collective
-  std::string device = "cpu";           ///< where collectives run: cpu, or cuda:N for nccl
+  std::string backend = "gloo";      ///< gloo | nccl (run.backend after `auto` is resolved)
+  std::chrono::seconds timeout{60};  ///< run.c10d_timeout: rendezvous and every collective
+  std::string device = "cpu";        ///< where collectives run: cpu, or cuda:N for nccl
 };
 
 /// One rank of a c10d group. Construction is the rendezvous: it returns once all

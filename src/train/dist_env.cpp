@@ -14,9 +14,8 @@ int env_int(const char* name, int fallback, int min, int max) {
   char* end = nullptr;
   long n = std::strtol(v, &end, 10);
   if (*end != '\0' || n < min || n > max)
-    throw std::invalid_argument(
-        fmt::format("environment variable {}='{}': expected an integer in {}..{}", name, v, min,
-                    max));
+    throw std::invalid_argument(fmt::format(
+        "environment variable {}='{}': expected an integer in {}..{}", name, v, min, max));
   return static_cast<int>(n);
 }
 

@@ -20,10 +20,12 @@ std::atomic<int> g_forward_signal{0};
 void on_launcher_signal(int sig) { g_forward_signal.store(sig); }
 
 pid_t start_worker(const std::vector<std::string>& args, int rank, int nproc, int port) {
-  std::vector<std::string> env = {
-      "WORLD_SIZE=" + std::to_string(nproc), "LOCAL_WORLD_SIZE=" + std::to_string(nproc),
-      "RANK=" + std::to_string(rank),        "LOCAL_RANK=" + std::to_string(rank),
-      "MASTER_ADDR=127.0.0.1",               "MASTER_PORT=" + std::to_string(port)};
+  std::vector<std::string> env = {"WORLD_SIZE=" + std::to_string(nproc),
+                                  "LOCAL_WORLD_SIZE=" + std::to_string(nproc),
+                                  "RANK=" + std::to_string(rank),
+                                  "LOCAL_RANK=" + std::to_string(rank),
+                                  "MASTER_ADDR=127.0.0.1",
+                                  "MASTER_PORT=" + std::to_string(port)};
   std::vector<std::string> argv_s = {"tinynmt"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;

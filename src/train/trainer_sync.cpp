@@ -99,10 +99,11 @@ void Trainer::check_same_config() {
   for (int r = 0; r < comm_->world_size(); ++r)
     if (differs[r].item<int64_t>() != 0) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
   if (!ranks.empty())
-    throw CommError(fmt::format("rank {}: rank(s) {} started with a config different from rank "
-                                "0's (hash of the resolved config, run.dir and run.threads "
-                                "aside): start every rank with the same CONFIG and --set options",
-                                comm_->rank(), ranks));
+    throw CommError(
+        fmt::format("rank {}: rank(s) {} started with a config different from rank "
+                    "0's (hash of the resolved config, run.dir and run.threads "
+                    "aside): start every rank with the same CONFIG and --set options",
+                    comm_->rank(), ranks));
 }
 
 // Rank 0 trains or loads the SentencePiece models in the run directory; the other ranks receive
