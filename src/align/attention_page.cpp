@@ -9,6 +9,7 @@
 
 #include "align/page/page_assets.h"
 #include "util/base64.h"
+#include "util/html.h"
 
 namespace tinynmt::align {
 namespace {
@@ -72,29 +73,6 @@ std::string render(const std::string& tmpl,
     from = at + marker.size();
   }
   out.append(tmpl, from, std::string::npos);
-  return out;
-}
-
-std::string escape_html(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
   return out;
 }
 

@@ -5,25 +5,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "util/html.h"
+
 namespace tinynmt::align {
 namespace {
 
 constexpr double kW = 260, kH = 150, kPad = 52;
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else
-      out += c;
-  }
-  return out;
-}
 
 std::string number(double v) {
   const double a = std::abs(v);
@@ -39,7 +26,7 @@ std::string panel(const CurveSeries& s, double x0, double y0) {
   std::string out = fmt::format(
       "<g transform=\"translate({},{})\"><rect x=\"{}\" y=\"18\" width=\"{}\" height=\"{}\" "
       "fill=\"none\" stroke=\"#ccc\"/><text x=\"{}\" y=\"12\" font-size=\"12\">{}</text>",
-      x0, y0, kPad, kW - kPad - 6, kH - 40, kPad, escape(s.title));
+      x0, y0, kPad, kW - kPad - 6, kH - 40, kPad, escape_html(s.title));
   if (p.empty())
     return out + fmt::format(
                      "<text x=\"{}\" y=\"70\" font-size=\"11\" "

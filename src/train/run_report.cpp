@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <utility>
 
 #include "align/attention_page.h"
 #include "decode/translator.h"
@@ -57,12 +59,28 @@ std::vector<align::CurveSeries> metrics_curves(const std::string& metrics_path) 
   return s;
 }
 
+LoadedModel training_view(const Config& cfg, const Tokenizer& tok,
+                          std::shared_ptr<Seq2SeqImpl> model, const torch::Device& device,
+                          const std::string& run_dir) {
+  LoadedModel view;
+  view.config = cfg;
+  view.tokenizer = tok;
+  view.model = std::move(model);
+  view.device = device;
+  view.name = std::filesystem::path(run_dir).filename().string();
+  return view;
+}
+
 void update_run_report(const RunDir& dir, int64_t step, const LoadedModel& model,
-                       const std::vector<std::string>& srcs, const std::vector<std::string>& refs) {
+                       const std::vector<std::string>& srcs, const std::vector<std::string>& refs,
+                       int64_t n) {
+  n = std::min<int64_t>(n, static_cast<int64_t>(std::min(srcs.size(), refs.size())));
+  if (n <= 0) return;
   model.model->eval();
   std::vector<decode::AlignResult> aligned;
   try {
-    aligned = decode::force_align(model, srcs, refs, decode::AlignOptions{});
+    aligned = decode::force_align(model, {srcs.begin(), srcs.begin() + n},
+                                  {refs.begin(), refs.begin() + n}, decode::AlignOptions{});
   } catch (...) {
     model.model->train();
     throw;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,12 +22,20 @@ namespace tinynmt {
 /// the file and line on a line that is not JSON; a missing file gives empty series.
 std::vector<align::CurveSeries> metrics_curves(const std::string& metrics_path);
 
-/// Aligns `srcs`/`refs` (raw dev sentences) with `model` at training step `step`: the model is
-/// put in eval mode for the pass and back in training mode after. Appends the records, each with
-/// its "step", to RUN_DIR/report_attention.jsonl and rewrites RUN_DIR/report.html.
+/// The model being trained seen as a loaded one, for decode::force_align: it shares the
+/// weights (no copy); its name is the run directory's.
+LoadedModel training_view(const Config& cfg, const Tokenizer& tok,
+                          std::shared_ptr<Seq2SeqImpl> model, const torch::Device& device,
+                          const std::string& run_dir);
+
+/// Aligns the first `n` of `srcs`/`refs` (raw dev sentences) with `model` at training step
+/// `step`: the model is put in eval mode for the pass and back in training mode after. Appends
+/// the records, each with its "step", to RUN_DIR/report_attention.jsonl and rewrites
+/// RUN_DIR/report.html. Nothing happens for n <= 0.
 /// Throws std::runtime_error when a file cannot be written.
 void update_run_report(const RunDir& dir, int64_t step, const LoadedModel& model,
-                       const std::vector<std::string>& srcs, const std::vector<std::string>& refs);
+                       const std::vector<std::string>& srcs, const std::vector<std::string>& refs,
+                       int64_t n);
 
 /// Rewrites RUN_DIR/report.html from RUN_DIR/report_attention.jsonl and RUN_DIR/metrics.jsonl.
 /// Throws std::runtime_error naming the file and line of a malformed record.

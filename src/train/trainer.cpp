@@ -328,18 +328,10 @@ bool Trainer::validate() {
 
 void Trainer::update_report() {
   if (!is_main() || !dev_ || report_failed_) return;
-  const auto n = std::min<int64_t>(t_.report_sentences, static_cast<int64_t>(dev_->srcs.size()));
-  if (n <= 0) return;
-  LoadedModel view;  // the model being trained, seen as a loaded one (no copy of the weights)
-  view.config = cfg_;
-  view.tokenizer = *tok_;
-  view.model = model_;
-  view.device = device_;
-  view.name = std::filesystem::path(run_dir_).filename().string();
   try {
-    update_run_report(RunDir{run_dir_}, state_.step, view,
-                      {dev_->srcs.begin(), dev_->srcs.begin() + n},
-                      {dev_->refs.begin(), dev_->refs.begin() + n});
+    update_run_report(RunDir{run_dir_}, state_.step,
+                      training_view(cfg_, *tok_, model_, device_, run_dir_), dev_->srcs, dev_->refs,
+                      t_.report_sentences);
   } catch (const std::exception& e) {
     spdlog::warn("{}: not written, and not tried again in this run: {}",
                  RunDir{run_dir_}.report_page(), e.what());
