@@ -63,7 +63,7 @@ struct TrainingConfig {
   double max_minutes = 0;          ///< wall-clock budget, 0 = no limit
   int64_t batch_size = 2048;       ///< target tokens per batch
   int64_t accumulate = 1;          ///< gradient accumulation: batches per optimiser step
-  std::string optimizer = "adam";  ///< adam | adamw
+  std::string optimizer = "adam";  ///< adam | adamw | sgd
   double lr = 5e-4;
   double beta1 = 0.9;
   double beta2 = 0.98;

@@ -181,7 +181,8 @@ void add_training_fields(std::vector<Field>& t) {
   t.push_back(TN_FIELD(training, T, "training.max_minutes", max_minutes, kFloat, S{}, 0, kInf));
   t.push_back(TN_FIELD(training, T, "training.batch_size", batch_size, kInt, S{}, 1, kInf));
   t.push_back(TN_FIELD(training, T, "training.accumulate", accumulate, kInt, S{}, 1, 1024));
-  t.push_back(TN_FIELD(training, T, "training.optimizer", optimizer, kString, S{"adam", "adamw"}));
+  t.push_back(
+      TN_FIELD(training, T, "training.optimizer", optimizer, kString, S{"adam", "adamw", "sgd"}));
   t.push_back(TN_FIELD(training, T, "training.lr", lr, kFloat, S{}, 1e-12, 100));
   t.push_back(TN_FIELD(training, T, "training.beta1", beta1, kFloat, S{}, 0, 0.999999));
   t.push_back(TN_FIELD(training, T, "training.beta2", beta2, kFloat, S{}, 0, 0.999999));

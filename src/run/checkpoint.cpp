@@ -143,13 +143,16 @@ void save_optimizer(torch::optim::Optimizer& opt, torch::serialize::OutputArchiv
     save_moments<torch::optim::AdamWParamState>(opt, moments);
   else if (dynamic_cast<torch::optim::Adam*>(&opt))
     save_moments<torch::optim::AdamParamState>(opt, moments);
+  else if (dynamic_cast<torch::optim::SGD*>(&opt) && opt.state().empty())
+    return;  // plain SGD keeps no state
   else
-    throw std::logic_error("save_checkpoint: only Adam and AdamW states are saved");
+    throw std::logic_error("save_checkpoint: only Adam, AdamW and plain SGD states are saved");
   archive.write("optimizer_moments", moments);
 }
 
 void load_optimizer(torch::optim::Optimizer& opt, torch::serialize::InputArchive& archive,
                     const std::string& path) {
+  if (dynamic_cast<torch::optim::SGD*>(&opt)) return;  // plain SGD keeps no state
   torch::serialize::InputArchive moments;
   if (archive.try_read("optimizer_moments", moments)) {
     if (dynamic_cast<torch::optim::AdamW*>(&opt))

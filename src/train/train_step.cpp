@@ -59,6 +59,9 @@ torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double la
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
                                                         std::vector<torch::Tensor> params) {
+  if (t.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(t.lr).weight_decay(t.weight_decay));
   if (t.optimizer == "adamw")
     return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(t.lr)
                                                              .betas({t.beta1, t.beta2})

@@ -36,8 +36,9 @@ LossSums teacher_forced_loss(Seq2SeqImpl& model, const Batch& batch, double labe
 torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
                                double normaliser, bool bf16_autocast = false);
 
-/// The optimiser of training.optimizer (adam | adamw) with training.lr, betas, weight decay and
-/// eps 1e-9 (Vaswani et al. 2017 §5.3).
+/// The optimiser of training.optimizer: adam | adamw with training.lr, betas, weight decay and
+/// eps 1e-9 (Vaswani et al. 2017 §5.3), or sgd (plain gradient descent with training.lr and
+/// weight decay as an L2 term; no momentum, so it keeps no state).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainingConfig& t,
                                                         std::vector<torch::Tensor> params);
 
