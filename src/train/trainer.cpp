@@ -260,9 +260,15 @@ Trainer::Flow Trainer::interrupted(int sig) {
   save_last();
   result_.outcome = TrainOutcome::kInterrupted;
   result_.steps = state_.step;
-  result_.message = fmt::format(
-      "interrupted by {} at step {}: saved {}; run `tinynmt train --resume {}` to continue",
-      sig == SIGINT ? "SIGINT" : "SIGTERM", state_.step, last_path_.string(), run_dir_);
+  const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+  result_.message =
+      is_main() ? fmt::format(
+                      "interrupted by {} at step {}: saved {}; run `tinynmt train --resume {}` "
+                      "to continue",
+                      name, state_.step, last_path_.string(), run_dir_)
+                : fmt::format("rank {}: stopped by {} at step {} with the group; rank 0 saved "
+                              "the checkpoint",
+                              comm_->rank(), name, state_.step);
   return Flow::kReturn;
 }
 

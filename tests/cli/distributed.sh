@@ -3,7 +3,8 @@
 # with different configs are refused; a bad variable or a busy port is one line; kill -9 of
 # rank 1 makes rank 0 exit non-zero within run.c10d_timeout naming rank 1, with the last
 # checkpoint intact, and a restart with 1 rank resumes; a second trainer on a run directory a
-# live trainer holds is refused, and the lock of a trainer killed with -9 does not block.
+# live trainer holds is refused, and the lock of a trainer killed with -9 does not block; SIGTERM
+# to rank 1 stops both ranks at one step, rank 0 saving.
 set -u
 bin="$1"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -105,4 +106,27 @@ rc=$?
 kill -9 "$pa"; wait "$pa" 2>/dev/null
 "$bin" train "${common[@]}" --set run.dir="$tmp/l" --set training.max_steps=3 >"$tmp/log" 2>&1 ||
   { cat "$tmp/log"; fail "restart after kill -9 blocked"; }
+# 6. SIGTERM to rank 1 alone: both ranks stop at the same step with exit 130; rank 0 saves and
+# says so, rank 1 does not claim a save; the run resumes from that step.
+port=$((port + 1))
+env WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$bin" train "${common[@]}" \
+  --set run.dir="$tmp/s" --set training.max_steps=100000 >"$tmp/log0" 2>&1 &
+p0=$!; pids+=("$p0")
+env WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$bin" train "${common[@]}" \
+  --set run.dir="$tmp/s" --set training.max_steps=100000 >"$tmp/log1" 2>&1 &
+p1=$!; pids+=("$p1")
+wait_for "$tmp/s/last.ckpt" 120 || { cat "$tmp/log0"; fail "no checkpoint after 120 s"; }
+kill -TERM "$p1"
+wait "$p0"; rc0=$?
+wait "$p1"; rc1=$?
+[ "$rc0" -eq 130 ] && [ "$rc1" -eq 130 ] || { cat "$tmp/log0" "$tmp/log1"; fail "SIGTERM: ranks exited $rc0 $rc1"; }
+at=$(grep -o "interrupted by SIGTERM at step [0-9]*: saved" "$tmp/log0" | grep -o "[0-9]*")
+[ -n "$at" ] || fail "rank 0 did not report the save: $(tail -3 "$tmp/log0")"
+grep -q ": saved " "$tmp/log1" && fail "rank 1 claims a save: $(tail -3 "$tmp/log1")"
+grep -q "rank 1: stopped by SIGTERM at step $at with the group" "$tmp/log1" ||
+  fail "rank 1 did not stop at rank 0's step $at: $(tail -3 "$tmp/log1")"
+"$bin" train --resume "$tmp/s" --threads 1 --set training.max_steps=$((at + 1)) >"$tmp/log" 2>&1 ||
+  { cat "$tmp/log"; fail "resume after SIGTERM failed"; }
+grep -q "resuming from .*last.ckpt at step $at" "$tmp/log" || fail "no resume: $(cat "$tmp/log")"
+echo "SIGTERM to rank 1: both ranks stopped at step $at"
 echo "distributed: ok"
