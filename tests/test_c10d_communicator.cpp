@@ -130,6 +130,16 @@ TEST(DistEnv, ReadsTorchrunVariablesAndNamesABadOne) {
   EXPECT_EQ(e.master_addr, "10.1.2.3");
   EXPECT_EQ(e.master_port, 29511);
   EXPECT_TRUE(e.distributed());
+  EXPECT_FALSE(e.agent_store);  // rank 0 serves the store unless torchrun's agent does
+  ::setenv("TORCHELASTIC_USE_AGENT_STORE", "True", 1);
+  ::setenv("TORCHELASTIC_RESTART_COUNT", "2", 1);
+  e = read_dist_env();
+  EXPECT_TRUE(e.agent_store);
+  EXPECT_EQ(e.restart_count, 2);
+  ::setenv("TORCHELASTIC_USE_AGENT_STORE", "False", 1);
+  EXPECT_FALSE(read_dist_env().agent_store);
+  ::unsetenv("TORCHELASTIC_USE_AGENT_STORE");
+  ::unsetenv("TORCHELASTIC_RESTART_COUNT");
   ::setenv("RANK", "4", 1);
   try {
     read_dist_env();

@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <thread>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <vector>
@@ -84,16 +86,36 @@ class QuietStderr {
   int saved_;
 };
 
+// One request to torchrun's agent store: a TCPStore server of another PyTorch version speaks
+// another protocol and drops this client's connection on its first request.
+void probe_agent_store(c10d::Store& store, const DistEnv& env) {
+  try {
+    // The requests Gloo's rendezvous makes: set, wait, get (and add for counters).
+    const std::string key = fmt::format("tinynmt/probe/{}", env.rank);
+    store.set(key, std::vector<uint8_t>{1});
+    store.wait({key}, std::chrono::seconds(10));
+    store.get(key);
+    store.add("tinynmt/probe/count", 1);
+  } catch (const std::exception& e) {
+    throw CommError(fmt::format(
+        "rank {}: torchrun's store at MASTER_ADDR:MASTER_PORT {}:{} did not answer this "
+        "LibTorch {} client ({}); a torchrun of another PyTorch version? Start torchrun with "
+        "TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 (rank 0 then serves the store), or use --nproc",
+        env.rank, env.master_addr, env.master_port, TORCH_VERSION, first_line(e)));
+  }
+}
+
 c10::intrusive_ptr<c10d::Store> make_store(const DistEnv& env, std::chrono::seconds timeout) {
   c10d::TCPStoreOptions o;
   o.port = static_cast<std::uint16_t>(env.master_port);
-  o.isServer = env.rank == 0;
+  o.isServer = env.rank == 0 && !env.agent_store;
   o.numWorkers = static_cast<std::size_t>(env.world_size);
-  o.waitWorkers = true;
+  o.waitWorkers = !env.agent_store;
   o.timeout = timeout;
+  c10::intrusive_ptr<c10d::Store> store;
   try {
     QuietStderr quiet;
-    return c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
+    store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
   } catch (const std::exception& e) {
     std::string why = first_line(e);
     if (why.find("in use") != std::string::npos)
@@ -106,6 +128,12 @@ c10::intrusive_ptr<c10d::Store> make_store(const DistEnv& env, std::chrono::seco
                     "within {} s (run.c10d_timeout): {}",
                     env.rank, env.master_addr, env.master_port, timeout.count(), why));
   }
+  if (!env.agent_store) return store;
+  // torch.distributed's env:// rendezvous under torchrun: one key space per restart attempt.
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>(
+      fmt::format("/worker/attempt_{}", env.restart_count), store);
+  probe_agent_store(*prefixed, env);
+  return prefixed;
 }
 
 c10::intrusive_ptr<compat::C10dBackend> make_gloo(const c10::intrusive_ptr<c10d::Store>& store,

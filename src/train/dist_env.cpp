@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 namespace tinynmt {
 namespace {
@@ -29,6 +30,9 @@ DistEnv read_dist_env() {
   e.local_rank = env_int("LOCAL_RANK", 0, 0, e.local_world_size - 1);
   e.master_port = env_int("MASTER_PORT", e.master_port, 1, 65535);
   if (const char* a = std::getenv("MASTER_ADDR"); a != nullptr && *a != '\0') e.master_addr = a;
+  const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+  e.agent_store = agent != nullptr && std::string(agent) == "True";
+  e.restart_count = env_int("TORCHELASTIC_RESTART_COUNT", 0, 0, 1 << 20);
   return e;
 }
 

@@ -6,7 +6,8 @@
 
 namespace tinynmt {
 
-/// WORLD_SIZE, RANK, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT.
+/// WORLD_SIZE, RANK, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT, and torchrun's
+/// TORCHELASTIC_USE_AGENT_STORE and TORCHELASTIC_RESTART_COUNT.
 struct DistEnv {
   int world_size = 1;
   int rank = 0;
@@ -14,6 +15,11 @@ struct DistEnv {
   int local_world_size = 1;
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;  ///< torchrun's default
+  /// TORCHELASTIC_USE_AGENT_STORE=True: torchrun's agent already serves the TCPStore at
+  /// MASTER_ADDR:MASTER_PORT, so every rank (rank 0 too) connects to it as a client, under the
+  /// key prefix /worker/attempt_{TORCHELASTIC_RESTART_COUNT}, as torch.distributed does.
+  bool agent_store = false;
+  int restart_count = 0;  ///< TORCHELASTIC_RESTART_COUNT
   bool distributed() const { return world_size > 1; }
 };
 

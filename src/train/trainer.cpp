@@ -266,9 +266,10 @@ Trainer::Flow Trainer::interrupted(int sig) {
                       "interrupted by {} at step {}: saved {}; run `tinynmt train --resume {}` "
                       "to continue",
                       name, state_.step, last_path_.string(), run_dir_)
-                : fmt::format("rank {}: stopped by {} at step {} with the group; rank 0 saved "
-                              "the checkpoint",
-                              comm_->rank(), name, state_.step);
+                : fmt::format(
+                      "rank {}: stopped by {} at step {} with the group; rank 0 saved "
+                      "the checkpoint",
+                      comm_->rank(), name, state_.step);
   return Flow::kReturn;
 }
 
