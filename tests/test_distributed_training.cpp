@@ -11,6 +11,7 @@
 #include <iostream>
 #include <string>
 
+#include "checkpoint_weights.h"
 #include "config/config.h"
 #include "models/seq2seq.h"
 #include "run/checkpoint.h"
@@ -48,13 +49,7 @@ int run_tinynmt(const std::string& args, const std::string& log) {
 // The parameters of RUN_DIR/last.ckpt, by name.
 std::map<std::string, torch::Tensor> checkpoint_params(const std::string& run_dir,
                                                        const Config& cfg) {
-  const std::string path = (fs::path(run_dir) / "last.ckpt").string();
-  auto info = read_checkpoint_info(path);
-  auto model = make_seq2seq(cfg.model, info.state.src_vocab, info.state.tgt_vocab);
-  load_checkpoint(path, *model, nullptr, torch::kCPU, false);
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : model->named_parameters()) out[p.key()] = p.value().detach().clone();
-  return out;
+  return test_runs::checkpoint_weights((fs::path(run_dir) / "last.ckpt").string(), cfg);
 }
 
 struct ParamDifference {

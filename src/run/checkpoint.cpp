@@ -5,10 +5,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "run/run_dir.h"
 #include "util/torch_compat.h"
@@ -17,6 +20,25 @@ namespace tinynmt {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Writes `bytes` to `path` (created or truncated) and fsyncs it. Throws std::runtime_error with
+// the system's reason (e.g. "No space left on device") when a write, the fsync or the close fails.
+void write_durably(const std::string& path, const std::string& bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      throw std::runtime_error(std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) throw std::runtime_error(std::strerror(errno));
+}
 
 void fsync_path(const std::string& path, bool directory) {
   int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
@@ -188,8 +210,11 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   fs::path tmp = final_path;
   tmp += fmt::format(".tmp{}", ::getpid());
   try {
-    archive.save_to(tmp.string());
-    fsync_path(tmp.string(), false);
+    // Serialised in memory first: LibTorch's file writer throws from its destructor when the
+    // disk is full, which ends the process; a failed write() here is an ordinary error.
+    std::ostringstream bytes(std::ios::binary);
+    archive.save_to(bytes);
+    write_durably(tmp.string(), bytes.str());
     if (hooks.before_rename) hooks.before_rename(tmp.string());
     fs::rename(tmp, final_path);
   } catch (const std::exception& e) {

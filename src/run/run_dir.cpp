@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "data/tokenizer.h"
@@ -47,6 +48,22 @@ std::optional<int64_t> RunDir::step_of_checkpoint(const std::string& file_name) 
   if (file_name.rfind(prefix, 0) != 0 || fs::path(file_name).extension() != kCheckpointExtension)
     return std::nullopt;
   return std::stoll(file_name.substr(prefix.size()));
+}
+
+std::vector<std::string> RunDir::remove_interrupted_writes() const {
+  std::vector<std::string> removed;
+  for (const auto& e : fs::directory_iterator(path)) {
+    if (!e.is_regular_file()) continue;
+    const std::string name = e.path().filename().string();
+    const size_t at = name.rfind(".tmp");
+    if (at == std::string::npos || at == 0) continue;
+    const std::string pid = name.substr(at + 4);
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code ec;
+    if (fs::remove(e.path(), ec)) removed.push_back(name);
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
 }
 
 }  // namespace tinynmt

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tinynmt {
 
@@ -40,6 +41,13 @@ struct RunDir {
   /// other name. Throws std::invalid_argument / std::out_of_range (std::stoll) when the part
   /// between "step_" and ".ckpt" is not a number.
   static std::optional<int64_t> step_of_checkpoint(const std::string& file_name);
+
+  /// Removes the temporary files that an interrupted write left in the directory: NAME.tmp and
+  /// NAME.tmpPID, written before their rename to NAME (checkpoints, pages, SentencePiece copies).
+  /// Call it only while holding the directory's lock (run/run_lock.h): a live writer's file
+  /// would go too. Returns the names removed. Throws std::filesystem::filesystem_error when the
+  /// directory cannot be listed.
+  std::vector<std::string> remove_interrupted_writes() const;
 };
 
 }  // namespace tinynmt

@@ -29,4 +29,12 @@ class MetricsLog {
 /// have no "step" or are of another type ("stop") are skipped; a missing file gives no points.
 std::vector<align::CurvePoint> read_curve_points(const std::string& path);
 
+/// For a resumed run: rewrites the JSON-lines file `path` (metrics.jsonl,
+/// report_attention.jsonl) without the records of steps after `step`, which the resumed run
+/// trains again, and without lines that do not parse (a record cut by a kill). Lines without a
+/// "step" are kept. Written to PATH.tmp and renamed over PATH; a missing file is left missing.
+/// Returns the number of lines dropped. Throws std::runtime_error naming the file when it cannot
+/// be written.
+int64_t drop_records_after_step(const std::string& path, int64_t step);
+
 }  // namespace tinynmt

@@ -87,6 +87,7 @@ class Trainer {
   void load_dev_data();
   void build_model();
   void resume_or_start_fresh();
+  void drop_later_records();
   void open_metrics_log();
   void plan_batches();
   void start_clock();

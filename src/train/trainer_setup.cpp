@@ -10,6 +10,7 @@
 
 #include "data/corpus.h"
 #include "run/run_dir.h"
+#include "train/metrics_log.h"
 #include "train/train_step.h"
 #include "train/trainer.h"
 #include "util/runtime.h"
@@ -45,6 +46,8 @@ void Trainer::setup_environment() {
   if (is_main()) {  // ranks > 0 never write the run directory
     fs::create_directories(run_dir_);
     lock_.emplace(run_dir_);
+    for (const auto& name : RunDir{run_dir_}.remove_interrupted_writes())
+      spdlog::info("removed {}: left by an interrupted write", name);
   }
   tune_allocator();
   threads_ = configure_threads(cfg_.run.threads, comm_->local_world_size());
@@ -136,9 +139,11 @@ void Trainer::resume_or_start_fresh() {
     state_ = info.state;
     state_.metric = t_.early_stopping.metric;
     schedule_->load_state_json(state_.schedule_state);
-    if (is_main())
+    if (is_main()) {
       spdlog::info("resuming from {} at step {} (epoch {}, batch {})", last_path_.string(),
                    state_.step, state_.epoch + 1, state_.batch_in_epoch);
+      drop_later_records();
+    }
   } else if (is_main() && fs::exists(metrics_path_)) {
     fs::remove(metrics_path_);  // a fresh run: no stale records
   }
@@ -146,6 +151,14 @@ void Trainer::resume_or_start_fresh() {
   torch::NoGradGuard no_grad;
   for (auto& p : model_->parameters()) comm_->broadcast(p, 0);
   if (dist()) seed_rank_stream();
+}
+
+// The records of steps after the checkpoint (trained again from it) leave the logs.
+void Trainer::drop_later_records() {
+  const RunDir dir{run_dir_};
+  for (const auto& path : {dir.metrics_file(), dir.report_attention()})
+    if (int64_t n = drop_records_after_step(path, state_.step))
+      spdlog::info("{}: dropped {} record(s) after step {}", path, n, state_.step);
 }
 
 void Trainer::open_metrics_log() {
