@@ -7,8 +7,9 @@
 # Prints validation loss and BLEU at each validation of each run, and the largest |A-B| and
 # |A-C| differences. B matches A "within noise" when |A-B| is of the size of |A-C|.
 #
-#   scripts/curve_distributed.sh [CONFIG] [STEPS] [EVERY] [DEV_SENTENCES] [T]
-#   defaults: configs/multi30k_de_en_transformer.yaml 200 50 300 2
+#   scripts/curve_distributed.sh [CONFIG] [STEPS] [EVERY] [DEV_SENTENCES] [T] [--set KEY=VALUE...]
+#   defaults: configs/multi30k_de_en_transformer.yaml 200 50 300 2; the --set overrides go to
+#   every run (e.g. a smaller training.batch_size for a shorter measurement)
 #
 # Uses build/tinynmt (TINYNMT_BIN overrides). All runs share one SentencePiece model.
 set -euo pipefail
@@ -18,6 +19,7 @@ steps="${2:-200}"
 every="${3:-50}"
 dev_n="${4:-300}"
 t="${5:-2}"
+shift $(($# < 5 ? $# : 5))
 bin="${TINYNMT_BIN:-build/tinynmt}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -26,7 +28,7 @@ seed="${seed:-1}"
 common=(train "$config" --set training.max_steps="$steps" --set training.max_minutes=0
   --set training.validate_every="$every" --set training.validate_max_sentences="$dev_n"
   --set training.keep_checkpoints=0 --set training.report_sentences=0
-  --set training.early_stopping.patience=0)
+  --set training.early_stopping.patience=0 "$@")
 "$bin" "${common[@]}" --set run.dir="$tmp/spm" --set training.max_steps=1 >/dev/null 2>&1
 
 run() {  # run NAME ARGS...
