@@ -1,7 +1,8 @@
 // The exponential moving average of the weights (train/ema.h, training.ema_decay): decay 0 is the
 // raw weights; decay d is the hand-computed average of the recorded raw weights; swapping exchanges
 // without copying and undoes; checkpoints keep the average as the model and the raw weights beside
-// it; a run validates with the average, resumes exactly, and starts an EMA from an old checkpoint.
+// it; a run validates with the average, resumes exactly, and starts an EMA from an old checkpoint;
+// a run without a dev set still keeps numbered checkpoints to average.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -15,6 +16,7 @@
 
 #include "config/config.h"
 #include "models/seq2seq.h"
+#include "run/average.h"
 #include "run/checkpoint.h"
 #include "run/load_model.h"
 #include "tiny_configs.h"
@@ -256,6 +258,19 @@ TEST(EmaTraining, ResumedRunEndsWithTheUninterruptedRunsWeights) {
   EXPECT_LT(max_diff(a.model, b.model), 1e-6);
   EXPECT_LT(max_diff(a.raw, b.raw), 1e-6);
   EXPECT_GT(max_diff(a.model, a.raw), 1e-4);  // the average and the raw weights differ
+}
+
+// What `tinynmt average --last N` needs: a run without a dev set also writes numbered checkpoints,
+// one per training.validate_every steps.
+TEST(EmaTraining, ARunWithoutDevSetKeepsNumberedCheckpointsToAverage) {
+  Config c = run_config("tinynmt_ema_nodev", 6);
+  c.data.dev = {};
+  c.training.validate_every = 2;
+  train(c);
+  const std::vector<std::string> found = last_step_checkpoints(c.run.dir, 3);
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(fs::path(found[0]).filename(), "step_2.ckpt");
+  EXPECT_EQ(fs::path(found[2]).filename(), "step_6.ckpt");
 }
 
 }  // namespace
