@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "checkpoint_weights.h"
 #include "config/config.h"
@@ -44,6 +46,16 @@ int run_tinynmt(const std::string& args, const std::string& log) {
   std::string cmd = std::string(TINYNMT_BINARY) + " " + args + " >" + log + " 2>&1";
   int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+// The model of RUN_DIR/last.ckpt; its raw weights (an EMA run's) into `raw` when given.
+std::shared_ptr<Seq2SeqImpl> load_last(const std::string& run_dir, const Config& cfg,
+                                       std::vector<torch::Tensor>* raw = nullptr) {
+  const std::string path = (fs::path(run_dir) / "last.ckpt").string();
+  auto info = read_checkpoint_info(path);
+  auto model = make_seq2seq(cfg.model, info.state.src_vocab, info.state.tgt_vocab);
+  load_checkpoint(path, *model, nullptr, torch::kCPU, false, raw);
+  return model;
 }
 
 // The parameters of RUN_DIR/last.ckpt, by name.
@@ -145,4 +157,54 @@ TEST(DistributedTraining, TwoRanksTrainTheSameParametersAsOneProcessAndResumeWit
   EXPECT_NE(slurp(two + ".resume.log").find("at step 6"), std::string::npos)
       << slurp(two + ".resume.log");
   EXPECT_EQ(test_runs::train_losses(two).size(), 8u);
+}
+
+namespace {
+
+// The largest |a - b| over the model weights (or, with `raw`, the raw weights) of two runs'
+// RUN_DIR/last.ckpt.
+double largest_difference(const std::string& run_a, const std::string& run_b, const Config& cfg,
+                          bool raw) {
+  std::vector<torch::Tensor> w[2];
+  const std::string runs[2] = {run_a, run_b};
+  for (int k = 0; k < 2; ++k) {
+    std::vector<torch::Tensor> stored_raw;
+    auto model = load_last(runs[k], cfg, &stored_raw);
+    EXPECT_FALSE(stored_raw.empty()) << runs[k] << "/last.ckpt holds no raw weights";
+    w[k] = raw ? stored_raw : weight_tensors(*model);
+  }
+  EXPECT_EQ(w[0].size(), w[1].size());
+  double worst = 0;
+  for (size_t i = 0; i < w[0].size() && i < w[1].size(); ++i)
+    worst = std::max(worst, (w[0][i] - w[1][i]).abs().max().item<double>());
+  return worst;
+}
+
+}  // namespace
+
+// With training.ema_decay, rank 0 keeps the average; the 2-rank run's average and raw weights
+// match the single process's (the bound of the test above), also after resuming in one process.
+TEST(DistributedTraining, TwoRanksKeepTheSameEmaAsOneProcessAndResumeWithOne) {
+  const std::string yaml = write_config("tinynmt_dist_ema");
+  const fs::path tmp = fs::temp_directory_path();
+  const std::string one = (tmp / "tinynmt_dist_ema_one").string();
+  const std::string two = (tmp / "tinynmt_dist_ema_two").string();
+  fs::remove_all(one);
+  fs::remove_all(two);
+  const std::string ema = " --threads 1 --set training.ema_decay=0.8 --set run.dir=";
+  ASSERT_EQ(run_tinynmt("train " + yaml + ema + one, one + ".log"), 0) << slurp(one + ".log");
+  ASSERT_EQ(run_tinynmt("train " + yaml + " --nproc 2" + ema + two, two + ".log"), 0)
+      << slurp(two + ".log");
+  const Config cfg = load_config(yaml);
+  EXPECT_LE(largest_difference(one, two, cfg, false), 0.25 * cfg.training.lr);
+  EXPECT_LE(largest_difference(one, two, cfg, true), 0.25 * cfg.training.lr);
+  for (const std::string& run : {one, two}) {
+    const std::string log = run + ".resume.log";
+    ASSERT_EQ(run_tinynmt("train --resume " + run + " --threads 1 --set training.max_steps=8", log),
+              0)
+        << slurp(log);
+    EXPECT_EQ(slurp(log).find("holds no EMA"), std::string::npos) << slurp(log);
+  }
+  EXPECT_LE(largest_difference(one, two, cfg, false), 0.25 * cfg.training.lr);
+  EXPECT_LE(largest_difference(one, two, cfg, true), 0.25 * cfg.training.lr);
 }

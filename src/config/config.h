@@ -78,6 +78,10 @@ struct TrainingConfig {
   int64_t validate_every = 500;
   int64_t log_every = 50;
   int64_t keep_checkpoints = 3;  ///< numbered step checkpoints kept besides last/best
+  /// Exponential moving average of the weights (train/ema.h): ema = d*ema + (1-d)*theta after
+  /// each optimiser step; validation and the saved model use it. 0 = off.
+  double ema_decay = 0.0;
+  bool ema_warmup = false;  ///< d_t = min(ema_decay, (1+t)/(10+t)) (TensorFlow's num_updates)
   EarlyStoppingConfig early_stopping;
   std::string precision = "fp32";      ///< fp32 | bf16 (CUDA only)
   int64_t validate_max_sentences = 0;  ///< 0 = whole dev set for BLEU

@@ -88,7 +88,18 @@ const std::map<std::string, std::string>& docs() {
       {"training.clip_norm", "Gradient norm clipping; 0 = off."},
       {"training.validate_every", "Steps between validations (and checkpoints)."},
       {"training.log_every", "Steps between log lines and `metrics.jsonl` train records."},
-      {"training.keep_checkpoints", "Numbered step checkpoints kept besides `last` and `best`."},
+      {"training.keep_checkpoints",
+       "Numbered step checkpoints (`step_N.ckpt`, one per validation, or per `validate_every` "
+       "steps without a dev set) kept besides `last` and `best`; `tinynmt average --last N` "
+       "averages them."},
+      {"training.ema_decay",
+       "Exponential moving average of the weights (Polyak averaging; Marian's "
+       "`--exponential-smoothing`): after each optimiser step ema = d·ema + (1−d)·θ with d = "
+       "ema_decay; validation, `best`, numbered checkpoints and translation use the average, "
+       "`last` also keeps the raw weights for resuming. 0 = off; typical 0.999-0.9999."},
+      {"training.ema_warmup",
+       "EMA decay min(ema_decay, (1+t)/(10+t)) at step t (TensorFlow's "
+       "ExponentialMovingAverage num_updates), so early averages forget the initialisation."},
       {"training.early_stopping.metric", "Validation metric that picks `best` and stops early."},
       {"training.early_stopping.patience", "Validations without improvement; 0 = off."},
       {"training.precision", "bf16 autocast (CUDA only) or fp32."},

@@ -201,6 +201,8 @@ void add_training_fields(std::vector<Field>& t) {
   t.push_back(TN_FIELD(training, T, "training.log_every", log_every, kInt, S{}, 1, kInf));
   t.push_back(
       TN_FIELD(training, T, "training.keep_checkpoints", keep_checkpoints, kInt, S{}, 0, 1000));
+  t.push_back(TN_FIELD(training, T, "training.ema_decay", ema_decay, kFloat, S{}, 0, 0.999999));
+  t.push_back(TN_FIELD(training, T, "training.ema_warmup", ema_warmup, kBool));
   t.push_back(TN_FIELD(training, T, "training.early_stopping.metric", early_stopping.metric,
                        kString, S{"bleu", "chrf", "loss", "ppl"}));
   t.push_back(TN_FIELD(training, T, "training.early_stopping.patience", early_stopping.patience,

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -187,16 +188,64 @@ void load_optimizer(torch::optim::Optimizer& opt, torch::serialize::InputArchive
   if (archive.try_read("optimizer", legacy)) opt.load(legacy);
 }
 
+void save_raw_weights(const std::vector<torch::Tensor>& raw,
+                      torch::serialize::OutputArchive& archive) {
+  torch::serialize::OutputArchive weights;
+  for (size_t i = 0; i < raw.size(); ++i) weights.write(std::to_string(i), raw[i]);
+  weights.write("size", torch::tensor(static_cast<int64_t>(raw.size())));
+  archive.write("raw_weights", weights);
+}
+
+// Reads "raw_weights" into `out` when the archive has them; shapes checked against `model`.
+bool load_raw_weights(torch::serialize::InputArchive& archive, torch::nn::Module& model,
+                      const torch::Device& device, const std::string& path,
+                      std::vector<torch::Tensor>* out) {
+  torch::serialize::InputArchive weights;
+  if (!archive.try_read("raw_weights", weights)) return false;
+  const std::vector<torch::Tensor> mine = weight_tensors(model);
+  torch::Tensor size;
+  weights.read("size", size);
+  if (size.item<int64_t>() != static_cast<int64_t>(mine.size()))
+    throw std::runtime_error(fmt::format("{}: the raw weights hold {} tensors, this model has {}",
+                                         path, size.item<int64_t>(), mine.size()));
+  out->clear();
+  for (size_t i = 0; i < mine.size(); ++i) {
+    torch::Tensor t;
+    weights.read(std::to_string(i), t);
+    if (t.sizes() != mine[i].sizes())
+      throw std::runtime_error(
+          fmt::format("{}: raw weight tensor {} does not fit this model", path, i));
+    out->push_back(t.to(device, mine[i].scalar_type()));
+  }
+  return true;
+}
+
 }  // namespace
+
+std::vector<torch::Tensor> weight_tensors(torch::nn::Module& model) {
+  std::vector<torch::Tensor> out;
+  std::vector<const void*> seen;
+  auto add = [&](const torch::Tensor& t) {
+    if (!t.defined() || !t.is_floating_point()) return;
+    if (std::find(seen.begin(), seen.end(), t.unsafeGetTensorImpl()) != seen.end()) return;
+    seen.push_back(t.unsafeGetTensorImpl());
+    out.push_back(t);
+  };
+  for (const auto& p : model.parameters()) add(p);
+  for (const auto& b : model.buffers()) add(b);
+  return out;
+}
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer* optimizer, const TrainState& state,
-                     const std::string& config_yaml, const CheckpointHooks& hooks) {
+                     const std::string& config_yaml, const CheckpointHooks& hooks,
+                     const std::vector<torch::Tensor>* raw_weights) {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
   if (optimizer) save_optimizer(*optimizer, archive);
+  if (raw_weights) save_raw_weights(*raw_weights, archive);
   archive.write("state", c10::IValue(state_to_json(state).dump()));
   archive.write("config", c10::IValue(config_yaml));
   archive.write("format", c10::IValue(std::string("tinynmt-checkpoint-1")));
@@ -233,7 +282,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
 
 CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model,
                                torch::optim::Optimizer* optimizer, const torch::Device& device,
-                               bool restore_rng) {
+                               bool restore_rng, std::vector<torch::Tensor>* raw_weights) {
   torch::serialize::InputArchive archive;
   CheckpointInfo info = open_checkpoint(path, device, archive);
   try {
@@ -246,6 +295,10 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
                                          path, msg.substr(0, msg.find('\n'))));
   }
   if (optimizer) load_optimizer(*optimizer, archive, path);
+  if (raw_weights) {
+    raw_weights->clear();
+    info.has_raw_weights = load_raw_weights(archive, model, device, path, raw_weights);
+  }
   if (restore_rng) {
     torch::Tensor rng;
     if (archive.try_read("rng_cpu", rng)) {

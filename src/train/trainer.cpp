@@ -115,6 +115,7 @@ Trainer::Flow Trainer::step(const BatchPlan& plan) {
   if (t_.clip_norm > 0) torch::nn::utils::clip_grad_norm_(model_->parameters(), t_.clip_norm);
   optimizer_->step();
   ++state_.step;
+  if (ema_) ema_->update(state_.step);
   state_.target_tokens += step_tokens;
   window_tokens_ += step_tokens;
   window_loss_ += step_loss.to(torch::kDouble);
@@ -300,7 +301,12 @@ void Trainer::reset_window() {
 // ---- Validation and checkpoints -----------------------------------------------------------
 
 bool Trainer::validate() {
-  if (!cfg_.data.dev.defined()) return false;
+  if (!cfg_.data.dev.defined()) {  // no validation, but the checkpoints of one
+    save_last();
+    save_numbered();
+    return false;
+  }
+  EmaSwapGuard averaged(ema());  // validation, `best` and numbered checkpoints use the average
   double t0 = now_seconds();
   const std::string& m = t_.early_stopping.metric;
   std::optional<Validation> v;  // rank 0 validates; the others learn its score
@@ -377,32 +383,6 @@ void Trainer::render_curves() {
   } catch (const std::exception& e) {
     spdlog::warn("curves.png not written: {}", e.what());
   }
-}
-
-void Trainer::save_last() {
-  state_.schedule_state = schedule_->state_json();
-  if (is_main())
-    save_checkpoint(last_path_.string(), *model_, optimizer_.get(), state_, config_yaml_);
-}
-
-void Trainer::save_best() {
-  if (is_main()) save_checkpoint(best_path_.string(), *model_, nullptr, state_, config_yaml_);
-}
-
-// Numbered model checkpoints (weights, state, config; no optimiser) at each validation, the
-// newest training.keep_checkpoints kept.
-void Trainer::save_numbered() {
-  if (t_.keep_checkpoints <= 0 || !is_main()) return;
-  save_checkpoint(RunDir{run_dir_}.step_checkpoint(state_.step), *model_, nullptr, state_,
-                  config_yaml_);
-  std::vector<std::pair<int64_t, fs::path>> numbered;
-  for (const auto& e : fs::directory_iterator(run_dir_)) {
-    if (auto step = RunDir::step_of_checkpoint(e.path().filename().string()))
-      numbered.emplace_back(*step, e.path());
-  }
-  std::sort(numbered.rbegin(), numbered.rend());
-  for (size_t i = static_cast<size_t>(t_.keep_checkpoints); i < numbered.size(); ++i)
-    fs::remove(numbered[i].second);
 }
 
 }  // namespace tinynmt

@@ -21,6 +21,7 @@
 #include "run/checkpoint.h"
 #include "run/run_lock.h"
 #include "train/communicator.h"
+#include "train/ema.h"
 #include "train/metrics_log.h"
 #include "train/schedule.h"
 #include "train/validation.h"
@@ -55,6 +56,10 @@ TrainResult train(const Config& cfg);
 /// global batch's target tokens are summed over the ranks in one flat all-reduce per step, so
 /// the update equals the single process's. Every rank stops at the same step (signals, time,
 /// NaN and early stopping are agreed through the same all-reduce or a broadcast from rank 0).
+/// With training.ema_decay > 0, rank 0 alone keeps the exponential moving average of the weights
+/// (train/ema.h; every rank holds the same weights, so the others need none): it validates with
+/// it and saves it as the model of `last`, `best` and the numbered checkpoints, and `last` keeps
+/// the raw weights beside it, from which every rank resumes whatever the world size.
 class Trainer {
  public:
   /// `cfg` must outlive the Trainer. A null `comm` means a SingleProcessCommunicator.
@@ -122,6 +127,8 @@ class Trainer {
   void save_last();
   void save_best();
   void save_numbered();
+  void restore_weights(bool resumed, const std::vector<torch::Tensor>& raw);
+  WeightEma* ema() { return ema_ ? &*ema_ : nullptr; }
   bool step_limit_reached() const;
   bool epoch_limit_reached() const;
   Flow diverged(double loss, int64_t at_step);
@@ -149,6 +156,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::optional<LrSchedule> schedule_;
   std::optional<TokenBatcher> batcher_;
+  std::optional<WeightEma> ema_;  ///< rank 0, training.ema_decay > 0
   TrainState state_;
 
   // The run directory's files (set_run_paths).

@@ -134,8 +134,9 @@ void Trainer::resume_or_start_fresh() {
   // Ranks > 0 load rank 0's checkpoint (they may run on machines without the run directory).
   std::string last = dist() ? fetch_from_main(last_path_.string())
                             : (fs::exists(last_path_) ? last_path_.string() : "");
+  std::vector<torch::Tensor> raw;  // an EMA run's raw weights; its model weights are the EMA
   if (!last.empty()) {
-    auto info = load_checkpoint(last, *model_, optimizer_.get(), device_, true);
+    auto info = load_checkpoint(last, *model_, optimizer_.get(), device_, true, &raw);
     state_ = info.state;
     state_.metric = t_.early_stopping.metric;
     schedule_->load_state_json(state_.schedule_state);
@@ -147,6 +148,7 @@ void Trainer::resume_or_start_fresh() {
   } else if (is_main() && fs::exists(metrics_path_)) {
     fs::remove(metrics_path_);  // a fresh run: no stale records
   }
+  restore_weights(!last.empty(), raw);
   // Every rank starts from rank 0's weights (nothing to do for one process).
   torch::NoGradGuard no_grad;
   for (auto& p : model_->parameters()) comm_->broadcast(p, 0);
