@@ -61,8 +61,8 @@ TEST(SelfAttention, OnlyAskedForAndNoneInRnnModels) {
   torch::manual_seed(4);
   auto tf = make_seq2seq(test_configs::tiny_transformer(8, 16, 2, 2), kVocab, kVocab);
   tf->eval();
-  auto src = torch::tensor({5, 6, kEosId}).view({1, 3});
-  auto tgt_in = torch::tensor({kBosId, 7}).view({1, 2});
+  auto src = torch::tensor(std::vector<int64_t>{5, 6, kEosId}).view({1, 3});
+  auto tgt_in = torch::tensor(std::vector<int64_t>{kBosId, 7}).view({1, 2});
   auto f = tf->forward_features(src, tgt_in);
   EXPECT_FALSE(f.encoder_self_attention.defined() || f.decoder_self_attention.defined());
   auto g = tf->forward_features_with_self_attention(src, tgt_in);
