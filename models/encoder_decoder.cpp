@@ -86,13 +86,29 @@ EncoderOutput EncoderDecoderImpl::encode(const torch::Tensor& src, const torch::
 
 Seq2SeqOutput EncoderDecoderImpl::forward_features(const torch::Tensor& src,
                                                    const torch::Tensor& tgt_in) {
-  auto enc = encode(src, src.ne(kPadId));
-  auto out = decoder_->forward(tgt_embed_(tgt_in), enc);
+  return run(src, tgt_in, false);
+}
+
+Seq2SeqOutput EncoderDecoderImpl::forward_features_with_self_attention(
+    const torch::Tensor& src, const torch::Tensor& tgt_in) {
+  return run(src, tgt_in, true);
+}
+
+Seq2SeqOutput EncoderDecoderImpl::run(const torch::Tensor& src, const torch::Tensor& tgt_in,
+                                      bool self_attention) {
+  const auto src_mask = src.ne(kPadId);
+  auto enc = self_attention ? encoder_->encode_with_self_attention(src_embed_(src), src_mask)
+                            : encode(src, src_mask);
+  auto emb = tgt_embed_(tgt_in);
+  auto out = self_attention ? decoder_->forward_with_self_attention(emb, enc)
+                            : decoder_->forward(emb, enc);
   Seq2SeqOutput r;
   r.features = pre_out_ ? pre_out_(out.features) : out.features;  // [batch, tgt_len, D]
   r.attention = out.attention;                                    // [b, L, H, T, S]
   r.memory = enc.states;                                          // [b, S, enc_dim]
   r.src_mask = enc.src_mask;                                      // [b, S]
+  r.encoder_self_attention = enc.self_attention;                  // [b, L_enc, H, S, S]
+  r.decoder_self_attention = out.self_attention;                  // [b, L_dec, H, T, T]
   return r;
 }
 

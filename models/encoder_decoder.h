@@ -26,6 +26,8 @@ class EncoderDecoderImpl : public Seq2SeqImpl {
   EncoderOutput encode(const torch::Tensor& src, const torch::Tensor& src_mask) override;
   Seq2SeqOutput forward(const torch::Tensor& src, const torch::Tensor& tgt_in) override;
   Seq2SeqOutput forward_features(const torch::Tensor& src, const torch::Tensor& tgt_in) override;
+  Seq2SeqOutput forward_features_with_self_attention(const torch::Tensor& src,
+                                                     const torch::Tensor& tgt_in) override;
   OutputLayer output_layer() override { return {out_weight_, out_bias_}; }
   torch::Tensor source_word_embeddings(const torch::Tensor& src) override {
     return torch::embedding(src_embed_->weight(), src);  // [batch, src_len, E]
@@ -40,6 +42,8 @@ class EncoderDecoderImpl : public Seq2SeqImpl {
   const ModelConfig& config() const { return cfg_; }
 
  private:
+  Seq2SeqOutput run(const torch::Tensor& src, const torch::Tensor& tgt_in, bool self_attention);
+
   ModelConfig cfg_;
   Embeddings src_embed_{nullptr}, tgt_embed_{nullptr};
   std::shared_ptr<EncoderImpl> encoder_;

@@ -14,6 +14,12 @@ class EncoderImpl : public torch::nn::Module {
   ~EncoderImpl() override = default;
   /// emb [batch, src_len, input_dim], src_mask [batch, src_len] bool (true = real token).
   virtual EncoderOutput encode(const torch::Tensor& emb, const torch::Tensor& src_mask) = 0;
+  /// encode() that also fills EncoderOutput::self_attention where the encoder has self-attention
+  /// (the default, for encoders without, is encode()).
+  virtual EncoderOutput encode_with_self_attention(const torch::Tensor& emb,
+                                                   const torch::Tensor& src_mask) {
+    return encode(emb, src_mask);
+  }
   /// Size of EncoderOutput::states' last dim.
   virtual int64_t output_dim() const = 0;
 };
@@ -22,6 +28,9 @@ class EncoderImpl : public torch::nn::Module {
 struct DecoderOutput {
   torch::Tensor features;   ///< [batch, tgt_len, output_dim]
   torch::Tensor attention;  ///< [batch, layers, heads, tgt_len, src_len]
+  /// forward_with_self_attention() of a decoder with self-attention: [batch, layers, heads,
+  /// tgt_len, tgt_len] (causal); else undefined.
+  torch::Tensor self_attention{};
 };
 
 /// Decodes embedded target tokens against an encoder output.
@@ -30,6 +39,12 @@ class DecoderImpl : public torch::nn::Module {
   ~DecoderImpl() override = default;
   /// Teacher forcing: emb [batch, tgt_len, input_dim] (embedded BOS y1 .. y_{n-1}).
   virtual DecoderOutput forward(const torch::Tensor& emb, const EncoderOutput& enc) = 0;
+  /// forward() that also fills DecoderOutput::self_attention where the decoder has
+  /// self-attention (the default, for decoders without, is forward()).
+  virtual DecoderOutput forward_with_self_attention(const torch::Tensor& emb,
+                                                    const EncoderOutput& enc) {
+    return forward(emb, enc);
+  }
   /// State before the first step (projected keys, bridged encoder state, source mask).
   virtual DecoderState init_state(const EncoderOutput& enc) = 0;
   /// One step: emb [batch, 1, input_dim] of the previous token; state.step is the position of

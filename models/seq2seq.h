@@ -20,6 +20,9 @@ struct EncoderOutput {
   torch::Tensor
       final;  ///< RNN: [batch, layers*directions, hidden] final states (h); else undefined
   torch::Tensor final_c;  ///< RNN LSTM: cell states like `final`; else undefined
+  /// Transformer encoder asked for it (EncoderImpl::encode_with_self_attention): the
+  /// self-attention weights [batch, layers, heads, src_len, src_len]; else undefined.
+  torch::Tensor self_attention{};
 };
 
 /// Explicit, model-owned decoder state for incremental decoding, in two parts. Every tensor has
@@ -70,6 +73,11 @@ struct Seq2SeqOutput {
   // forward_features() only, for an alignment layer (models/alignment_layer.h); may be undefined:
   torch::Tensor memory;    ///< [batch, src_len, enc_dim] top encoder states
   torch::Tensor src_mask;  ///< [batch, src_len] bool, true = real token
+  // forward_features_with_self_attention() only; undefined for a part without self-attention
+  // (an RNN encoder or decoder). Weights before dropout; padded rows and columns included.
+  torch::Tensor encoder_self_attention{};  ///< [batch, enc_layers, enc_heads, src_len, src_len]
+  /// [batch, dec_layers, dec_heads, tgt_len, tgt_len], causal: row t is 0 beyond column t
+  torch::Tensor decoder_self_attention{};
 };
 
 /// The final affine layer of a model: logits = features·weightᵀ + bias.
@@ -106,6 +114,15 @@ class Seq2SeqImpl : public torch::nn::Module {
   /// without a separable output layer (output_layer() undefined), returns forward().
   virtual Seq2SeqOutput forward_features(const torch::Tensor& src, const torch::Tensor& tgt_in) {
     return forward(src, tgt_in);
+  }
+  /// forward_features() that also returns the self-attention weights of every Transformer
+  /// encoder and decoder layer and head (Vaswani et al. 2017 §3.2.3) in encoder_self_attention
+  /// and decoder_self_attention; the other fields are forward_features()'s, bit for bit. Only
+  /// this call keeps the weights. The default, for models without self-attention, returns
+  /// forward_features().
+  virtual Seq2SeqOutput forward_features_with_self_attention(const torch::Tensor& src,
+                                                             const torch::Tensor& tgt_in) {
+    return forward_features(src, tgt_in);
   }
   /// The output layer that forward_features() stops before; undefined tensors if there is none.
   virtual OutputLayer output_layer() { return {}; }

@@ -45,14 +45,19 @@ TransformerEncoderLayerImpl::TransformerEncoderLayerImpl(int64_t d, int64_t head
 }
 
 torch::Tensor TransformerEncoderLayerImpl::forward(const torch::Tensor& x,
-                                                   const torch::Tensor& mask) {
+                                                   const torch::Tensor& mask,
+                                                   torch::Tensor* self_weights) {
+  auto self_block = [&](const torch::Tensor& y) {
+    auto a = self_attn_->self_attend(y, mask);
+    if (self_weights) *self_weights = a.weights;  // [batch, heads, src_len, src_len]
+    return a.context;                             // [batch, src_len, d]
+  };
   torch::Tensor h = x;
   if (pre_norm_) {
-    auto y = ln1_(h);
-    h = dropout_->forward_add(self_attn_->self_attend(y, mask).context, h);
+    h = dropout_->forward_add(self_block(ln1_(h)), h);
     return dropout_->forward_add(ff_(ln2_(h)), h);
   }
-  h = ln1_(dropout_->forward_add(self_attn_->self_attend(h, mask).context, h));
+  h = ln1_(dropout_->forward_add(self_block(h), h));
   return ln2_(dropout_->forward_add(ff_(h), h));
 }
 
@@ -72,13 +77,27 @@ TransformerEncoderImpl::TransformerEncoderImpl(const EncoderConfig& cfg) : cfg_(
 
 EncoderOutput TransformerEncoderImpl::encode(const torch::Tensor& emb,
                                              const torch::Tensor& src_mask) {
+  return run(emb, src_mask, false);
+}
+
+EncoderOutput TransformerEncoderImpl::encode_with_self_attention(const torch::Tensor& emb,
+                                                                 const torch::Tensor& src_mask) {
+  return run(emb, src_mask, true);
+}
+
+EncoderOutput TransformerEncoderImpl::run(const torch::Tensor& emb, const torch::Tensor& src_mask,
+                                          bool self_attention) {
   auto mask = src_mask.unsqueeze(1);  // [batch, 1, src_len]
+  std::vector<torch::Tensor> weights(self_attention ? layers_.size() : 0);
   auto x = emb;
-  for (auto& layer : layers_) x = layer->forward(x, mask);  // [batch, src_len, d]
+  for (size_t l = 0; l < layers_.size(); ++l)  // [batch, src_len, d]
+    x = layers_[l]->forward(x, mask, self_attention ? &weights[l] : nullptr);
   if (final_ln_) x = final_ln_(x);
   EncoderOutput out;
   out.states = x;
   out.src_mask = src_mask;
+  if (self_attention && !weights.empty())
+    out.self_attention = torch::stack(weights, 1);  // [batch, layers, heads, src_len, src_len]
   return out;
 }
 
@@ -101,20 +120,23 @@ TransformerDecoderLayerImpl::TransformerDecoderLayerImpl(const DecoderConfig& cf
   dropout_ = register_module("dropout", Dropout(cfg.dropout));
 }
 
-torch::Tensor TransformerDecoderLayerImpl::forward(const torch::Tensor& x, AttentionCache& self_kv,
-                                                   const torch::Tensor& self_mask,
-                                                   const AttentionCache& cross,
-                                                   const torch::Tensor& src_mask,
-                                                   const AttentionExtras& extras,
-                                                   torch::Tensor* weights) {
+torch::Tensor TransformerDecoderLayerImpl::forward(
+    const torch::Tensor& x, AttentionCache& self_kv, const torch::Tensor& self_mask,
+    const AttentionCache& cross, const torch::Tensor& src_mask, const AttentionExtras& extras,
+    torch::Tensor* weights, torch::Tensor* self_weights) {
   auto self_block = [&](const torch::Tensor& y) {
-    if (!self_kv.defined())  // the whole target (training) or the first decoding step
-      return self_attn_->self_attend(y, self_mask, &self_kv).context;  // [batch, tgt_len, d]
-    auto kv = self_attn_->precompute(y, y);                  // [batch, heads, tgt_len, d_k] each
-    kv.keys = torch::cat({self_kv.keys, kv.keys}, 2);        // [batch, heads, past+len, d_k]
-    kv.values = torch::cat({self_kv.values, kv.values}, 2);  // [batch, heads, past+len, d_k]
-    self_kv = kv;
-    return self_attn_->attend(y, kv, self_mask).context;  // [batch, tgt_len, d]
+    AttentionOutput a;
+    if (!self_kv.defined()) {  // the whole target (training) or the first decoding step
+      a = self_attn_->self_attend(y, self_mask, &self_kv);
+    } else {
+      auto kv = self_attn_->precompute(y, y);                  // [batch, heads, tgt_len, d_k]
+      kv.keys = torch::cat({self_kv.keys, kv.keys}, 2);        // [batch, heads, past+len, d_k]
+      kv.values = torch::cat({self_kv.values, kv.values}, 2);  // [batch, heads, past+len, d_k]
+      self_kv = kv;
+      a = self_attn_->attend(y, kv, self_mask);
+    }
+    if (self_weights) *self_weights = a.weights;  // [batch, heads, tgt_len, past+len]
+    return a.context;                             // [batch, tgt_len, d]
   };
   auto cross_block = [&](const torch::Tensor& y) {
     auto a = cross_attn_->attend(y, cross, src_mask, extras);
@@ -148,19 +170,34 @@ TransformerDecoderImpl::TransformerDecoderImpl(const DecoderConfig& cfg, int64_t
 }
 
 DecoderOutput TransformerDecoderImpl::forward(const torch::Tensor& emb, const EncoderOutput& enc) {
+  return run(emb, enc, false);
+}
+
+DecoderOutput TransformerDecoderImpl::forward_with_self_attention(const torch::Tensor& emb,
+                                                                  const EncoderOutput& enc) {
+  return run(emb, enc, true);
+}
+
+DecoderOutput TransformerDecoderImpl::run(const torch::Tensor& emb, const EncoderOutput& enc,
+                                          bool self_attention) {
   auto src_mask = enc.src_mask.unsqueeze(1);                // [batch, 1, src_len]
   auto self_mask = causal_mask(emb.size(1), emb.device());  // [1, tgt_len, tgt_len]
-  std::vector<torch::Tensor> weights;
+  std::vector<torch::Tensor> weights, self_weights;
   auto x = emb;
   for (auto& layer : layers_) {
     auto cross = layer->cross_attention().precompute(enc.states, enc.states);
     AttentionCache self_kv;
-    torch::Tensor w;
-    x = layer->forward(x, self_kv, self_mask, cross, src_mask, {}, &w);  // [batch, tgt_len, d]
+    torch::Tensor w, sw;
+    x = layer->forward(x, self_kv, self_mask, cross, src_mask, {}, &w,
+                       self_attention ? &sw : nullptr);  // [batch, tgt_len, d]
     weights.push_back(w);
+    if (self_attention) self_weights.push_back(sw);
   }
   if (final_ln_) x = final_ln_(x);
-  return {x, torch::stack(weights, 1)};  // attention [batch, layers, heads, tgt_len, src_len]
+  DecoderOutput out{x, torch::stack(weights, 1)};  // [batch, layers, heads, tgt_len, src_len]
+  if (self_attention)
+    out.self_attention = torch::stack(self_weights, 1);  // [batch, layers, heads, tgt, tgt]
+  return out;
 }
 
 DecoderState TransformerDecoderImpl::init_state(const EncoderOutput& enc) {

@@ -31,8 +31,10 @@ class TransformerEncoderLayerImpl : public torch::nn::Module {
  public:
   TransformerEncoderLayerImpl(int64_t d_model, int64_t heads, int64_t ff, double dropout,
                               bool pre_norm);
-  /// x [batch, src_len, d]; mask [batch, 1, src_len] bool. Returns [batch, src_len, d].
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
+  /// x [batch, src_len, d]; mask [batch, 1, src_len] bool. Returns [batch, src_len, d]. With
+  /// self_weights, *self_weights = the self-attention weights [batch, heads, src_len, src_len].
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask,
+                        torch::Tensor* self_weights = nullptr);
 
  private:
   bool pre_norm_;
@@ -50,9 +52,14 @@ class TransformerEncoderImpl : public EncoderImpl {
   explicit TransformerEncoderImpl(const EncoderConfig& cfg);
   /// emb [batch, src_len, d_model] (already scaled and position-encoded).
   EncoderOutput encode(const torch::Tensor& emb, const torch::Tensor& src_mask) override;
+  /// encode() plus self_attention [batch, layers, heads, src_len, src_len].
+  EncoderOutput encode_with_self_attention(const torch::Tensor& emb,
+                                           const torch::Tensor& src_mask) override;
   int64_t output_dim() const override { return cfg_.d_model; }
 
  private:
+  EncoderOutput run(const torch::Tensor& emb, const torch::Tensor& src_mask, bool self_attention);
+
   EncoderConfig cfg_;
   std::vector<TransformerEncoderLayer> layers_;
   torch::nn::LayerNorm final_ln_{nullptr};
@@ -66,11 +73,13 @@ class TransformerDecoderLayerImpl : public torch::nn::Module {
   /// ([batch, heads, past_len, d_k]); the new positions are appended (teacher forcing passes an
   /// empty cache and the causal mask [1, tgt_len, tgt_len]; a step passes the cache and no mask).
   /// cross: precomputed cross-attention cache; src_mask [batch, 1, src_len].
-  /// Returns x [batch, tgt_len, d]; *weights = cross weights [batch, heads, tgt_len, src_len].
+  /// Returns x [batch, tgt_len, d]; *weights = cross weights [batch, heads, tgt_len, src_len];
+  /// with self_weights, *self_weights = the self-attention weights [batch, heads, tgt_len,
+  /// past_len + tgt_len].
   torch::Tensor forward(const torch::Tensor& x, AttentionCache& self_kv,
                         const torch::Tensor& self_mask, const AttentionCache& cross,
                         const torch::Tensor& src_mask, const AttentionExtras& extras,
-                        torch::Tensor* weights);
+                        torch::Tensor* weights, torch::Tensor* self_weights = nullptr);
   AttentionImpl& cross_attention() { return *cross_attn_; }
   const AttentionImpl& cross_attention() const { return *cross_attn_; }
 
@@ -93,6 +102,9 @@ class TransformerDecoderImpl : public DecoderImpl {
  public:
   TransformerDecoderImpl(const DecoderConfig& cfg, int64_t enc_dim);
   DecoderOutput forward(const torch::Tensor& emb, const EncoderOutput& enc) override;
+  /// forward() plus self_attention [batch, layers, heads, tgt_len, tgt_len] (causal).
+  DecoderOutput forward_with_self_attention(const torch::Tensor& emb,
+                                            const EncoderOutput& enc) override;
   DecoderState init_state(const EncoderOutput& enc) override;
   DecoderOutput step(const torch::Tensor& emb, DecoderState& state) override;
   int64_t output_dim() const override { return cfg_.d_model; }
@@ -100,6 +112,8 @@ class TransformerDecoderImpl : public DecoderImpl {
   int64_t attention_heads() const override { return layers_[0]->cross_attention().heads(); }
 
  private:
+  DecoderOutput run(const torch::Tensor& emb, const EncoderOutput& enc, bool self_attention);
+
   DecoderConfig cfg_;
   std::vector<TransformerDecoderLayer> layers_;
   torch::nn::LayerNorm final_ln_{nullptr};

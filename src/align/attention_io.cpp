@@ -62,6 +62,42 @@ json rounded(const LayerHeadMatrices& m, int decimals) {
   return out;
 }
 
+// aggregate_to_words of every [layer][head] matrix: rows by row_map (num_rows words), columns
+// by col_map (num_cols words).
+LayerHeadMatrices to_words(const LayerHeadMatrices& subword, const std::vector<int>& row_map,
+                           const std::vector<int>& col_map, size_t num_rows, size_t num_cols) {
+  LayerHeadMatrices word(subword.size());
+  for (size_t l = 0; l < subword.size(); ++l)
+    for (const auto& m : subword[l])
+      word[l].push_back(aggregate_to_words(m, row_map, col_map, static_cast<int>(num_rows),
+                                           static_cast<int>(num_cols)));
+  return word;
+}
+
+// The word level of a present self-attention: rows and columns by the same word map.
+void fill_self_words(SelfAttention& a, const std::vector<int>& word_of_token, size_t words) {
+  if (a.present()) a.word = to_words(a.subword, word_of_token, word_of_token, words, words);
+}
+
+// A self-attention part of size tokens x tokens (words x words); `field` names it in errors.
+void check_self(const SelfAttention& a, size_t tokens, size_t words, const std::string& where,
+                const std::string& field) {
+  if (a.layers == 0 && a.subword.empty()) return;
+  if (a.layers < 1 || a.heads < 1)
+    throw std::runtime_error(fmt::format("{}: {}: layers ({}) and heads ({}) must be >= 1", where,
+                                         field, a.layers, a.heads));
+  check_matrices(a.subword, a.layers, a.heads, tokens, tokens, where, (field + ".subword").c_str());
+  if (!a.word.empty())
+    check_matrices(a.word, a.layers, a.heads, words, words, where, (field + ".word").c_str());
+}
+
+nlohmann::json self_json(const SelfAttention& a, int decimals) {
+  return {{"layers", a.layers},
+          {"heads", a.heads},
+          {"subword", rounded(a.subword, decimals)},
+          {"word", rounded(a.word, decimals)}};
+}
+
 template <typename T>
 T get_field(const json& j, const char* key, const std::string& where) {
   auto it = j.find(key);
@@ -79,15 +115,12 @@ T get_field(const json& j, const char* key, const std::string& where) {
 void fill_word_level(AttentionRecord& rec) { fill_word_level(rec, rec.subword); }
 
 void fill_word_level(AttentionRecord& rec, const LayerHeadMatrices& subword) {
-  const int nt = static_cast<int>(rec.tgt_words.size());
-  const int ns = static_cast<int>(rec.src_words.size());
-  rec.word.assign(subword.size(), {});
-  for (size_t l = 0; l < subword.size(); ++l) {
-    for (const auto& m : subword[l]) {
-      rec.word[l].push_back(
-          aggregate_to_words(m, rec.tgt_word_of_token, rec.src_word_of_token, nt, ns));
-    }
-  }
+  const auto& src = rec.src_word_of_token;
+  const auto& tgt = rec.tgt_word_of_token;
+  const size_t ns = rec.src_words.size(), nt = rec.tgt_words.size();
+  rec.word = to_words(subword, tgt, src, nt, ns);
+  fill_self_words(rec.encoder_self, src, ns);
+  fill_self_words(rec.decoder_self, tgt, nt);
 }
 
 void validate(const AttentionRecord& rec, const std::string& where) {
@@ -123,6 +156,10 @@ void validate(const AttentionRecord& rec, const std::string& where) {
     check_matrices(rec.word, rec.layers, rec.heads, rec.tgt_words.size(), rec.src_words.size(),
                    where, "word");
   }
+  check_self(rec.encoder_self, rec.src_tokens.size(), rec.src_words.size(), where,
+             "encoder_self_attention");
+  check_self(rec.decoder_self, rec.tgt_tokens.size(), rec.tgt_words.size(), where,
+             "decoder_self_attention");
 }
 
 json to_json(const AttentionRecord& rec, int decimals) {
@@ -142,8 +179,31 @@ json to_json(const AttentionRecord& rec, int decimals) {
   j["special_tokens"] = rec.special_tokens;
   if (!rec.alignment.empty()) j["alignment"] = rec.alignment;
   if (rec.shift) j["shift"] = true;
+  if (rec.encoder_self.present())
+    j["encoder_self_attention"] = self_json(rec.encoder_self, decimals);
+  if (rec.decoder_self.present())
+    j["decoder_self_attention"] = self_json(rec.decoder_self, decimals);
   return j;
 }
+
+namespace {
+
+// The optional self-attention field `key` of a record (absent: not present).
+SelfAttention self_from_json(const json& j, const char* key, const std::string& where) {
+  SelfAttention a;
+  const auto it = j.find(key);
+  if (it == j.end()) return a;
+  const std::string w = fmt::format("{}: field '{}'", where, key);
+  if (!it->is_object()) throw std::runtime_error(w + ": not a JSON object");
+  a.layers = get_field<int>(*it, "layers", w);
+  a.heads = get_field<int>(*it, "heads", w);
+  a.subword = get_field<LayerHeadMatrices>(*it, "subword", w);
+  if (it->contains("word")) a.word = get_field<LayerHeadMatrices>(*it, "word", w);
+  if (a.layers < 1) throw std::runtime_error(fmt::format("{}: layers {} < 1", w, a.layers));
+  return a;
+}
+
+}  // namespace
 
 AttentionRecord record_from_json(const json& j, const std::string& where) {
   if (!j.is_object()) throw std::runtime_error(fmt::format("{}: not a JSON object", where));
@@ -172,13 +232,19 @@ AttentionRecord record_from_json(const json& j, const std::string& where) {
   }
   if (j.contains("alignment")) rec.alignment = get_field<std::string>(j, "alignment", where);
   if (j.contains("shift")) rec.shift = get_field<bool>(j, "shift", where);
+  rec.encoder_self = self_from_json(j, "encoder_self_attention", where);
+  rec.decoder_self = self_from_json(j, "decoder_self_attention", where);
   validate(rec, where);
-  if (rec.word.empty()) {
-    try {
-      fill_word_level(rec);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("{}: {}", where, e.what()));
-    }
+  try {
+    if (rec.word.empty())
+      rec.word = to_words(rec.subword, rec.tgt_word_of_token, rec.src_word_of_token,
+                          rec.tgt_words.size(), rec.src_words.size());
+    if (rec.encoder_self.word.empty())
+      fill_self_words(rec.encoder_self, rec.src_word_of_token, rec.src_words.size());
+    if (rec.decoder_self.word.empty())
+      fill_self_words(rec.decoder_self, rec.tgt_word_of_token, rec.tgt_words.size());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: {}", where, e.what()));
   }
   return rec;
 }

@@ -11,6 +11,16 @@
 //    "word":    [[[[0.9, 0.08], ...]]],           // [layer][head][tgt_word][src_word]
 //    "special_tokens": "...",                     // how EOS/BOS were handled
 //    "alignment": "0-0 1-1"}                      // optional: hard word alignment (Pharaoh)
+// Exported with --self-attention from a Transformer, two more optional fields (absent for an
+// RNN encoder or decoder, and without the flag):
+//    "encoder_self_attention": {"layers": 3, "heads": 4,
+//        "subword": [layer][head][src_token][src_token],
+//        "word": [layer][head][src_word][src_word]},
+//    "decoder_self_attention": {... [tgt_token][tgt_token] ..., [tgt_word][tgt_word]}
+// Row = the position attending (query), column = the position attended to (key); the word level
+// is made as for the cross-attention (rows averaged over a word's pieces, columns summed, EOS
+// dropped). Decoder position t is the step that predicts tgt_tokens[t] (its input is the token
+// before, <s> at t = 0), as in the cross-attention's rows; it attends to steps <= t only.
 // Numbers are written with at most `decimals` (default 4) digits after the point.
 #pragma once
 
@@ -32,6 +42,17 @@ inline constexpr const char* kSpecialTokensNote =
     "subword level includes the EOS token </s> as the last row (target) and column (source); "
     "word level excludes EOS/BOS rows and columns and is not renormalised";
 
+/// Self-attention of one side (Vaswani et al. 2017 §3.2.1-3.2.3): every layer and head of a
+/// Transformer encoder (source x source) or decoder (target x target, causal).
+struct SelfAttention {
+  int layers = 0;  // 0: not in the record (not exported, or an RNN, which has none)
+  int heads = 0;
+  LayerHeadMatrices subword;  // [layers][heads][tokens][tokens]
+  LayerHeadMatrices word;     // [layers][heads][words][words]; may be left empty and filled by
+                              // fill_word_level
+  bool present() const { return layers > 0; }
+};
+
 struct AttentionRecord {
   int64_t index = 0;                                // 0-based sentence number in the input
   std::string model;                                // model (run) name
@@ -47,13 +68,16 @@ struct AttentionRecord {
   std::string alignment;  // optional Pharaoh line (word level); "" = not given
   bool shift = false;     // word-level matrices built from shifted rows (shift-att): target
                           // token t uses subword row t + 1, the step whose decoder input is y_t
+  SelfAttention encoder_self;  // source x source; optional (--self-attention)
+  SelfAttention decoder_self;  // target x target, causal; optional (--self-attention)
 };
 
-/// Computes `word` from `subword` with aggregate_to_words (sizes from src_words/tgt_words).
-/// Throws std::invalid_argument on inconsistent sizes.
+/// Computes `word` from `subword` with aggregate_to_words (sizes from src_words/tgt_words), and
+/// the word level of encoder_self / decoder_self where present, the same way (rows and columns
+/// both by the source / target word maps). Throws std::invalid_argument on inconsistent sizes.
 void fill_word_level(AttentionRecord& rec);
 
-/// The same from other subword matrices of the record's shape (e.g. shift-att rows):
+/// The same with `word` from other subword matrices of the record's shape (e.g. shift-att rows):
 /// `subword` [layers][heads][tgt_tokens][src_tokens].
 void fill_word_level(AttentionRecord& rec, const LayerHeadMatrices& subword);
 

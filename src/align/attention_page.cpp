@@ -46,6 +46,13 @@ nlohmann::json sentence_json(const PageSentence& s) {
                                       {"possible", links_json(s.gold->possible)}}
                      : nlohmann::json(nullptr);
   j["aer"] = s.aer ? nlohmann::json(*s.aer) : nlohmann::json(nullptr);
+  for (const auto& [key, part] :
+       {std::pair{"encoder_self", &r.encoder_self}, std::pair{"decoder_self", &r.decoder_self}})
+    if (part->present())
+      j[key] = {{"layers", part->layers},
+                {"heads", part->heads},
+                {"subword", encode_matrices(part->subword)},
+                {"word", encode_matrices(part->word)}};
   if (!s.snapshots.empty()) {
     j["snapshots"] = nlohmann::json::array();
     for (const auto* snap : s.snapshots)

@@ -10,7 +10,11 @@
 //    "subword": base64 of uint8 [layers][heads][tgt_tokens][src_tokens] (C order) | null,
 //    "word": the same at word level [layers][heads][tgt_words][src_words] | null,
 //    "alignment": [[src, tgt], ...] | null (the record's hard word alignment),
-//    "gold": {"sure": [[src, tgt], ...], "possible": [...]} | null, "aer": 0-1 | null}
+//    "gold": {"sure": [[src, tgt], ...], "possible": [...]} | null, "aer": 0-1 | null,
+//    "encoder_self", "decoder_self": only where the record has that self-attention:
+//        {"layers", "heads", "subword": base64 of [layers][heads][tokens][tokens] | null,
+//         "word": the same at word level | null} (source side for the encoder, target side for
+//        the decoder); the page's "view" selector shows them}
 // and for the whole page {"title", "rounding", "sentences", "set_aer" | null}. A run's report
 // page adds "steps": [training steps] and per sentence "snapshots": [{"subword", "word",
 // "alignment"} at each step]; the page shows a slider over the steps.

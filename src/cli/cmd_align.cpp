@@ -4,7 +4,8 @@
 //                 of both sides, the subword matrix of every decoder layer and head (EOS row and
 //                 column included), the word-level matrices (EOS/BOS excluded; rows averaged over
 //                 a target word's pieces, columns summed over a source word's pieces), and the
-//                 hard alignment as a Pharaoh line in "alignment";
+//                 hard alignment as a Pharaoh line in "alignment"; with --self-attention also
+//                 the encoder and decoder self-attention (subword and word level);
 //   PREFIX.align  the hard word alignments, Pharaoh format (0-based src-tgt pairs), one line per
 //                 pair; an empty line for a pair with an empty side;
 //   with --npy, per pair N (0-based, 4 digits): PREFIX.NNNN.subword.npy, float32 of shape
@@ -29,6 +30,7 @@
 #include "align/record_writer.h"
 #include "cli/commands.h"
 #include "data/corpus.h"
+#include "decode/attention_records.h"
 #include "decode/translator.h"
 #include "run/load_model.h"
 #include "run/run_dir.h"
@@ -44,7 +46,7 @@ struct AlignArgs {
   bool tokenized = false;
   std::string layer = "mean", head = "mean", method = "argmax";
   double threshold = 0.3;
-  bool npy = false, shift = false, alignment_layer = false;
+  bool npy = false, shift = false, alignment_layer = false, self_attention = false;
   std::string alignment_layer_file;
   std::string device = "auto";
   int64_t threads = 0, batch_size = 32;
@@ -80,6 +82,9 @@ int run(const AlignArgs& a) {
   opts.threshold = a.threshold;
   opts.batch_size = a.batch_size;
   opts.shift = a.shift;
+  opts.self_attention = a.self_attention;
+  const std::string note = a.self_attention ? decode::self_attention_note(loaded.config.model) : "";
+  if (!note.empty()) std::cerr << "note: --self-attention: " << note << '\n';
   try {  // bad --layer/--head: a usage error before any work
     decode::force_align_encoded(loaded, {}, {}, opts);
   } catch (const std::invalid_argument& e) {
@@ -155,6 +160,9 @@ Command add_align_command(CLI::App& app) {
                 "it unless --layer is given");
   sub->add_option("--alignment-layer-file", args->alignment_layer_file,
                   "as --alignment-layer, with the layer's checkpoint at this path");
+  sub->add_flag("--self-attention", args->self_attention,
+                "also write the encoder and decoder self-attention to PREFIX.jsonl (Transformer "
+                "parts; RNN models have none: a note on stderr, records without it)");
   sub->add_flag("--npy", args->npy,
                 "also write PREFIX.NNNN.subword.npy and PREFIX.NNNN.word.npy per pair "
                 "(float32 [layers, heads, tgt, src])");

@@ -2,7 +2,8 @@
 // each line, so it works interactively and in pipes), or a file (batched), with greedy or beam
 // search or, with --sample, ancestral sampling (temperature, top-k, top-p, seed); optionally
 // prints n-best lists with scores and writes the attention of every output hypothesis as JSON
-// Lines.
+// Lines (with --self-attention also the encoder and decoder self-attention, from a forced pass
+// over the output).
 //
 // Output: one detokenised line per input line. With --n-best N (given explicitly), instead
 // up to N lines per input line, best first: INDEX<TAB>SCORE<TAB>NORMALIZED<TAB>TEXT, where INDEX
@@ -21,6 +22,7 @@
 #include "align/record_writer.h"
 #include "cli/commands.h"
 #include "data/corpus.h"
+#include "decode/attention_records.h"
 #include "decode/translator.h"
 #include "run/load_model.h"
 #include "util/runtime.h"
@@ -36,7 +38,7 @@ struct TranslateArgs {
   std::string device = "auto";
   int64_t beam = 0, n_best = 1, threads = 0, batch_size = 0, max_src_pieces = 0;
   double alpha = 0, max_len_ratio = 0;
-  bool sample = false;
+  bool sample = false, self_attention = false;
   decode::SamplingOptions sampling;
   // Which options were given (the others come from the run's config).
   CLI::Option *beam_opt = nullptr, *n_best_opt = nullptr, *alpha_opt = nullptr,
@@ -147,12 +149,17 @@ int run(TranslateArgs& a) {
     throw UsageError("translate: give sentences as arguments or --input FILE, not both");
   }
   if (a.model.empty()) throw UsageError("translate: --model RUN_DIR is required");
+  if (a.self_attention && a.attention.empty())
+    throw UsageError("translate: --self-attention needs --attention FILE");
   auto loaded = load_model(a.model, a.checkpoint, a.device);
   const Config& cfg = loaded.config;
   configure_threads(a.threads_opt->count() ? a.threads : cfg.run.threads);
 
   decode::TranslateOptions opts = options_of(a, cfg);
   opts.capture_attention = !a.attention.empty();
+  opts.self_attention = a.self_attention;
+  const std::string note = a.self_attention ? decode::self_attention_note(cfg.model) : "";
+  if (!note.empty()) std::cerr << "note: --self-attention: " << note << '\n';
   spdlog::info("{}: {} (step {}), {} on {}", a.model, loaded.checkpoint, loaded.state.step,
                opts.sample ? fmt::format("sampling (temperature {}, top-k {}, top-p {}, seed {})",
                                          a.sampling.temperature, a.sampling.top_k, a.sampling.top_p,
@@ -260,6 +267,9 @@ Command add_translate_command(CLI::App& app) {
           ->capture_default_str()};
   sub->add_option("--attention", args->attention,
                   "write the attention of each output hypothesis to this JSON Lines file");
+  sub->add_flag("--self-attention", args->self_attention,
+                "with --attention: also the encoder and decoder self-attention of each output "
+                "(Transformer parts; RNN models have none: a note on stderr, records without it)");
   sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   args->threads_opt =
       sub->add_option("--threads", args->threads, "CPU threads; 0 = all (default: run.threads)");

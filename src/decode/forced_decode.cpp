@@ -13,7 +13,8 @@ using detail::fail;
 
 std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
                                         const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
-                                        const torch::Tensor& tgt_out, ExtraAttention* extra) {
+                                        const torch::Tensor& tgt_out, ExtraAttention* extra,
+                                        bool self_attention) {
   torch::NoGradGuard no_grad;
   detail::Prepared p = detail::prepare(src, src_mask, "forced_decode");
   const auto batch = static_cast<int64_t>(p.lengths.size());
@@ -52,13 +53,16 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
   to = to.narrow(1, 0, max_t);  // [run, max_t]
 
   Seq2SeqOutput fw;
-  if (extra) {
-    fw = model.forward_features(p.src, ti);
-    auto weights = extra->extra_weights(model, p.src, fw);  // [run, T, S]
-    fw.logits = model.output_layer().logits(fw.features);
-    const int64_t heads = fw.attention.size(2);
-    fw.attention = torch::cat(  // [run, L + 1, H, T, S]: the extra layer's head repeated per head
-        {fw.attention, weights.unsqueeze(1).unsqueeze(1).expand({-1, 1, heads, -1, -1})}, 1);
+  if (extra || self_attention) {
+    fw = self_attention ? model.forward_features_with_self_attention(p.src, ti)
+                        : model.forward_features(p.src, ti);
+    if (extra) {
+      auto weights = extra->extra_weights(model, p.src, fw);  // [run, T, S]
+      const int64_t heads = fw.attention.size(2);
+      fw.attention = torch::cat(  // [run, L + 1, H, T, S]: the extra layer's head per head
+          {fw.attention, weights.unsqueeze(1).unsqueeze(1).expand({-1, 1, heads, -1, -1})}, 1);
+    }
+    if (!fw.logits.defined()) fw.logits = model.output_layer().logits(fw.features);
   } else {
     fw = model.forward(p.src, ti);
   }
@@ -67,6 +71,14 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
   auto lp_host = tok_lp.to(torch::kCPU, torch::kDouble).contiguous();
   auto acc = lp_host.accessor<double, 2>();
   auto att = fw.attention.to(torch::kCPU, torch::kFloat);  // [run, L, H, T, S]
+  auto host = [](const torch::Tensor& t) {
+    return t.defined() ? t.to(torch::kCPU, torch::kFloat) : t;
+  };
+  auto enc_self = host(fw.encoder_self_attention);  // [run, L_enc, H, S, S] or undefined
+  auto dec_self = host(fw.decoder_self_attention);  // [run, L_dec, H, T, T] or undefined
+  auto square = [](const torch::Tensor& t, int64_t i, int64_t n) {  // [L, H, n, n]
+    return t.defined() ? t[i].narrow(2, 0, n).narrow(3, 0, n).contiguous() : t;
+  };
   for (int64_t i = 0; i < n; ++i) {
     const int64_t b = p.run_ids[i];
     ForcedResult& res = out[b];
@@ -80,6 +92,8 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
                         .narrow(2, 0, tgt_lens[b])   // [L, H, tgt_len_b, S]
                         .narrow(3, 0, p.lengths[b])  // [L, H, tgt_len_b, src_len_b]
                         .contiguous();
+    res.encoder_self_attention = square(enc_self, i, p.lengths[b]);  // [L_enc, H, S_b, S_b]
+    res.decoder_self_attention = square(dec_self, i, tgt_lens[b]);   // [L_dec, H, T_b, T_b]
   }
   return out;
 }

@@ -21,6 +21,10 @@ struct ForcedResult {
   torch::Tensor attention;
   double score = 0.0;                   ///< sum of log P(tgt_out[t] | ...) over real positions
   std::vector<double> token_log_probs;  ///< log P of each real tgt_out position
+  /// With self_attention, where the model's encoder / decoder has it (a Transformer; undefined
+  /// for an RNN part, and for a sentence the model did not run): [enc_layers, heads, src_len,
+  /// src_len] and [dec_layers, heads, tgt_len, tgt_len] (causal), float32 CPU, unpadded.
+  torch::Tensor encoder_self_attention, decoder_self_attention;
 };
 
 /// Forced (teacher-forced) decoding of given pairs with one forward() call.
@@ -30,12 +34,15 @@ struct ForcedResult {
 /// get score -inf and zero attention. With an `extra` attention (models/extra_attention.h, e.g.
 /// an alignment layer built for this model) the pass stops at model.forward_features(), its
 /// weights are appended as one more layer, the last ([L + 1, H, T, S]; its single head repeated
-/// H times), and the logits come from model.output_layer(). Throws std::invalid_argument on
-/// shape mismatches.
+/// H times), and the logits come from model.output_layer(). With `self_attention` the pass is
+/// model.forward_features_with_self_attention() (logits from model.output_layer() when it
+/// leaves them undefined; the same values as forward()) and the results carry the encoder and
+/// decoder self-attention. Throws std::invalid_argument on shape mismatches.
 std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
                                         const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
                                         const torch::Tensor& tgt_out,
-                                        ExtraAttention* extra = nullptr);
+                                        ExtraAttention* extra = nullptr,
+                                        bool self_attention = false);
 
 /// Builds teacher-forcing inputs from target id sequences: tgt_in = [BOS, y1 .. y_{n-1}],
 /// tgt_out = [y1 .. y_n], each [batch, max n] int64 padded with kPadId, on `device`. The

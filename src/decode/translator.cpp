@@ -9,6 +9,7 @@
 #include "align/word_align.h"
 #include "data/batching.h"
 #include "data/corpus.h"
+#include "decode/attention_records.h"
 #include "decode/forced_decode.h"
 #include "decode/search.h"
 #include "models/special_ids.h"
@@ -20,32 +21,25 @@ namespace {
 
 constexpr const char* kEosPiece = "</s>";
 
-// [layers, heads, tgt, src] float tensor -> nested vectors [layer][head][tgt][src].
-align::LayerHeadMatrices to_matrices(const torch::Tensor& attention) {
-  auto a = attention.to(torch::kCPU, torch::kFloat32).contiguous();
-  const int64_t layers = a.size(0), heads = a.size(1), tgt = a.size(2), src = a.size(3);
-  auto acc = a.accessor<float, 4>();
-  align::LayerHeadMatrices out(layers, std::vector<align::Matrix>(heads));
-  for (int64_t l = 0; l < layers; ++l)
-    for (int64_t h = 0; h < heads; ++h) {
-      auto& m = out[l][h];
-      m.assign(tgt, std::vector<float>(src));
-      for (int64_t t = 0; t < tgt; ++t)
-        for (int64_t s = 0; s < src; ++s) m[t][s] = acc[l][h][t][s];
-    }
-  return out;
-}
-
-// A record with no tokens (empty input): the model's layer/head shape with empty matrices.
-align::AttentionRecord empty_record(const LoadedModel& m, int64_t index) {
-  align::AttentionRecord rec;
-  rec.index = index;
-  rec.model = m.name;
-  rec.layers = static_cast<int>(m.attention_layers());
-  rec.heads = static_cast<int>(m.model->attention_heads());
-  rec.subword.assign(rec.layers, std::vector<align::Matrix>(rec.heads));
-  rec.word = rec.subword;
-  return rec;
+// The self-attention of each row's best hypothesis: one forced pass over the batch's sources and
+// those hypotheses (an empty one stands in as EOS and is cut back to no rows).
+void add_self_attention(const LoadedModel& m, const Batch& b,
+                        const std::vector<std::vector<Hypothesis>>& hyps,
+                        const std::vector<align::AttentionRecord*>& records) {
+  std::vector<std::vector<int64_t>> targets;
+  for (const auto& h : hyps)
+    targets.push_back(h.empty() || h.front().tokens.empty() ? std::vector<int64_t>{kEosId}
+                                                            : h.front().tokens);
+  auto [tgt_in, tgt_out] = teacher_forcing_batch(targets, m.device);
+  auto forced = forced_decode(*m.model, b.src, b.src_mask, tgt_in, tgt_out, nullptr, true);
+  for (size_t k = 0; k < records.size(); ++k) {
+    if (records[k]->src_tokens.empty()) continue;  // no hypothesis: the empty record's shape
+    const auto n = static_cast<int64_t>(records[k]->tgt_tokens.size());
+    const auto& dec = forced[k].decoder_self_attention;  // [layers, heads, T, T]
+    records[k]->encoder_self = self_part(forced[k].encoder_self_attention);
+    records[k]->decoder_self =
+        self_part(dec.defined() ? dec.narrow(2, 0, n).narrow(3, 0, n).contiguous() : dec);
+  }
 }
 
 // Pieces of `ids` as the model sees them (surface pieces when SentencePiece's piece list lines
@@ -111,7 +105,8 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& l
     tr.src_pieces = static_cast<int64_t>(ids.size());
     if (ids.empty()) {
       tr.hypotheses.emplace_back();
-      if (o.capture_attention) tr.attention = empty_record(m_, first_index + int64_t(i));
+      if (o.capture_attention)
+        tr.attention = empty_record(m_, first_index + int64_t(i), o.self_attention);
       continue;
     }
     auto pieces = pieces_of(tok.src(), lines[i], ids);
@@ -177,12 +172,16 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& l
         rec.layers = static_cast<int>(att.size(0));
         rec.heads = static_cast<int>(att.size(1));
         rec.subword = to_matrices(att);
-        align::fill_word_level(rec);
         tr.attention = std::move(rec);
       } else if (o.capture_attention) {
-        tr.attention = empty_record(m_, first_index + static_cast<int64_t>(i));
+        tr.attention = empty_record(m_, first_index + static_cast<int64_t>(i), o.self_attention);
       }
     }
+    if (!o.capture_attention) continue;
+    std::vector<align::AttentionRecord*> records;
+    for (auto j : batch_idx) records.push_back(&out[line_of[static_cast<size_t>(j)]].attention);
+    if (o.self_attention) add_self_attention(m_, b, hyps, records);
+    for (auto* rec : records) align::fill_word_level(*rec);
   }
   return out;
 }
@@ -261,7 +260,8 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
   std::vector<AlignResult> out(src.size());
   std::vector<size_t> live;  // pairs with both sides non-empty
   for (size_t i = 0; i < src.size(); ++i) {
-    out[i].record = empty_record(model, first_index + static_cast<int64_t>(i));
+    out[i].record =
+        empty_record(model, first_index + static_cast<int64_t>(i), options.self_attention);
     const auto& s = src[i];
     const auto& t = tgt[i];
     if (s.ids.size() != s.tokens.size() || s.ids.size() != s.word_of_token.size() ||
@@ -288,9 +288,9 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
     std::vector<std::vector<int64_t>> targets;
     for (auto j : batch_idx) targets.push_back(tgt[live[j]].ids);
     auto [tgt_in, tgt_out] = teacher_forcing_batch(targets, model.device);
-    auto forced =
-        forced_decode(*model.model, b.src, b.src_mask, tgt_in, tgt_out,
-                      model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr);
+    auto forced = forced_decode(*model.model, b.src, b.src_mask, tgt_in, tgt_out,
+                                model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr,
+                                options.self_attention);
     for (size_t k = 0; k < batch_idx.size(); ++k) {
       const size_t i = live[batch_idx[k]];
       AlignResult& r = out[i];
@@ -305,6 +305,8 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
       rec.layers = static_cast<int>(att.size(0));
       rec.heads = static_cast<int>(att.size(1));
       rec.subword = to_matrices(att);
+      rec.encoder_self = self_part(forced[k].encoder_self_attention);
+      rec.decoder_self = self_part(forced[k].decoder_self_attention);
       if (options.shift) {
         // Row t + 1 for target token t; the last (EOS) row, dropped from the word level, keeps
         // its own. The record keeps the unshifted subword matrices.

@@ -31,6 +31,10 @@ struct TranslateOptions {
   int64_t batch_size = 64;     ///< sentences per decoding batch (lines sorted by length)
   int64_t max_src_pieces = 0;  ///< longer sources are truncated to this many pieces; 0 = no limit
   bool capture_attention = false;  ///< fill Translation::attention for the best hypothesis
+  /// With capture_attention: also the encoder and decoder self-attention of the best hypothesis
+  /// (AttentionRecord::encoder_self / decoder_self, where the model has them), from one forced
+  /// pass over the source and that hypothesis after the search.
+  bool self_attention = false;
   /// Ancestral sampling (decode/search.h sample_search) instead of greedy or beam search; needs
   /// n_best 1 and ignores beam.
   bool sample = false;
@@ -124,6 +128,9 @@ struct AlignOptions {
   /// predicts y_t. The subword matrices in the record stay unshifted; the word-level matrices and
   /// the hard alignment use the shifted rows (record.shift = true).
   bool shift = false;
+  /// Also the encoder and decoder self-attention (AttentionRecord::encoder_self / decoder_self)
+  /// where the model has them (Transformer parts; an RNN part has none and its field stays out).
+  bool self_attention = false;
 };
 
 /// One aligned pair.

@@ -6,7 +6,9 @@ Checks: the page loads with no console errors and no network requests; the arrow
 and the head selectors change what is drawn (the canvas pixels differ); hovering a cell shows its
 weight and hovering a token shades the other side; a token holding <script> shows as text and
 runs nothing; an empty line, a one-token and a 200-token sentence and a record without
-word-level matrices load; gold links give an AER; a 1,000-sentence page is ready in under 2 s;
+word-level matrices load; the view selector switches to the encoder and decoder self-attention
+(other pixels, both axes labelled with the source / target words, hover shades the same side)
+and is disabled, with the reason, for a file without it; gold links give an AER; a 1,000-sentence page is ready in under 2 s;
 a toy training run's RUN_DIR/report.html draws its curves and its validation slider changes the
 attention drawn.
 
@@ -61,7 +63,22 @@ def softmax_rows(rng, rows, cols):
     return out
 
 
-def record(rng, index, src_words, tgt_words, layers=3, heads=4, word_level=True):
+def causal_rows(rng, n):
+    out = []
+    for t in range(n):
+        row = softmax_rows(rng, 1, t + 1)[0]
+        out.append(row + [0.0] * (n - t - 1))
+    return out
+
+
+def self_attention(rng, n, layers, heads, causal):
+    """A self-attention field, subword level only (the reader makes the word level)."""
+    rows = (lambda: causal_rows(rng, n)) if causal else (lambda: softmax_rows(rng, n, n))
+    return {"layers": layers, "heads": heads,
+            "subword": [[rows() for _ in range(heads)] for _ in range(layers)]}
+
+
+def record(rng, index, src_words, tgt_words, layers=3, heads=4, word_level=True, self_att=False):
     src_tokens = ["\u2581" + w for w in src_words] + ["</s>"]
     tgt_tokens = ["\u2581" + w for w in tgt_words] + ["</s>"]
     r = {
@@ -79,6 +96,9 @@ def record(rng, index, src_words, tgt_words, layers=3, heads=4, word_level=True)
     if word_level:
         r["word"] = [[softmax_rows(rng, len(tgt_words), len(src_words)) for _ in range(heads)]
                      for _ in range(layers)]
+    if self_att:
+        r["encoder_self_attention"] = self_attention(rng, len(src_tokens), layers, heads, False)
+        r["decoder_self_attention"] = self_attention(rng, len(tgt_tokens), layers, heads, True)
     return r
 
 
@@ -91,7 +111,7 @@ def write_jsonl(path, records):
 def shapes(rng):
     words = "a man rides a horse on the beach".split()
     return [
-        record(rng, 0, words, "ein mann reitet ein pferd am strand".split()),
+        record(rng, 0, words, "ein mann reitet ein pferd am strand".split(), self_att=True),
         record(rng, 1, ["<script>alert(1)</script>", "b"], ["c", "d"]),
         record(rng, 2, [], []),                                     # an empty line
         record(rng, 3, ["x"], ["y"]),                               # one token
@@ -242,6 +262,66 @@ def check_shapes(b):
     check("AER" in b.eval("document.getElementById('summary').textContent"), "gold links give an AER")
 
 
+# The labels drawn on the map's canvas (fillText calls), in order.
+LABELS = ("(() => { const c = CanvasRenderingContext2D.prototype; if (!c.__orig) {"
+          " c.__orig = c.fillText; c.fillText = function (t, ...a) {"
+          " (window.__labels = window.__labels || []).push(String(t));"
+          " return c.__orig.call(this, t, ...a); }; } window.__labels = []; })()")
+
+
+def check_self_attention(b):
+    """Sentence 1 has encoder and decoder self-attention; the others none."""
+    select(b, "position", "1")
+    select(b, "level", "word")
+    select(b, "layer", "last")
+    select(b, "head", "mean")
+    src = b.eval("[...document.querySelectorAll('#src-strip .tok')].map(e => e.textContent)")
+    tgt = b.eval("[...document.querySelectorAll('#tgt-strip .tok')].map(e => e.textContent)")
+    cross = b.eval(CANVAS)
+    check(b.eval("document.getElementById('view-control').hidden") is False and
+          b.eval("document.querySelector('#view option[value=encoder]').disabled") is False,
+          "the view selector offers the self-attention")
+    b.eval(LABELS)
+    select(b, "view", "encoder")
+    enc = b.eval(CANVAS)
+    check(enc != cross, "encoder self-attention draws another picture than the cross-attention")
+    labels = b.eval("window.__labels")
+    check(sorted(labels) == sorted(src + src),
+          f"encoder self-attention: both axes are labelled with the source words ({labels})")
+    check(b.eval("document.getElementById('tgt-row').hidden") is True,
+          "encoder self-attention: only the source strip is shown")
+    tok = b.eval("(() => { const r = document.querySelectorAll('#src-strip .tok')[2]"
+                 ".getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()")
+    b.send("Input.dispatchMouseEvent", type="mouseMoved", x=tok[0], y=tok[1])
+    shaded = b.eval("[...document.querySelectorAll('#src-strip .tok')].filter(e => e.style.background).length")
+    check(shaded == len(src), f"hovering a source token shades the {len(src)} source words it attends to ({shaded})")
+    b.send("Input.dispatchMouseEvent", type="mouseMoved", x=1, y=1)
+    select(b, "layer", "0")
+    check(b.eval(CANVAS) != enc, "encoder self-attention: layer 0 draws another picture")
+    select(b, "head", "grid")
+    check(b.eval("document.querySelectorAll('#maps canvas').length") == 4, "encoder self-attention: grid of 4 heads")
+    select(b, "head", "mean")
+    b.eval("window.__labels = []")
+    select(b, "view", "decoder")
+    labels = b.eval("window.__labels")
+    check(sorted(labels) == sorted(tgt + tgt),
+          f"decoder self-attention: both axes are labelled with the target words ({labels})")
+    select(b, "position", "2")
+    check("no decoder self-attention" in b.eval("document.getElementById('maps').textContent"),
+          "a record without self-attention says so in that view")
+    select(b, "view", "cross")
+    select(b, "position", "1")
+
+
+def check_no_self_attention(b):
+    """A file without self-attention: the self views are disabled and the page says why."""
+    check(b.eval("document.querySelector('#view option[value=encoder]').disabled") is True and
+          b.eval("document.querySelector('#view option[value=decoder]').disabled") is True,
+          "without self-attention the self views are disabled")
+    note = b.eval("document.getElementById('view-note').textContent")
+    check("--self-attention" in note and "RNN" in note, f"and the page says why ({note!r})")
+
+
 def make_page(binary, tmp, name, records, gold=None):
     jsonl, html = os.path.join(tmp, name + ".jsonl"), os.path.join(tmp, name + ".html")
     write_jsonl(jsonl, records)
@@ -307,12 +387,14 @@ def main():
             check_interaction(b)
             check_hover(b)
             check_shapes(b)
+            check_self_attention(b)
             problems = b.problems("file://" + small)
             check(not problems, f"no console errors, dialogs or requests {problems}")
             check(b.open(big), "the 1,000-sentence page loads")
             ready = b.eval("window.tinynmtReadyMs")
             check(ready < 2000, f"the 1,000-sentence page is ready in {ready:.0f} ms < 2 s")
             check(not b.problems("file://" + big), "the big page: no errors or requests")
+            check_no_self_attention(b)
             check_report(b, train_toy_run(binary, tmp))
         finally:
             b.close()

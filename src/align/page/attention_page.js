@@ -6,7 +6,14 @@
   const data = JSON.parse(document.getElementById("tinynmt-data").textContent);
   const sentences = data.sentences;
   const $ = (id) => document.getElementById(id);
-  const state = { pos: 0, level: "word", layer: "last", head: "mean", hover: null };
+  const state = { pos: 0, view: "cross", level: "word", layer: "last", head: "mean" };
+  // What the map shows: the cross-attention (rows target, columns source) or a self-attention
+  // (rows and columns the same side; row = the position attending, column = the one attended to).
+  const VIEWS = {
+    cross: { name: "cross-attention", part: (s) => s, rows: "tgt", cols: "src" },
+    encoder: { name: "encoder self-attention", part: (s) => s.encoder_self, rows: "src", cols: "src" },
+    decoder: { name: "decoder self-attention", part: (s) => s.decoder_self, rows: "tgt", cols: "tgt" },
+  };
   let cache = { pos: -1, bytes: {} };
 
   // ---- data access --------------------------------------------------------------------------
@@ -16,37 +23,42 @@
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
   }
-  function hasLevel(s, level) { return typeof s[level] === "string"; }
+  // The shown view's part of a sentence ({layers, heads, subword, word}), or null: none.
+  function partOf(s) { return VIEWS[state.view].part(s) || null; }
+  function hasLevel(p, level) { return !!p && typeof p[level] === "string"; }
   function levelOf(s) {
-    if (hasLevel(s, state.level)) return state.level;
-    return hasLevel(s, "word") ? "word" : hasLevel(s, "subword") ? "subword" : null;
+    const p = partOf(s);
+    if (hasLevel(p, state.level)) return state.level;
+    return hasLevel(p, "word") ? "word" : hasLevel(p, "subword") ? "subword" : null;
   }
-  function tokens(s, level) {
-    return level === "subword" ? [s.src_tokens, s.tgt_tokens] : [s.src_words, s.tgt_words];
+  function sideTokens(s, side, level) {
+    return level === "subword" ? s[`${side}_tokens`] : s[`${side}_words`];
   }
-  // Matrix [rows = target][cols = source] of weights for a layer and a head (numbers or "mean").
+  // Matrix [rows][cols] of the shown view's weights for a layer and a head (numbers or "mean");
+  // rowToks / colToks label its rows and columns.
   function matrix(s, level, layer, head) {
     if (cache.pos !== state.pos) cache = { pos: state.pos, bytes: {} };
-    if (!cache.bytes[level]) cache.bytes[level] = decode(s[level]);
-    const q = cache.bytes[level];
-    const [src, tgt] = tokens(s, level);
-    const rows = tgt.length, cols = src.length, size = rows * cols;
-    const layers = layer === "mean" ? [...Array(s.layers).keys()] : [layer];
-    const heads = head === "mean" ? [...Array(s.heads).keys()] : [head];
+    const p = partOf(s), v = VIEWS[state.view], key = `${state.view}:${level}`;
+    if (!cache.bytes[key]) cache.bytes[key] = decode(p[level]);
+    const q = cache.bytes[key];
+    const rowToks = sideTokens(s, v.rows, level), colToks = sideTokens(s, v.cols, level);
+    const rows = rowToks.length, cols = colToks.length, size = rows * cols;
+    const layers = layer === "mean" ? [...Array(p.layers).keys()] : [layer];
+    const heads = head === "mean" ? [...Array(p.heads).keys()] : [head];
     const m = new Float32Array(size);
     for (const l of layers)
       for (const h of heads) {
-        const base = (l * s.heads + h) * size;
+        const base = (l * p.heads + h) * size;
         for (let i = 0; i < size; i++) m[i] += q[base + i];
       }
     const scale = 1 / (255 * layers.length * heads.length);
     for (let i = 0; i < size; i++) m[i] *= scale;
-    return { m, rows, cols, src, tgt };
+    return { m, rows, cols, rowToks, colToks };
   }
-  function layerIndex(s) {
+  function layerIndex(p) {
     if (state.layer === "mean") return "mean";
-    if (state.layer === "last") return s.layers - 1;
-    return Math.min(Number(state.layer), s.layers - 1);
+    if (state.layer === "last") return p.layers - 1;
+    return Math.min(Number(state.layer), p.layers - 1);
   }
 
   // ---- controls -----------------------------------------------------------------------------
@@ -115,10 +127,10 @@
     const fig = document.createElement("figure");
     fig.className = "map";
     const cap = document.createElement("figcaption");
-    cap.textContent = `layer ${layer}, head ${head}`;
+    cap.textContent = `${VIEWS[state.view].name}, layer ${layer}, head ${head}`;
     const longest = Math.max(1, mat.rows, mat.cols);
     const cell = Math.max(3, Math.min(small ? 14 : 28, Math.floor((small ? 260 : 640) / longest)));
-    const longestToken = Math.min(14, Math.max(1, ...mat.src.map((t) => t.length), ...mat.tgt.map((t) => t.length)));
+    const longestToken = Math.min(14, Math.max(1, ...mat.colToks.map((t) => t.length), ...mat.rowToks.map((t) => t.length)));
     const label = small ? 0 : Math.min(110, 14 + 7 * longestToken), font = Math.min(12, cell);
     const canvas = document.createElement("canvas");
     canvas.width = label + mat.cols * cell + 4;
@@ -127,7 +139,7 @@
     ctx.font = `${font}px sans-serif`;
     ctx.fillStyle = "#222";
     if (label && cell >= 8) {
-      mat.src.forEach((t, i) => {
+      mat.colToks.forEach((t, i) => {
         ctx.save();
         ctx.translate(label + (i + 0.7) * cell, label - 4);
         ctx.rotate(-Math.PI / 3);
@@ -135,14 +147,14 @@
         ctx.restore();
       });
       ctx.textAlign = "right";
-      mat.tgt.forEach((t, j) => ctx.fillText(t.slice(0, 14), label - 4, label + (j + 0.75) * cell));
+      mat.rowToks.forEach((t, j) => ctx.fillText(t.slice(0, 14), label - 4, label + (j + 0.75) * cell));
     }
     for (let j = 0; j < mat.rows; j++)
       for (let i = 0; i < mat.cols; i++) {
         ctx.fillStyle = colour(mat.m[j * mat.cols + i]);
         ctx.fillRect(label + i * cell, label + j * cell, cell, cell);
       }
-    if (level === "word") drawLinks(ctx, s, label, label, cell);
+    if (level === "word" && state.view === "cross") drawLinks(ctx, s, label, label, cell);
     canvas.addEventListener("mousemove", (e) => hoverCell(e, canvas, mat, label, cell));
     canvas.addEventListener("mouseleave", () => hoverCell(null));
     fig.append(canvas, cap);
@@ -160,18 +172,22 @@
       el.appendChild(span);
     });
   }
-  // Hovering target token k shades the source tokens by its row; a source token, the targets.
+  // Cross-attention: hovering target token k shades the source tokens by its row; a source
+  // token, the targets by its column. Self-attention: a token shades the tokens of its own side
+  // that it attends to (its row).
   function shadeFrom(side, k) {
     const s = sentences[state.pos], level = levelOf(s);
     const src = $("src-strip").children, tgt = $("tgt-strip").children;
     for (const e of [...src, ...tgt]) { e.style.background = ""; e.classList.remove("active"); }
     if (side === null || !level) return;
     const head = state.head === "grid" ? "mean" : Number.isNaN(+state.head) ? state.head : +state.head;
-    const mat = matrix(s, level, layerIndex(s), head);
-    const own = side === "tgt" ? tgt : src, other = side === "tgt" ? src : tgt;
+    const mat = matrix(s, level, layerIndex(partOf(s)), head);
+    const cross = state.view === "cross";
+    const own = side === "tgt" ? tgt : src, other = cross ? (side === "tgt" ? src : tgt) : own;
+    if (!own[k]) return;
     own[k].classList.add("active");
     for (let o = 0; o < other.length; o++) {
-      const w = side === "tgt" ? mat.m[k * mat.cols + o] : mat.m[o * mat.cols + k];
+      const w = !cross || side === "tgt" ? mat.m[k * mat.cols + o] : mat.m[o * mat.cols + k];
       other[o].style.background = colour(w);
       other[o].title = w.toFixed(3);
     }
@@ -182,7 +198,7 @@
     const r = canvas.getBoundingClientRect();
     const i = Math.floor((e.clientX - r.left - label) / cell), j = Math.floor((e.clientY - r.top - label) / cell);
     if (i < 0 || j < 0 || i >= mat.cols || j >= mat.rows) { tip.hidden = true; return; }
-    tip.textContent = `${mat.tgt[j]} \u2190 ${mat.src[i]}: ${mat.m[j * mat.cols + i].toFixed(4)} (\u00b10.002)`;
+    tip.textContent = `${mat.rowToks[j]} \u2190 ${mat.colToks[i]}: ${mat.m[j * mat.cols + i].toFixed(4)} (\u00b10.002)`;
     tip.style.left = `${e.clientX + 12}px`;
     tip.style.top = `${e.clientY + 12}px`;
     tip.hidden = false;
@@ -194,32 +210,65 @@
     if (level && level !== state.level) parts.push(`no ${state.level}-level matrices in this record: showing ${level}s`);
     if (s.aer !== null && s.aer !== undefined) parts.push(`AER ${(100 * s.aer).toFixed(1)}%`);
     if (data.set_aer !== null && data.set_aer !== undefined) parts.push(`set AER ${(100 * data.set_aer).toFixed(1)}%`);
-    if (level === "subword" && (s.alignment || s.gold)) parts.push("alignment marks are drawn at word level");
+    if (level === "subword" && state.view === "cross" && (s.alignment || s.gold)) parts.push("alignment marks are drawn at word level");
     $("summary").textContent = parts.join(" \u00b7 ");
   }
   function render() {
     const maps = $("maps");
     maps.textContent = "";
     if (!sentences.length) { $("summary").textContent = "no sentences in this file"; return; }
-    const s = sentences[state.pos];
-    fillSelectors(s);
+    const s = sentences[state.pos], part = partOf(s), v = VIEWS[state.view];
+    fillSelectors(part || s);
     const level = levelOf(s);
     summary(s, level);
-    const [src, tgt] = level ? tokens(s, level) : [s.src_tokens, s.tgt_tokens];
+    const src = sideTokens(s, "src", level || "subword"), tgt = sideTokens(s, "tgt", level || "subword");
     strip($("src-strip"), src, "src");
     strip($("tgt-strip"), tgt, "tgt");
-    if (!level || !src.length || !tgt.length) {
+    $("src-row").hidden = state.view === "decoder";
+    $("tgt-row").hidden = state.view === "encoder";
+    $("legend").textContent = LEGENDS[state.view];
+    const rows = v.rows === "src" ? src : tgt, cols = v.cols === "src" ? src : tgt;
+    if (!level || !rows.length || !cols.length) {
       const p = document.createElement("p");
-      p.textContent = !level ? "this record has no attention matrices" : "empty sentence: nothing to draw";
+      p.textContent = !level
+        ? (part ? "this record has no attention matrices" : `this record has no ${v.name}`)
+        : "empty sentence: nothing to draw";
       maps.appendChild(p);
       return;
     }
-    const layer = layerIndex(s);
+    const layer = layerIndex(part);
     if (state.head === "grid") {
-      for (let h = 0; h < s.heads; h++) maps.appendChild(drawMap(s, level, layer, h, true));
+      for (let h = 0; h < part.heads; h++) maps.appendChild(drawMap(s, level, layer, h, true));
     } else {
       maps.appendChild(drawMap(s, level, layer, state.head === "mean" ? "mean" : +state.head, false));
     }
+  }
+
+  // ---- views: cross-attention, and self-attention where the records have it ------------------
+  const LEGENDS = {
+    cross: "Rows: target, columns: source; darker = more weight. Dots: the hard alignment " +
+      "(with gold: green = sure, orange = possible, red = wrong); boxes: gold links (solid = " +
+      "sure, dashed = possible).",
+    encoder: "Rows and columns: source; row = the token attending, column = the token attended " +
+      "to; darker = more weight. Hover a token to shade the tokens it attends to.",
+    decoder: "Rows and columns: target; each step is labelled by the token it predicts (its " +
+      "input is the token before) and attends only to itself and earlier steps, so the upper " +
+      "triangle is empty. Hover a token to shade the tokens it attends to.",
+  };
+  function setupViews() {
+    const has = { encoder: sentences.some((s) => s.encoder_self), decoder: sentences.some((s) => s.decoder_self) };
+    for (const o of $("view").options) {
+      if (o.value === "cross") continue;
+      o.disabled = !has[o.value];
+      if (o.disabled) o.textContent = `${VIEWS[o.value].name} (none)`;
+    }
+    $("view-note").textContent = !has.encoder && !has.decoder
+      ? "No self-attention in this file: exported without --self-attention, or an RNN model " +
+        "(RNNs have none)."
+      : !has.decoder ? "No decoder self-attention: the model's decoder is an RNN."
+      : !has.encoder ? "No encoder self-attention: the model's encoder is an RNN." : "";
+    // A training run's report carries cross-attention only.
+    if (Array.isArray(data.steps) && data.steps.length) $("view-control").hidden = true;
   }
 
   // ---- search -------------------------------------------------------------------------------
@@ -267,14 +316,12 @@
   $("title").textContent = data.title;
   $("note").textContent = data.rounding;
   $("count").textContent = `of ${sentences.length}`;
-  $("legend").textContent = "Rows: target, columns: source; darker = more weight. Dots: the " +
-    "hard alignment (with gold: green = sure, orange = possible, red = wrong); boxes: gold links " +
-    "(solid = sure, dashed = possible).";
+  setupViews();
   $("prev").addEventListener("click", () => go(state.pos - 1));
   $("next").addEventListener("click", () => go(state.pos + 1));
   $("position").addEventListener("change", (e) => go(Number(e.target.value) - 1));
   $("search").addEventListener("input", (e) => search(e.target.value));
-  for (const id of ["level", "layer", "head"])
+  for (const id of ["view", "level", "layer", "head"])
     $(id).addEventListener("change", (e) => { state[id] = e.target.value; render(); });
   document.addEventListener("keydown", (e) => {
     const tag = (e.target && e.target.tagName) || "";
