@@ -130,7 +130,7 @@ class Browser:
              "--disable-background-networking", "--disable-component-update",
              "--window-size=1400,1000",
              "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         port_file = os.path.join(profile, "DevToolsActivePort")
         deadline = time.time() + 30
         while not (os.path.exists(port_file) and open(port_file).read().count("\n") >= 1):
@@ -200,8 +200,17 @@ class Browser:
         try:
             self.ws.close()
         finally:
-            self.proc.kill()
+            # The whole process group: chromium's helper processes (renderer, utility,
+            # crashpad) outlive a kill of the main one and keep writing the profile folder.
+            try:
+                os.killpg(self.proc.pid, 9)
+            except ProcessLookupError:
+                pass
             self.proc.wait()
+            deadline = time.time() + 10
+            while time.time() < deadline and subprocess.run(
+                    ["pgrep", "-g", str(self.proc.pid)], stdout=subprocess.DEVNULL).returncode == 0:
+                time.sleep(0.1)
 
 
 CANVAS = "(() => { const c = document.querySelector('#maps canvas'); return c ? c.toDataURL() : ''; })()"
