@@ -31,6 +31,19 @@ wait_for() {  # wait_for FILE SECONDS
   return 1
 }
 
+start_pair() {  # start_pair DIR: ranks 0 and 1 (pids p0, p1) on a new port, training into
+  # $tmp/DIR until its first checkpoint; through env, so that $! is the trainer (signals reach it).
+  port=$((port + 1))
+  local r
+  for r in 0 1; do
+    env WORLD_SIZE=2 RANK="$r" MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$bin" train \
+      "${common[@]}" --set run.dir="$tmp/$1" --set training.max_steps=100000 >"$tmp/log$r" 2>&1 &
+    pids+=("$!")
+    eval "p$r=$!"
+  done
+  wait_for "$tmp/$1/last.ckpt" 120 || { cat "$tmp/log0"; fail "no checkpoint after 120 s"; }
+}
+
 # 1. Each rank with its own run.dir (two machines would have two disks): only rank 0's is written.
 rank 1 "$port" --set run.dir="$tmp/r1" --set training.max_steps=4 >"$tmp/log1" 2>&1 &
 p1=$!
@@ -73,14 +86,7 @@ kill -9 "$p0" 2>/dev/null
 
 # 4. kill -9 of rank 1: rank 0 exits non-zero within the timeout naming rank 1; last.ckpt stays
 # loadable and a restart with one rank resumes from it.
-port=$((port + 1))
-env WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$bin" train "${common[@]}" \
-  --set run.dir="$tmp/k" --set training.max_steps=100000 >"$tmp/log0" 2>&1 &
-p0=$!; pids+=("$p0")
-env WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$bin" train "${common[@]}" \
-  --set run.dir="$tmp/k" --set training.max_steps=100000 >"$tmp/log1" 2>&1 &
-p1=$!; pids+=("$p1")
-wait_for "$tmp/k/last.ckpt" 120 || { cat "$tmp/log0"; fail "no checkpoint after 120 s"; }
+start_pair k
 kill -9 "$p1"
 start=$(date +%s)
 wait "$p0"; rc0=$?
@@ -108,14 +114,7 @@ kill -9 "$pa"; wait "$pa" 2>/dev/null
   { cat "$tmp/log"; fail "restart after kill -9 blocked"; }
 # 6. SIGTERM to rank 1 alone: both ranks stop at the same step with exit 130; rank 0 saves and
 # says so, rank 1 does not claim a save; the run resumes from that step.
-port=$((port + 1))
-env WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$bin" train "${common[@]}" \
-  --set run.dir="$tmp/s" --set training.max_steps=100000 >"$tmp/log0" 2>&1 &
-p0=$!; pids+=("$p0")
-env WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" "$bin" train "${common[@]}" \
-  --set run.dir="$tmp/s" --set training.max_steps=100000 >"$tmp/log1" 2>&1 &
-p1=$!; pids+=("$p1")
-wait_for "$tmp/s/last.ckpt" 120 || { cat "$tmp/log0"; fail "no checkpoint after 120 s"; }
+start_pair s
 kill -TERM "$p1"
 wait "$p0"; rc0=$?
 wait "$p1"; rc1=$?
