@@ -94,14 +94,21 @@ Seq2SeqOutput EncoderDecoderImpl::forward_features_with_self_attention(
   return run(src, tgt_in, true);
 }
 
+Seq2SeqOutput EncoderDecoderImpl::forward_features_guided(const torch::Tensor& src,
+                                                          const torch::Tensor& tgt_in,
+                                                          const GuidedHead& g) {
+  return run(src, tgt_in, false, &g);
+}
+
 Seq2SeqOutput EncoderDecoderImpl::run(const torch::Tensor& src, const torch::Tensor& tgt_in,
-                                      bool self_attention) {
+                                      bool self_attention, const GuidedHead* guided) {
   const auto src_mask = src.ne(kPadId);
   auto enc = self_attention ? encoder_->encode_with_self_attention(src_embed_(src), src_mask)
                             : encode(src, src_mask);
   auto emb = tgt_embed_(tgt_in);
-  auto out = self_attention ? decoder_->forward_with_self_attention(emb, enc)
-                            : decoder_->forward(emb, enc);
+  auto out = guided           ? decoder_->forward_guided(emb, enc, tgt_in.ne(kPadId), *guided)
+             : self_attention ? decoder_->forward_with_self_attention(emb, enc)
+                              : decoder_->forward(emb, enc);
   Seq2SeqOutput r;
   r.features = pre_out_ ? pre_out_(out.features) : out.features;  // [batch, tgt_len, D]
   r.attention = out.attention;                                    // [b, L, H, T, S]
@@ -109,6 +116,7 @@ Seq2SeqOutput EncoderDecoderImpl::run(const torch::Tensor& src, const torch::Ten
   r.src_mask = enc.src_mask;                                      // [b, S]
   r.encoder_self_attention = enc.self_attention;                  // [b, L_enc, H, S, S]
   r.decoder_self_attention = out.self_attention;                  // [b, L_dec, H, T, T]
+  r.guided_log_attention = out.guided_log_attention;              // [b, T, S]
   return r;
 }
 

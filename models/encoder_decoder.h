@@ -28,6 +28,8 @@ class EncoderDecoderImpl : public Seq2SeqImpl {
   Seq2SeqOutput forward_features(const torch::Tensor& src, const torch::Tensor& tgt_in) override;
   Seq2SeqOutput forward_features_with_self_attention(const torch::Tensor& src,
                                                      const torch::Tensor& tgt_in) override;
+  Seq2SeqOutput forward_features_guided(const torch::Tensor& src, const torch::Tensor& tgt_in,
+                                        const GuidedHead& g) override;
   OutputLayer output_layer() override { return {out_weight_, out_bias_}; }
   torch::Tensor source_word_embeddings(const torch::Tensor& src) override {
     return torch::embedding(src_embed_->weight(), src);  // [batch, src_len, E]
@@ -42,7 +44,8 @@ class EncoderDecoderImpl : public Seq2SeqImpl {
   const ModelConfig& config() const { return cfg_; }
 
  private:
-  Seq2SeqOutput run(const torch::Tensor& src, const torch::Tensor& tgt_in, bool self_attention);
+  Seq2SeqOutput run(const torch::Tensor& src, const torch::Tensor& tgt_in, bool self_attention,
+                    const GuidedHead* guided = nullptr);
 
   ModelConfig cfg_;
   Embeddings src_embed_{nullptr}, tgt_embed_{nullptr};

@@ -31,6 +31,8 @@ struct DecoderOutput {
   /// forward_with_self_attention() of a decoder with self-attention: [batch, layers, heads,
   /// tgt_len, tgt_len] (causal); else undefined.
   torch::Tensor self_attention{};
+  /// forward_guided() only: [batch, tgt_len, src_len] log-weights of the guided head.
+  torch::Tensor guided_log_attention{};
 };
 
 /// Decodes embedded target tokens against an encoder output.
@@ -44,6 +46,15 @@ class DecoderImpl : public torch::nn::Module {
   virtual DecoderOutput forward_with_self_attention(const torch::Tensor& emb,
                                                     const EncoderOutput& enc) {
     return forward(emb, enc);
+  }
+  /// forward() plus DecoderOutput::guided_log_attention (Seq2SeqImpl::forward_features_guided);
+  /// tgt_mask [batch, tgt_len] bool, true = real token. The default throws
+  /// std::invalid_argument (decoders without multihead cross-attention).
+  virtual DecoderOutput forward_guided(const torch::Tensor& emb, const EncoderOutput& enc,
+                                       const torch::Tensor& tgt_mask, const GuidedHead& g) {
+    (void)emb, (void)enc, (void)tgt_mask, (void)g;
+    throw std::invalid_argument(
+        "guided alignment needs a Transformer decoder with multihead cross-attention");
   }
   /// State before the first step (projected keys, bridged encoder state, source mask).
   virtual DecoderState init_state(const EncoderOutput& enc) = 0;

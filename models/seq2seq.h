@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,14 @@ struct DecoderState {
 /// tensor is selected on its own.
 AttentionCache select_cache_rows(const AttentionCache& cache, const torch::Tensor& index);
 
+/// The cross-attention head that guided alignment supervises (Garg et al. 2019, "Jointly
+/// Learning to Align and Translate with Transformer Models", §3 and §4.2).
+struct GuidedHead {
+  int64_t layer = 0;          ///< decoder layer, 0-based
+  int64_t head = 0;           ///< head of that layer's multihead cross-attention
+  bool full_context = false;  ///< §4.2: recompute layers 0..layer without the causal mask
+};
+
 /// Teacher-forced output.
 struct Seq2SeqOutput {
   torch::Tensor logits;     ///< [batch, tgt_len, tgt_vocab] unnormalised scores
@@ -78,6 +87,9 @@ struct Seq2SeqOutput {
   torch::Tensor encoder_self_attention{};  ///< [batch, enc_layers, enc_heads, src_len, src_len]
   /// [batch, dec_layers, dec_heads, tgt_len, tgt_len], causal: row t is 0 beyond column t
   torch::Tensor decoder_self_attention{};
+  /// forward_features_guided() only: log-weights of the GuidedHead, [batch, tgt_len, src_len],
+  /// differentiable, -inf at padded source positions. Row t is the step predicting tgt_out[t].
+  torch::Tensor guided_log_attention{};
 };
 
 /// The final affine layer of a model: logits = features·weightᵀ + bias.
@@ -123,6 +135,17 @@ class Seq2SeqImpl : public torch::nn::Module {
   virtual Seq2SeqOutput forward_features_with_self_attention(const torch::Tensor& src,
                                                              const torch::Tensor& tgt_in) {
     return forward_features(src, tgt_in);
+  }
+  /// forward_features() plus guided_log_attention, the log-weights of one cross-attention head
+  /// (GuidedHead), computed with differentiable ops; with full_context from a second pass of
+  /// layers 0..layer whose self-attention sees the whole target (padding masked). The other
+  /// fields are forward_features()'s. Throws std::invalid_argument for models without a
+  /// Transformer decoder with multihead cross-attention, or a layer/head out of range.
+  virtual Seq2SeqOutput forward_features_guided(const torch::Tensor& src,
+                                                const torch::Tensor& tgt_in, const GuidedHead& g) {
+    (void)src, (void)tgt_in, (void)g;
+    throw std::invalid_argument(
+        "guided alignment needs a Transformer decoder with multihead cross-attention");
   }
   /// The output layer that forward_features() stops before; undefined tensors if there is none.
   virtual OutputLayer output_layer() { return {}; }

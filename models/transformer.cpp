@@ -123,7 +123,7 @@ TransformerDecoderLayerImpl::TransformerDecoderLayerImpl(const DecoderConfig& cf
 torch::Tensor TransformerDecoderLayerImpl::forward(
     const torch::Tensor& x, AttentionCache& self_kv, const torch::Tensor& self_mask,
     const AttentionCache& cross, const torch::Tensor& src_mask, const AttentionExtras& extras,
-    torch::Tensor* weights, torch::Tensor* self_weights) {
+    torch::Tensor* weights, torch::Tensor* self_weights, torch::Tensor* cross_query) {
   auto self_block = [&](const torch::Tensor& y) {
     AttentionOutput a;
     if (!self_kv.defined()) {  // the whole target (training) or the first decoding step
@@ -139,6 +139,7 @@ torch::Tensor TransformerDecoderLayerImpl::forward(
     return a.context;                             // [batch, tgt_len, d]
   };
   auto cross_block = [&](const torch::Tensor& y) {
+    if (cross_query) *cross_query = y;  // [batch, tgt_len, d]
     auto a = cross_attn_->attend(y, cross, src_mask, extras);
     *weights = a.weights;                                     // [batch, heads, tgt_len, src_len]
     return cross_proj_ ? cross_proj_(a.context) : a.context;  // [batch, tgt_len, d]
@@ -179,17 +180,21 @@ DecoderOutput TransformerDecoderImpl::forward_with_self_attention(const torch::T
 }
 
 DecoderOutput TransformerDecoderImpl::run(const torch::Tensor& emb, const EncoderOutput& enc,
-                                          bool self_attention) {
+                                          bool self_attention, LayerTap* tap) {
   auto src_mask = enc.src_mask.unsqueeze(1);                // [batch, 1, src_len]
   auto self_mask = causal_mask(emb.size(1), emb.device());  // [1, tgt_len, tgt_len]
   std::vector<torch::Tensor> weights, self_weights;
   auto x = emb;
-  for (auto& layer : layers_) {
+  for (int64_t l = 0; l < cfg_.layers; ++l) {
+    auto& layer = layers_[l];
     auto cross = layer->cross_attention().precompute(enc.states, enc.states);
     AttentionCache self_kv;
     torch::Tensor w, sw;
+    const bool tapped = tap && tap->layer == l;
+    if (tapped) tap->cross = cross;
     x = layer->forward(x, self_kv, self_mask, cross, src_mask, {}, &w,
-                       self_attention ? &sw : nullptr);  // [batch, tgt_len, d]
+                       self_attention ? &sw : nullptr,
+                       tapped ? &tap->query : nullptr);  // [batch, tgt_len, d]
     weights.push_back(w);
     if (self_attention) self_weights.push_back(sw);
   }
@@ -198,6 +203,41 @@ DecoderOutput TransformerDecoderImpl::run(const torch::Tensor& emb, const Encode
   if (self_attention)
     out.self_attention = torch::stack(self_weights, 1);  // [batch, layers, heads, tgt, tgt]
   return out;
+}
+
+DecoderOutput TransformerDecoderImpl::forward_guided(const torch::Tensor& emb,
+                                                     const EncoderOutput& enc,
+                                                     const torch::Tensor& tgt_mask,
+                                                     const GuidedHead& g) {
+  if (g.layer < 0 || g.layer >= cfg_.layers)
+    throw std::invalid_argument("guided alignment: layer " + std::to_string(g.layer) +
+                                " out of range (the decoder has " + std::to_string(cfg_.layers) +
+                                " layers)");
+  auto* mha = dynamic_cast<MultiHeadAttentionImpl*>(&layers_[g.layer]->cross_attention());
+  if (!mha)
+    throw std::invalid_argument("guided alignment needs multihead cross-attention, not " +
+                                cfg_.attention);
+  LayerTap tap;
+  tap.layer = g.layer;
+  DecoderOutput out = run(emb, enc, false, &tap);
+  if (g.full_context) run_full_context(emb, enc, tgt_mask.unsqueeze(1), tap);
+  out.guided_log_attention =
+      mha->head_log_weights(tap.query, tap.cross, enc.src_mask.unsqueeze(1), g.head);
+  return out;  // guided_log_attention [batch, tgt_len, src_len]
+}
+
+void TransformerDecoderImpl::run_full_context(const torch::Tensor& emb, const EncoderOutput& enc,
+                                              const torch::Tensor& self_mask, LayerTap& tap) {
+  auto src_mask = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
+  auto x = emb;
+  for (int64_t l = 0; l <= tap.layer; ++l) {
+    auto cross = l == tap.layer ? tap.cross
+                                : layers_[l]->cross_attention().precompute(enc.states, enc.states);
+    AttentionCache self_kv;
+    torch::Tensor w;
+    x = layers_[l]->forward(x, self_kv, self_mask, cross, src_mask, {}, &w, nullptr,
+                            l == tap.layer ? &tap.query : nullptr);  // [batch, tgt_len, d]
+  }
 }
 
 DecoderState TransformerDecoderImpl::init_state(const EncoderOutput& enc) {

@@ -75,11 +75,13 @@ class TransformerDecoderLayerImpl : public torch::nn::Module {
   /// cross: precomputed cross-attention cache; src_mask [batch, 1, src_len].
   /// Returns x [batch, tgt_len, d]; *weights = cross weights [batch, heads, tgt_len, src_len];
   /// with self_weights, *self_weights = the self-attention weights [batch, heads, tgt_len,
-  /// past_len + tgt_len].
+  /// past_len + tgt_len]; with cross_query, *cross_query = the cross-attention's query input
+  /// [batch, tgt_len, d] (after the layer norm with pre-norm).
   torch::Tensor forward(const torch::Tensor& x, AttentionCache& self_kv,
                         const torch::Tensor& self_mask, const AttentionCache& cross,
                         const torch::Tensor& src_mask, const AttentionExtras& extras,
-                        torch::Tensor* weights, torch::Tensor* self_weights = nullptr);
+                        torch::Tensor* weights, torch::Tensor* self_weights = nullptr,
+                        torch::Tensor* cross_query = nullptr);
   AttentionImpl& cross_attention() { return *cross_attn_; }
   const AttentionImpl& cross_attention() const { return *cross_attn_; }
 
@@ -105,6 +107,11 @@ class TransformerDecoderImpl : public DecoderImpl {
   /// forward() plus self_attention [batch, layers, heads, tgt_len, tgt_len] (causal).
   DecoderOutput forward_with_self_attention(const torch::Tensor& emb,
                                             const EncoderOutput& enc) override;
+  /// forward() plus the guided head's log-weights (Garg et al. 2019 §3; full_context §4.2).
+  /// Throws std::invalid_argument naming the layer/head out of range or a cross-attention that
+  /// is not multihead.
+  DecoderOutput forward_guided(const torch::Tensor& emb, const EncoderOutput& enc,
+                               const torch::Tensor& tgt_mask, const GuidedHead& g) override;
   DecoderState init_state(const EncoderOutput& enc) override;
   DecoderOutput step(const torch::Tensor& emb, DecoderState& state) override;
   int64_t output_dim() const override { return cfg_.d_model; }
@@ -112,7 +119,17 @@ class TransformerDecoderImpl : public DecoderImpl {
   int64_t attention_heads() const override { return layers_[0]->cross_attention().heads(); }
 
  private:
-  DecoderOutput run(const torch::Tensor& emb, const EncoderOutput& enc, bool self_attention);
+  /// What run() keeps of one layer for the guided head: its cross-attention query and cache.
+  struct LayerTap {
+    int64_t layer = -1;
+    torch::Tensor query;   // [batch, tgt_len, d]
+    AttentionCache cross;  // the layer's precomputed cross-attention keys/values
+  };
+  DecoderOutput run(const torch::Tensor& emb, const EncoderOutput& enc, bool self_attention,
+                    LayerTap* tap = nullptr);
+  /// Layers 0..tap.layer again with self_mask (no causal mask): Garg et al. 2019 §4.2.
+  void run_full_context(const torch::Tensor& emb, const EncoderOutput& enc,
+                        const torch::Tensor& self_mask, LayerTap& tap);
 
   DecoderConfig cfg_;
   std::vector<TransformerDecoderLayer> layers_;

@@ -1,6 +1,7 @@
 #include "models/attention/multi_head.h"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -76,6 +77,25 @@ AttentionOutput MultiHeadAttentionImpl::attend_checked(const torch::Tensor& quer
       cache.values.data_ptr() == static_cast<const float*>(kv.data_ptr()) + d)
     return packed_attend(q, kv, {options_.heads(), d_k_, 0, 0, d}, mask);
   return attend_heads(split_heads(q), cache, mask);  // q [batch, heads, tgt, d_k]
+}
+
+torch::Tensor MultiHeadAttentionImpl::head_log_weights(const torch::Tensor& query,
+                                                       const AttentionCache& cache,
+                                                       const torch::Tensor& mask, int64_t head) {
+  if (head < 0 || head >= options_.heads())
+    throw std::invalid_argument("multihead: head " + std::to_string(head) + " out of range (" +
+                                std::to_string(options_.heads()) + " heads)");
+  auto w = q_proj->weight.narrow(0, head * d_k_, d_k_);  // [d_k, query_dim]
+  auto b = q_proj->bias.narrow(0, head * d_k_, d_k_);    // [d_k]
+  auto q = torch::nn::functional::linear(query, w, b);   // [batch, tgt, d_k]
+  auto k = cache.keys.select(1, head);                   // [batch, src, d_k]
+  auto scores = torch::matmul(q, k.transpose(1, 2)) /
+                std::sqrt(static_cast<double>(d_k_));  // [batch, tgt, src]
+  if (mask.defined()) {
+    auto allowed = mask_3d(mask).to(torch::kBool);  // broadcastable to [batch, tgt, src]
+    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  }
+  return torch::log_softmax(scores, -1);  // [batch, tgt, src]
 }
 
 AttentionOutput MultiHeadAttentionImpl::packed_attend(const torch::Tensor& q,

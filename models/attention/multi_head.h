@@ -41,6 +41,14 @@ class MultiHeadAttentionImpl : public AttentionImpl {
   /// projected keys and values ([batch, heads, len, d_k]) are stored there (a decoder's cache).
   AttentionOutput self_attend(const torch::Tensor& x, const torch::Tensor& mask,
                               AttentionCache* kv = nullptr);
+  /// Log-weights of one head, differentiable (the packed path's weights are not): query
+  /// [batch, tgt_len, query_dim] (attend()'s query), cache as precompute() returns it, mask as
+  /// attend()'s. Returns log softmax(q_h k_hᵀ / sqrt(d_k)) [batch, tgt_len, src_len] before
+  /// dropout, -inf at masked positions; exp() equals attend().weights[:, head] (Vaswani et al.
+  /// 2017 eq. (1)). For guided alignment (Garg et al. 2019 §3). Throws std::invalid_argument
+  /// when head is outside [0, heads).
+  torch::Tensor head_log_weights(const torch::Tensor& query, const AttentionCache& cache,
+                                 const torch::Tensor& mask, int64_t head);
   int64_t heads() const override { return options_.heads(); }
   int64_t output_dim() const override { return options_.model_dim(); }
 

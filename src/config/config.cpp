@@ -299,6 +299,34 @@ void validate_training(const Config& cfg, const Fail& fail) {
     fail("training.early_stopping.patience: needs a dev set (data.dev)");
 }
 
+// Guided alignment: a Transformer decoder with multihead cross-attention, a head that exists.
+void validate_guided_alignment(const Config& cfg, bool check_files, const Fail& fail) {
+  const std::string& path = cfg.data.train.alignment;
+  if (path.empty()) return;
+  const auto& d = cfg.model.decoder;
+  const auto& g = cfg.training.guided_alignment;
+  if (d.type != "transformer")
+    fail(
+        fmt::format("data.train.alignment: guided alignment needs model.decoder.type: "
+                    "transformer (got '{}')",
+                    d.type));
+  if (d.attention != "multihead")
+    fail(
+        fmt::format("data.train.alignment: guided alignment needs model.decoder.attention: "
+                    "multihead (got '{}')",
+                    d.attention));
+  if (g.layer >= d.layers)
+    fail(
+        fmt::format("training.guided_alignment.layer: {} out of range (model.decoder.layers = "
+                    "{}; -1 = the penultimate)",
+                    g.layer, d.layers));
+  if (g.head >= d.heads)
+    fail(fmt::format("training.guided_alignment.head: {} out of range (model.decoder.heads = {})",
+                     g.head, d.heads));
+  if (check_files && !std::filesystem::is_regular_file(path))
+    fail(fmt::format("data.train.alignment: file '{}' does not exist", path));
+}
+
 }  // namespace
 
 void validate(const Config& cfg, bool check_files) {
@@ -309,6 +337,7 @@ void validate(const Config& cfg, bool check_files) {
   validate_data(cfg, check_files, fail);
   validate_model_section(cfg, fail);
   validate_training(cfg, fail);
+  validate_guided_alignment(cfg, check_files, fail);
 }
 
 namespace {

@@ -26,6 +26,9 @@ struct CorpusFiles {
   std::string src;
   std::string tgt;
   std::string tsv;
+  /// Training corpus only: word links for guided alignment (Pharaoh, 0-based, source first),
+  /// one line per corpus line; "" = no guided alignment.
+  std::string alignment;
   bool defined() const { return !tsv.empty() || !src.empty() || !tgt.empty(); }
 };
 
@@ -57,6 +60,14 @@ struct EarlyStoppingConfig {
   int64_t patience = 8;         ///< validations without improvement; 0 = off
 };
 
+/// Guided alignment (train/guided_alignment.h; on when data.train.alignment is set).
+struct GuidedAlignmentConfig {
+  double weight = 0.05;       ///< λ: the guided loss's weight beside the translation loss
+  int64_t layer = -1;         ///< decoder layer, 0-based; -1 = the penultimate
+  int64_t head = 0;           ///< head of that layer's cross-attention
+  bool full_context = false;  ///< the head's layers recomputed without the causal mask
+};
+
 struct TrainingConfig {
   int64_t max_steps = 0;           ///< 0 = no limit
   int64_t max_epochs = 0;          ///< 0 = no limit
@@ -83,6 +94,7 @@ struct TrainingConfig {
   double ema_decay = 0.0;
   bool ema_warmup = false;  ///< d_t = min(ema_decay, (1+t)/(10+t)) (TensorFlow's num_updates)
   EarlyStoppingConfig early_stopping;
+  GuidedAlignmentConfig guided_alignment;
   std::string precision = "fp32";      ///< fp32 | bf16 (CUDA only)
   int64_t validate_max_sentences = 0;  ///< 0 = whole dev set for BLEU
   /// RUN_DIR/report.html shows the attention of the first N dev sentences at each validation

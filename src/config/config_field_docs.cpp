@@ -14,6 +14,10 @@ std::string corpus_doc(const std::string& split, const std::string& key) {
                            : split == "dev" ? "validation corpus (loss, BLEU, chrF, early stopping)"
                                             : "test corpus";
   if (key == "src") return "Source side of the " + what + ": one sentence a line.";
+  if (key == "alignment")
+    return "Guided alignment (Garg et al. 2019): word links of the training corpus, one Pharaoh "
+           "line (0-based `i-j`, source word first, as fast_align writes) per corpus line; words "
+           "are the corpus' space-separated tokens. Empty = off.";
   if (key == "tgt") return "Target side of the " + what + ", line-aligned with `src`.";
   return "The " + what + " as one file of `source<TAB>target` lines, instead of `src` and `tgt`.";
 }
@@ -102,6 +106,17 @@ const std::map<std::string, std::string>& docs() {
        "ExponentialMovingAverage num_updates), so early averages forget the initialisation."},
       {"training.early_stopping.metric", "Validation metric that picks `best` and stops early."},
       {"training.early_stopping.patience", "Validations without improvement; 0 = off."},
+      {"training.guided_alignment.weight",
+       "Guided alignment: λ, the weight of the cross-entropy between the supervised head and the "
+       "links (per supervised target token) added to the translation loss."},
+      {"training.guided_alignment.layer",
+       "Guided alignment: decoder layer of the supervised head, 0-based; -1 = the penultimate "
+       "(Garg et al. 2019 §4.1). `tinynmt align` reads this head by default."},
+      {"training.guided_alignment.head",
+       "Guided alignment: cross-attention head of that layer that the links supervise."},
+      {"training.guided_alignment.full_context",
+       "Guided alignment: the supervised head's layers are recomputed without the causal mask, "
+       "seeing the whole target (Garg et al. 2019 §4.2); training only."},
       {"training.precision", "bf16 autocast (CUDA only) or fp32."},
       {"training.validate_max_sentences", "Dev sentences decoded for BLEU; 0 = all."},
       {"training.report_sentences",
@@ -132,7 +147,7 @@ void attach_docs(std::vector<Field>& table) {
       throw std::logic_error("config field " + f.path + " has no description");
     f.doc = it->second;
   }
-  if (docs().size() + 9 != table.size())
+  if (docs().size() + 10 != table.size())
     throw std::logic_error("config_field_docs.cpp describes a key that the field table lacks");
 }
 

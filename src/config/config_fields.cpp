@@ -97,6 +97,7 @@ void add_data_fields(std::vector<Field>& t) {
           [corpus, m](DataConfig& d) -> void* { return static_cast<void*>(&(corpus(d).*m)); }));
     }
   }
+  t.push_back(TN_FIELD(data, DataConfig, "data.train.alignment", train.alignment, kString));
   t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.type", tokenizer.type, kString,
                        S{"unigram", "bpe"}));
   t.push_back(TN_FIELD(data, DataConfig, "data.tokenizer.vocab_size", tokenizer.vocab_size, kInt,
@@ -207,6 +208,14 @@ void add_training_fields(std::vector<Field>& t) {
                        kString, S{"bleu", "chrf", "loss", "ppl"}));
   t.push_back(TN_FIELD(training, T, "training.early_stopping.patience", early_stopping.patience,
                        kInt, S{}, 0, 100000));
+  t.push_back(TN_FIELD(training, T, "training.guided_alignment.weight", guided_alignment.weight,
+                       kFloat, S{}, 0, 1000));
+  t.push_back(TN_FIELD(training, T, "training.guided_alignment.layer", guided_alignment.layer, kInt,
+                       S{}, -1, 1000));
+  t.push_back(TN_FIELD(training, T, "training.guided_alignment.head", guided_alignment.head, kInt,
+                       S{}, 0, 1000));
+  t.push_back(TN_FIELD(training, T, "training.guided_alignment.full_context",
+                       guided_alignment.full_context, kBool));
   t.push_back(TN_FIELD(training, T, "training.precision", precision, kString, S{"fp32", "bf16"}));
   t.push_back(TN_FIELD(training, T, "training.validate_max_sentences", validate_max_sentences, kInt,
                        S{}, 0, kInf));

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "models/special_ids.h"
+#include "train/guided_alignment.h"
 #include "util/torch_compat.h"
 
 namespace tinynmt {
@@ -28,7 +29,8 @@ class AutocastGuard {
 }  // namespace
 
 LossSums teacher_forced_loss(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
-                             bool bf16_autocast) {
+                             bool bf16_autocast, const GuidedHead* guided,
+                             torch::Tensor* guided_log_attention) {
   if (!batch.tgt_in.defined() || !batch.tgt_out.defined())
     throw std::invalid_argument(
         "teacher_forced_loss: the batch has no targets (a decoding batch?)");
@@ -36,8 +38,14 @@ LossSums teacher_forced_loss(Seq2SeqImpl& model, const Batch& batch, double labe
   Seq2SeqOutput out;
   {
     AutocastGuard autocast(bf16_autocast);
-    out = fuse ? model.forward_features(batch.src, batch.tgt_in)  // features [b, T, D]
-               : model.forward(batch.src, batch.tgt_in);          // logits [b, T, vocab]
+    if (guided) {
+      out = model.forward_features_guided(batch.src, batch.tgt_in, *guided);       // features
+      if (!fuse) out.logits = model.output_layer().logits(out.features);           // [b, T, vocab]
+      if (guided_log_attention) *guided_log_attention = out.guided_log_attention;  // [b, T, S]
+    } else {
+      out = fuse ? model.forward_features(batch.src, batch.tgt_in)  // features [b, T, D]
+                 : model.forward(batch.src, batch.tgt_in);          // logits [b, T, vocab]
+    }
   }
   if (fuse) {
     auto layer = model.output_layer();
@@ -48,12 +56,21 @@ LossSums teacher_forced_loss(Seq2SeqImpl& model, const Batch& batch, double labe
 }
 
 torch::Tensor forward_backward(Seq2SeqImpl& model, const Batch& batch, double label_smoothing,
-                               double normaliser, bool bf16_autocast) {
-  if (!(normaliser > 0))
+                               double normaliser, bool bf16_autocast, const GuidedTerm* guided,
+                               torch::Tensor* guided_sum) {
+  if (!(normaliser > 0) || (guided && !(guided->normaliser > 0)))
     throw std::invalid_argument("forward_backward: normaliser must be > 0, got " +
-                                std::to_string(normaliser));
-  auto sums = teacher_forced_loss(model, batch, label_smoothing, bf16_autocast);
-  (sums.loss / normaliser).backward();
+                                std::to_string(guided ? guided->normaliser : normaliser));
+  torch::Tensor log_attention;  // [b, T, S] with guided
+  auto sums = teacher_forced_loss(model, batch, label_smoothing, bf16_autocast,
+                                  guided ? &guided->head : nullptr, &log_attention);
+  auto total = sums.loss / normaliser;
+  if (guided) {
+    auto g = guided_alignment_loss(log_attention, guided->guidance);  // []
+    total = total + g * (guided->weight / guided->normaliser);
+    if (guided_sum) *guided_sum = g.detach();
+  }
+  total.backward();
   return sums.loss.detach();
 }
 

@@ -89,19 +89,25 @@ Trainer::Flow Trainer::step(const BatchPlan& plan) {
   set_learning_rate(*optimizer_, lr_);
   clear_gradients(*optimizer_);
   const int64_t plan_size = static_cast<int64_t>(plan.size());
-  int64_t step_tokens = 0;   // target tokens of the whole group's step: the loss normaliser
-  std::vector<Batch> micro;  // this rank's shares of the step's global batches
+  int64_t step_tokens = 0;      // target tokens of the whole group's step: the loss normaliser
+  int64_t step_supervised = 0;  // the group's supervised target pieces (guided alignment)
+  std::vector<Batch> micro;     // this rank's shares of the step's global batches
   for (int64_t a = 0; a < t_.accumulate && state_.batch_in_epoch < plan_size; ++a) {
     const std::vector<int64_t>& rows = plan[state_.batch_in_epoch];
     ++state_.batch_in_epoch;
     step_tokens += target_tokens(train_data_, rows);
+    step_supervised += supervised_rows_of(rows);
     std::vector<int64_t> mine = rank_share(rows, comm_->rank(), comm_->world_size());
     if (!mine.empty()) micro.push_back(make_batch(train_data_, mine));
   }
   torch::Tensor step_loss;  // [] summed over the step's target tokens
   for (auto& mb : micro) {
-    auto loss = forward_backward(*model_, mb.to(device_), t_.label_smoothing,
-                                 static_cast<double>(step_tokens), use_bf16_);
+    Batch b = mb.to(device_);
+    auto guided = guided_term(b, step_supervised);
+    torch::Tensor guided_sum;
+    auto loss = forward_backward(*model_, b, t_.label_smoothing, static_cast<double>(step_tokens),
+                                 use_bf16_, guided ? &*guided : nullptr, &guided_sum);
+    if (guided_sum.defined()) window_guided_ += guided_sum.item<double>();
     step_loss = step_loss.defined() ? step_loss + loss : loss;
   }
   if (!step_loss.defined()) step_loss = torch::zeros({}, torch::TensorOptions().device(device_));
@@ -120,6 +126,7 @@ Trainer::Flow Trainer::step(const BatchPlan& plan) {
   window_tokens_ += step_tokens;
   window_loss_ += step_loss.to(torch::kDouble);
   window_loss_tokens_ += step_tokens;
+  window_guided_rows_ += step_supervised;
   return Flow::kContinue;
 }
 
@@ -140,6 +147,7 @@ Trainer::Flow Trainer::log_progress() {
         {"type", "train"},       {"step", state_.step},    {"epoch", state_.epoch + 1},
         {"loss", loss},          {"ppl", std::exp(loss)},  {"lr", lr_},
         {"tokens_per_s", tok_s}, {"elapsed_s", elapsed()}, {"target_tokens", state_.target_tokens}};
+    add_guided_record(record);
     if (dist()) {  // the group's throughput above; the all-reduce's cost per step here
       record["world_size"] = comm_->world_size();
       record["allreduce_ms"] =
@@ -153,6 +161,8 @@ Trainer::Flow Trainer::log_progress() {
   curve_.push_back({state_.step, loss, std::nullopt});
   window_loss_.zero_();
   window_loss_tokens_ = 0;
+  window_guided_ = 0;
+  window_guided_rows_ = 0;
   reset_window();
   return Flow::kContinue;
 }

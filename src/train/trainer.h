@@ -9,11 +9,13 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "align/curves.h"
+#include "align/training_links.h"
 #include "config/config.h"
 #include "data/batching.h"
 #include "data/tokenizer.h"
@@ -24,6 +26,7 @@
 #include "train/ema.h"
 #include "train/metrics_log.h"
 #include "train/schedule.h"
+#include "train/train_step.h"
 #include "train/validation.h"
 
 namespace tinynmt {
@@ -109,6 +112,13 @@ class Trainer {
   std::string time_cap_message() const;
   void write_stop_record();
 
+  // Guided alignment (train/trainer_guided.cpp), on when data.train.alignment is set.
+  void load_guided_links(const ParallelText& train_text);
+  int64_t supervised_rows_of(const std::vector<int64_t>& rows) const;
+  /// The guided term of micro-batch `mb` (on device_), or none (off, or nothing supervised).
+  std::optional<GuidedTerm> guided_term(const Batch& mb, int64_t step_supervised) const;
+  void add_guided_record(nlohmann::json& record);
+
   // The data-parallel group (train/trainer_sync.cpp).
   bool dist() const { return comm_->world_size() > 1; }
   void check_same_config();
@@ -181,6 +191,11 @@ class Trainer {
   double window_allreduce_s_ = 0;    ///< seconds in all-reduce since the last log line
   int64_t window_allreduce_steps_ = 0;
   int64_t allreduce_bytes_ = 0;  ///< bytes of one step's flat buffer
+  bool guided_ = false;
+  std::vector<align::PieceLinks> guided_links_;  ///< per training pair
+  std::vector<int64_t> guided_rows_;             ///< supervised target pieces per training pair
+  double window_guided_ = 0;                     ///< this rank's guided loss sum in the window
+  int64_t window_guided_rows_ = 0;               ///< the group's supervised pieces in the window
   TrainResult result_;
   std::string stop_reason_;  ///< max_steps | max_epochs | max_minutes | early_stopping
 };

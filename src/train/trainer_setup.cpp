@@ -103,6 +103,7 @@ void Trainer::load_train_data() {
   if (is_main())
     spdlog::info("training pairs: {} kept, {} longer than {} pieces dropped", train_data_.size(),
                  train_data_.dropped_long, cfg_.data.max_length);
+  if (!cfg_.data.train.alignment.empty()) load_guided_links(train_text);
   if (train_data_.size() == 0)
     throw DataError(fmt::format(
         "{}: no training pairs left: all {} are longer than data.max_length = {} pieces",

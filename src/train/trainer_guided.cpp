@@ -1,0 +1,61 @@
+// The Trainer's guided alignment (train/trainer.h, train/guided_alignment.h): the links of the
+// training pairs, read and expanded to pieces at setup, and each micro-batch's guidance.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "train/guided_alignment.h"
+#include "train/trainer.h"
+
+namespace tinynmt {
+
+void Trainer::load_guided_links(const ParallelText& train_text) {
+  const CorpusFiles& f = cfg_.data.train;
+  const auto words =
+      align::read_training_links(f.alignment, train_text, f.tsv.empty() ? f.src : f.tsv);
+  auto links = align::expand_corpus_links(words, train_text, train_data_, *tok_);
+  guided_links_ = std::move(links.pairs);
+  guided_rows_.clear();
+  guided_rows_.reserve(guided_links_.size());
+  int64_t supervised = 0;
+  for (const auto& l : guided_links_) {
+    guided_rows_.push_back(supervised_rows(l));
+    supervised += guided_rows_.back();
+  }
+  guided_ = t_.guided_alignment.weight > 0;
+  if (!is_main()) return;
+  const GuidedHead h = guided_head(cfg_);
+  spdlog::info(
+      "guided alignment: {} piece links, {} supervised target pieces; layer {} head {}{}, "
+      "weight {}",
+      links.links, supervised, h.layer, h.head, h.full_context ? " (full context)" : "",
+      t_.guided_alignment.weight);
+  if (links.mismatched > 0)
+    spdlog::warn("{}: {} pairs whose pieces do not spell the text's words get no guidance",
+                 f.alignment, links.mismatched);
+}
+
+int64_t Trainer::supervised_rows_of(const std::vector<int64_t>& rows) const {
+  if (!guided_) return 0;
+  int64_t n = 0;
+  for (int64_t r : rows) n += guided_rows_[static_cast<size_t>(r)];
+  return n;
+}
+
+std::optional<GuidedTerm> Trainer::guided_term(const Batch& mb, int64_t step_supervised) const {
+  if (!guided_ || step_supervised == 0) return std::nullopt;
+  GuidedTerm g;
+  g.head = guided_head(cfg_);
+  g.guidance = guidance_matrix(guided_links_, mb.indices, mb.tgt_out.size(1), mb.src.size(1))
+                   .to(device_);  // [rows, T, S]
+  g.weight = t_.guided_alignment.weight;
+  g.normaliser = static_cast<double>(step_supervised);
+  return g;
+}
+
+void Trainer::add_guided_record(nlohmann::json& record) {
+  // One process: the window's guided loss per supervised piece (ranks each hold only a share).
+  if (guided_ && !dist() && window_guided_rows_ > 0)
+    record["guided_loss"] = window_guided_ / static_cast<double>(window_guided_rows_);
+}
+
+}  // namespace tinynmt
