@@ -12,7 +12,8 @@
 //                 [layers, heads, tgt_tokens, src_tokens], and PREFIX.NNNN.word.npy, shape
 //                 [layers, heads, tgt_words, src_words].
 // The hard alignment is computed from the word-level matrix of --layer (default: mean over all
-// decoder layers) and --head (default: mean over heads): argmax source word per target word,
+// decoder layers; for a model trained with guided alignment, its supervised layer and head) and
+// --head (default: mean over heads): argmax source word per target word,
 // or every pair with weight >= --threshold. With --shift the word-level matrices and the hard
 // alignment use shift-att rows (AlignOptions::shift); the subword matrices stay as computed.
 #include <fmt/format.h>
@@ -23,6 +24,8 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "align/attention_io.h"
@@ -34,6 +37,7 @@
 #include "decode/translator.h"
 #include "run/load_model.h"
 #include "run/run_dir.h"
+#include "train/guided_alignment.h"
 #include "util/runtime.h"
 
 namespace tinynmt::cli {
@@ -52,7 +56,22 @@ struct AlignArgs {
   int64_t threads = 0, batch_size = 32;
   CLI::Option* threads_opt = nullptr;
   CLI::Option* layer_opt = nullptr;
+  CLI::Option* head_opt = nullptr;
 };
+
+// The hard alignment's layer and head: --layer/--head when given; else the alignment layer
+// (with --alignment-layer), the head a guided model was trained to align with
+// (training.guided_alignment), or the mean.
+std::pair<std::string, std::string> read_out(const AlignArgs& a, const Config& cfg,
+                                             bool use_layer) {
+  if (use_layer) return {a.layer_opt->count() ? a.layer : "-1", a.head};
+  const bool given = a.layer_opt->count() || a.head_opt->count();
+  if (!given && !cfg.data.train.alignment.empty() && cfg.training.guided_alignment.weight > 0) {
+    const GuidedHead h = guided_head(cfg);
+    return {std::to_string(h.layer), std::to_string(h.head)};
+  }
+  return {a.layer, a.head};
+}
 
 int run(const AlignArgs& a) {
   if (a.method != "argmax" && a.method != "threshold") {
@@ -75,9 +94,7 @@ int run(const AlignArgs& a) {
 
   decode::AlignOptions opts;
   opts.tokenized = a.tokenized;
-  // With --alignment-layer the hard alignment reads that layer (the last) unless --layer says.
-  opts.layer = use_layer && a.layer_opt->count() == 0 ? "-1" : a.layer;
-  opts.head = a.head;
+  std::tie(opts.layer, opts.head) = read_out(a, loaded.config, use_layer);
   opts.method = a.method;
   opts.threshold = a.threshold;
   opts.batch_size = a.batch_size;
@@ -113,7 +130,8 @@ int run(const AlignArgs& a) {
   }
   for (auto& w : writers) w->close();
   std::cerr << fmt::format("aligned {} pairs ({} links; layer {}, head {}, {}): {} {}{}\n",
-                           src.size(), links, a.layer, a.head, a.method, jsonl_path, align_path,
+                           src.size(), links, opts.layer, opts.head, a.method, jsonl_path,
+                           align_path,
                            a.npy ? fmt::format(" {}.NNNN.{{subword,word}}.npy", a.out) : "");
   return 0;
 }
@@ -141,10 +159,12 @@ Command add_align_command(CLI::App& app) {
                 "encoded on its own so subwords map back to these words exactly");
   args->layer_opt = sub->add_option(
       "--layer", args->layer,
-      "decoder layer for the hard alignment: index (negative from the end) or mean");
+      "decoder layer for the hard alignment: index (negative from the end) or mean; a model "
+      "trained with guided alignment defaults to its supervised layer and head");
   args->layer_opt->capture_default_str();
-  sub->add_option("--head", args->head, "head for the hard alignment: index or mean")
-      ->capture_default_str();
+  args->head_opt =
+      sub->add_option("--head", args->head, "head for the hard alignment: index or mean");
+  args->head_opt->capture_default_str();
   sub->add_option("--method", args->method,
                   "argmax: best source word per target word; threshold: all pairs >= T")
       ->capture_default_str();

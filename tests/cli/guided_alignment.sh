@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# CLI test of guided alignment: the toy copy task trained 20 steps with anti-diagonal word links
+# (data.train.alignment) logs a guided loss, and `tinynmt align` reads the supervised head by
+# default; a link file with the wrong line count and an RNN decoder are refused in one line.
+set -u
+bin="$1"
+source tests/cli/lib/toy_env.sh
+awk '{ s = ""; for (i = 0; i < NF; i++) s = s (i ? " " : "") i "-" (NF - 1 - i); print s }' \
+  "$d/train.src" >"$tmp/train.align"
+"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/run" "${toy_data[@]}" \
+  --set data.train.alignment="$tmp/train.align" --set training.max_steps=20 \
+  --set training.validate_every=20 --set training.log_every=10 >"$tmp/log" 2>&1 ||
+  { cat "$tmp/log"; fail "guided training exited non-zero"; }
+grep -q 'guided alignment: .* layer 0 head 0' "$tmp/log" || fail "no guided setup line: $(cat "$tmp/log")"
+[ "$(grep -c '"guided_loss"' "$tmp/run/metrics.jsonl")" -eq 2 ] || fail "expected 2 guided_loss records"
+head -3 "$d/test.src" >"$tmp/a.src"
+"$bin" align --model "$tmp/run" --src "$tmp/a.src" --tgt "$tmp/a.src" --out "$tmp/al" \
+  --threads 1 2>"$tmp/align.err" || fail "align: $(cat "$tmp/align.err")"
+grep -q 'layer 0, head 0' "$tmp/align.err" || fail "align did not read the guided head: $(cat "$tmp/align.err")"
+head -5 "$tmp/train.align" >"$tmp/short.align"
+"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/run2" "${toy_data[@]}" \
+  --set data.train.alignment="$tmp/short.align" --set training.max_steps=2 >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -ne 0 ] || fail "a short link file was accepted"
+grep -q "short.align: 5 lines, but .*train.src has [0-9]* lines" "$tmp/err" || fail "$(cat "$tmp/err")"
+"$bin" train configs/toy_copy.yaml --set run.dir="$tmp/run3" "${toy_data[@]}" \
+  --set data.train.alignment="$tmp/train.align" --set model.decoder.type=rnn 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "rnn decoder with links exited $rc, expected 2"
+grep -q "data.train.alignment: guided alignment needs model.decoder.type: transformer" "$tmp/err" ||
+  fail "$(cat "$tmp/err")"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "error is not one line: $(cat "$tmp/err")"
+echo "guided_alignment: ok"
