@@ -6,6 +6,7 @@
 #include <iostream>
 #include <random>
 
+#include "decode/forced_decode.h"
 #include "models/special_ids.h"
 #include "synthetic_tasks.h"
 #include "train/guided_alignment.h"
@@ -96,6 +97,27 @@ TEST(GuidedAlignment, FullContextSeesTheWholeTarget) {
   auto padded = model->forward_features_guided(src, ids({kBosId, 9, 10, 11, kPadId}), {0, 1, true})
                     .guided_log_attention;
   EXPECT_TRUE(torch::allclose(padded[0].slice(0, 0, 4), full[0], 1e-5, 1e-6));
+}
+
+TEST(GuidedAlignment, ForcedDecodingReadsTheFullContextHead) {
+  auto model = tiny_model(2);
+  model->eval();
+  std::mt19937 rng(9);
+  auto b = synthetic::make_batch(rng, 3, false);
+  const GuidedHead head{0, 1, true};
+  auto plain = decode::forced_decode(*model, b.src, b.src.ne(kPadId), b.tgt_in, b.tgt_out);
+  auto full = decode::forced_decode(*model, b.src, b.src.ne(kPadId), b.tgt_in, b.tgt_out, nullptr,
+                                    false, &head);
+  auto expected = model->forward_features_guided(b.src, b.tgt_in, head).guided_log_attention.exp();
+  for (size_t i = 0; i < plain.size(); ++i) {
+    const int64_t t = b.lengths[i] + 1, s = b.lengths[i] + 1;  // pieces + EOS
+    auto want = expected[static_cast<int64_t>(i)].slice(0, 0, t).slice(1, 0, s);
+    EXPECT_TRUE(torch::allclose(full[i].attention[0][1], want, 1e-5, 1e-6));
+    EXPECT_FALSE(torch::allclose(plain[i].attention[0][1], want, 1e-3, 1e-4));
+    EXPECT_TRUE(torch::equal(full[i].attention[1], plain[i].attention[1]));        // other layer
+    EXPECT_TRUE(torch::equal(full[i].attention[0][0], plain[i].attention[0][0]));  // other head
+    EXPECT_EQ(full[i].score, plain[i].score);
+  }
 }
 
 Batch to_batch(const synthetic::Batch& s) {

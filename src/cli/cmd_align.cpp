@@ -95,6 +95,10 @@ int run(const AlignArgs& a) {
   decode::AlignOptions opts;
   opts.tokenized = a.tokenized;
   std::tie(opts.layer, opts.head) = read_out(a, loaded.config, use_layer);
+  const Config& c = loaded.config;
+  if (!c.data.train.alignment.empty() && c.training.guided_alignment.weight > 0 &&
+      c.training.guided_alignment.full_context)
+    opts.guided_full_context = guided_head(c);
   opts.method = a.method;
   opts.threshold = a.threshold;
   opts.batch_size = a.batch_size;

@@ -14,7 +14,7 @@ using detail::fail;
 std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
                                         const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
                                         const torch::Tensor& tgt_out, ExtraAttention* extra,
-                                        bool self_attention) {
+                                        bool self_attention, const GuidedHead* full_context) {
   torch::NoGradGuard no_grad;
   detail::Prepared p = detail::prepare(src, src_mask, "forced_decode");
   const auto batch = static_cast<int64_t>(p.lengths.size());
@@ -65,6 +65,11 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
     if (!fw.logits.defined()) fw.logits = model.output_layer().logits(fw.features);
   } else {
     fw = model.forward(p.src, ti);
+  }
+  if (full_context) {  // the supervised head from the pass without the causal mask
+    auto w = model.forward_features_guided(p.src, ti, *full_context).guided_log_attention.exp();
+    fw.attention = fw.attention.clone();  // [run, L, H, T, S]
+    fw.attention.select(1, full_context->layer).select(1, full_context->head).copy_(w);
   }
   auto logp = torch::log_softmax(fw.logits, -1);             // [run, T, V]
   auto tok_lp = logp.gather(2, to.unsqueeze(2)).squeeze(2);  // [run, T]

@@ -37,12 +37,16 @@ struct ForcedResult {
 /// H times), and the logits come from model.output_layer(). With `self_attention` the pass is
 /// model.forward_features_with_self_attention() (logits from model.output_layer() when it
 /// leaves them undefined; the same values as forward()) and the results carry the encoder and
-/// decoder self-attention. Throws std::invalid_argument on shape mismatches.
+/// decoder self-attention. With full_context (a model trained with guided alignment's full
+/// context, Garg et al. 2019 §4.2), that layer's head in the attention is replaced by the
+/// weights of model.forward_features_guided(full_context), which sees the whole target.
+/// Throws std::invalid_argument on shape mismatches.
 std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
                                         const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
                                         const torch::Tensor& tgt_out,
                                         ExtraAttention* extra = nullptr,
-                                        bool self_attention = false);
+                                        bool self_attention = false,
+                                        const GuidedHead* full_context = nullptr);
 
 /// Builds teacher-forcing inputs from target id sequences: tgt_in = [BOS, y1 .. y_{n-1}],
 /// tgt_out = [y1 .. y_n], each [batch, max n] int64 padded with kPadId, on `device`. The

@@ -288,9 +288,10 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
     std::vector<std::vector<int64_t>> targets;
     for (auto j : batch_idx) targets.push_back(tgt[live[j]].ids);
     auto [tgt_in, tgt_out] = teacher_forcing_batch(targets, model.device);
-    auto forced = forced_decode(*model.model, b.src, b.src_mask, tgt_in, tgt_out,
-                                model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr,
-                                options.self_attention);
+    auto forced = forced_decode(
+        *model.model, b.src, b.src_mask, tgt_in, tgt_out,
+        model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr, options.self_attention,
+        options.guided_full_context ? &*options.guided_full_context : nullptr);
     for (size_t k = 0; k < batch_idx.size(); ++k) {
       const size_t i = live[batch_idx[k]];
       AlignResult& r = out[i];

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,9 @@ struct AlignOptions {
   /// Also the encoder and decoder self-attention (AttentionRecord::encoder_self / decoder_self)
   /// where the model has them (Transformer parts; an RNN part has none and its field stays out).
   bool self_attention = false;
+  /// A model trained with training.guided_alignment.full_context: its supervised head is read
+  /// from the pass that sees the whole target (forced_decode's full_context).
+  std::optional<GuidedHead> guided_full_context;
 };
 
 /// One aligned pair.

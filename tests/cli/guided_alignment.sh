@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CLI test of guided alignment: the toy copy task trained 20 steps with anti-diagonal word links
 # (data.train.alignment) logs a guided loss, and `tinynmt align` reads the supervised head by
-# default; a link file with the wrong line count and an RNN decoder are refused in one line.
+# default; the full-context variant trains and aligns; a link file with the wrong line count
+# and an RNN decoder are refused in one line.
 set -u
 bin="$1"
 source tests/cli/lib/toy_env.sh
@@ -17,6 +18,14 @@ head -3 "$d/test.src" >"$tmp/a.src"
 "$bin" align --model "$tmp/run" --src "$tmp/a.src" --tgt "$tmp/a.src" --out "$tmp/al" \
   --threads 1 2>"$tmp/align.err" || fail "align: $(cat "$tmp/align.err")"
 grep -q 'layer 0, head 0' "$tmp/align.err" || fail "align did not read the guided head: $(cat "$tmp/align.err")"
+# full context: trains and aligns (the head read from the pass without the causal mask)
+"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/runf" "${toy_data[@]}" \
+  --set data.train.alignment="$tmp/train.align" --set training.guided_alignment.full_context=true \
+  --set training.max_steps=5 --set training.validate_every=5 >"$tmp/logf" 2>&1 ||
+  { cat "$tmp/logf"; fail "full-context training exited non-zero"; }
+"$bin" align --model "$tmp/runf" --src "$tmp/a.src" --tgt "$tmp/a.src" --out "$tmp/alf" \
+  --threads 1 2>"$tmp/alignf.err" || fail "full-context align: $(cat "$tmp/alignf.err")"
+[ "$(wc -l <"$tmp/alf.align")" -eq 3 ] || fail "full-context align: expected 3 lines"
 head -5 "$tmp/train.align" >"$tmp/short.align"
 "$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/run2" "${toy_data[@]}" \
   --set data.train.alignment="$tmp/short.align" --set training.max_steps=2 >/dev/null 2>"$tmp/err"
