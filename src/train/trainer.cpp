@@ -107,7 +107,9 @@ Trainer::Flow Trainer::step(const BatchPlan& plan) {
     torch::Tensor guided_sum;
     auto loss = forward_backward(*model_, b, t_.label_smoothing, static_cast<double>(step_tokens),
                                  use_bf16_, guided ? &*guided : nullptr, &guided_sum);
-    if (guided_sum.defined()) window_guided_ += guided_sum.item<double>();
+    if (guided_sum.defined())  // no host sync: read at log steps only
+      window_guided_ = window_guided_.defined() ? window_guided_ + guided_sum.to(torch::kDouble)
+                                                : guided_sum.to(torch::kDouble);
     step_loss = step_loss.defined() ? step_loss + loss : loss;
   }
   if (!step_loss.defined()) step_loss = torch::zeros({}, torch::TensorOptions().device(device_));
@@ -161,7 +163,7 @@ Trainer::Flow Trainer::log_progress() {
   curve_.push_back({state_.step, loss, std::nullopt});
   window_loss_.zero_();
   window_loss_tokens_ = 0;
-  window_guided_ = 0;
+  window_guided_ = torch::Tensor();
   window_guided_rows_ = 0;
   reset_window();
   return Flow::kContinue;

@@ -194,8 +194,8 @@ class Trainer {
   bool guided_ = false;
   std::vector<align::PieceLinks> guided_links_;  ///< per training pair
   std::vector<int64_t> guided_rows_;             ///< supervised target pieces per training pair
-  double window_guided_ = 0;                     ///< this rank's guided loss sum in the window
-  int64_t window_guided_rows_ = 0;               ///< the group's supervised pieces in the window
+  torch::Tensor window_guided_;     ///< [] on device_: this rank's guided loss sum in the window
+  int64_t window_guided_rows_ = 0;  ///< the group's supervised pieces in the window
   TrainResult result_;
   std::string stop_reason_;  ///< max_steps | max_epochs | max_minutes | early_stopping
 };

@@ -54,8 +54,9 @@ std::optional<GuidedTerm> Trainer::guided_term(const Batch& mb, int64_t step_sup
 
 void Trainer::add_guided_record(nlohmann::json& record) {
   // One process: the window's guided loss per supervised piece (ranks each hold only a share).
-  if (guided_ && !dist() && window_guided_rows_ > 0)
-    record["guided_loss"] = window_guided_ / static_cast<double>(window_guided_rows_);
+  if (guided_ && !dist() && window_guided_rows_ > 0 && window_guided_.defined())
+    record["guided_loss"] =
+        window_guided_.item<double>() / static_cast<double>(window_guided_rows_);
 }
 
 }  // namespace tinynmt
