@@ -103,7 +103,7 @@ void walk(Config& cfg, const YAML::Node& node, const std::string& prefix, const 
   for (auto it = node.begin(); it != node.end(); ++it) {
     std::string key = it->first.as<std::string>();
     std::string path = prefix.empty() ? key : prefix + "." + key;
-    const YAML::Node& value = it->second;
+    const YAML::Node value = it->second;  // a copy: `it->` is a proxy that dies with the line
     std::string where = mark_of(name, it->first.Mark());
     if (const Field* f = find_field(path)) {
       if (value.IsNull()) continue;  // `key:` with no value keeps the default
