@@ -168,6 +168,20 @@ TEST(AttentionIo, NpyBadShapesNameTheFile) {
     EXPECT_EQ(with_shape(shape), path + ": truncated .npy data") << shape;
   }
   EXPECT_EQ(with_shape("(4, 2)"), "no error");
+  // A version 2 header claiming 2 GB in a file of 20 bytes: refused before allocating it.
+  std::ofstream(path, std::ios::binary)
+      << std::string("\x93NUMPY\x02\x00\xff\xff\xff\x7f{'descr'", 20);
+  std::vector<int64_t> shape;
+  EXPECT_THROW(
+      {
+        try {
+          read_npy(path, &shape);
+        } catch (const std::runtime_error& e) {
+          EXPECT_EQ(std::string(e.what()), path + ": truncated .npy header");
+          throw;
+        }
+      },
+      std::runtime_error);
   std::remove(path.c_str());
 }
 

@@ -91,6 +91,14 @@ TEST(Config, ComplexKeyNamesTheFileAndLine) {
   }
 }
 
+// Found by fuzzing: a quoted key holding a newline split the unknown-key message over two lines.
+TEST(Config, ControlCharactersInAKeyAreEscaped) {
+  const std::string msg =
+      message_of([] { parse_config("run:\n  \"back\\nen\\td\\x01\": 1\n", "x.yaml"); });
+  EXPECT_NE(msg.find("unknown key 'run.back\\nen\\td\\x01'"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+}
+
 TEST(Config, BadChoiceListsChoices) {
   Config c = parse_config(kValid, "valid.yaml");
   c.model.decoder.attention = "luong-fancy";

@@ -368,6 +368,13 @@ std::vector<float> read_npy(const std::string& path, std::vector<int64_t>* shape
     in.read(reinterpret_cast<char*>(b), 4);
     header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<size_t>(b[3]) << 24);
   }
+  const auto header_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const auto file_size = in.tellg();
+  in.seekg(header_start);
+  if (!in || header_len > static_cast<size_t>(file_size - header_start)) {
+    throw std::runtime_error(fmt::format("{}: truncated .npy header", path));
+  }
   std::string header(header_len, '\0');
   if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) {
     throw std::runtime_error(fmt::format("{}: truncated .npy header", path));
