@@ -136,6 +136,20 @@ TEST(AttentionIo, NpyRoundTrip) {
   std::remove(path.c_str());
 }
 
+// Found by fuzzing (fuzz/fuzz_attention_jsonl.cpp): a number too large for a double is
+// nlohmann::json's out_of_range, not a parse_error, and escaped without the file and line.
+TEST(AttentionIo, NumberOverflowNamesTheLine) {
+  const std::string path = temp_path("overflow.jsonl");
+  std::ofstream(path) << "{\"id\": 1e99999}\n";
+  try {
+    read_attention_jsonl(path);
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(path + ":1: invalid JSON (", 0), 0u) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
 // Found by fuzzing (fuzz/fuzz_npy.cpp): a shape that is not a list of non-negative integers, or
 // one larger than the data, gave std::stoll's bare "stoll" or an allocation of the claimed size
 // before reading; now one line naming the file, and nothing is allocated beyond the file's data.
@@ -160,9 +174,10 @@ TEST(AttentionIo, NpyBadShapesNameTheFile) {
     }
     return std::string("no error");
   };
-  for (const std::string& shape : {"(2, ^)", "(-2,4)", "(2, x)"}) {
+  for (const std::string& shape : {"(2, ^)", "(-2,4)", "(2, x)", "(2,\n4)"}) {
     const std::string msg = with_shape(shape);
     EXPECT_NE(msg.find(path + ": bad dimension"), std::string::npos) << shape << ": " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;  // quoted bytes are escaped
   }
   for (const std::string& shape : {"(2, 5)", "(9999)", "(9,9,)"}) {
     EXPECT_EQ(with_shape(shape), path + ": truncated .npy data") << shape;

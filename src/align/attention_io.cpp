@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "util/one_line.h"
+
 namespace tinynmt::align {
 namespace {
 
@@ -274,9 +276,8 @@ std::vector<AttentionRecord> read_attention_jsonl(const std::string& path) {
     json j;
     try {
       j = json::parse(line);
-    } catch (const json::parse_error& e) {
-      std::string msg = e.what();
-      throw std::runtime_error(fmt::format("{}: invalid JSON ({})", where, msg));
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number overflow
+      throw std::runtime_error(fmt::format("{}: invalid JSON ({})", where, one_line(e.what())));
     }
     out.push_back(record_from_json(j, where));
   }
@@ -342,7 +343,7 @@ std::vector<int64_t> npy_shape(const std::string& tuple, const std::string& path
     const std::string digits = item.substr(first, last - first + 1);
     if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) {
       throw std::runtime_error(
-          fmt::format("{}: bad dimension '{}' in the .npy shape", path, digits));
+          fmt::format("{}: bad dimension '{}' in the .npy shape", path, one_line(digits)));
     }
     dims.push_back(std::stoll(digits));
   }
