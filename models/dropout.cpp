@@ -14,7 +14,18 @@ namespace {
 
 // GCC/Clang build the hot loops below twice, for AVX2 and for the baseline x86-64, and pick one
 // at load time: with 8 lanes of 32-bit multiplies the hash costs about one cycle per element.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+// Not under ThreadSanitizer: the load-time resolver is instrumented and would run before the
+// sanitizer's runtime is set up (the program crashed before main).
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TINYNMT_NO_CLONES 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define TINYNMT_NO_CLONES 1
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__) && \
+    !defined(TINYNMT_NO_CLONES)
 #define TINYNMT_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define TINYNMT_VECTOR_CLONES

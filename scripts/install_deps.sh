@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package tinynmt needs. Idempotent: packages already present are skipped.
-# Uses sudo when not run as root.
+# Uses sudo when not run as root. Extra package names given as arguments are installed too (the
+# sanitizer and fuzzing builds add clang and its runtimes: scripts/sanitize.sh, scripts/fuzz.sh).
 set -euo pipefail
 
 PACKAGES=(
@@ -17,6 +18,7 @@ PACKAGES=(
   libopenblas0-openmp
   # The attention page's browser test: headless chromium driven through the DevTools protocol.
   chromium python3-websocket
+  "$@"
 )
 
 missing=()

@@ -2,10 +2,12 @@
 // line.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -131,6 +133,70 @@ TEST(AttentionIo, NpyRoundTrip) {
   EXPECT_EQ(read_npy(path, &shape), data);
   EXPECT_EQ(shape, (std::vector<int64_t>{2, 3, 4}));
   EXPECT_THROW(write_npy(path, data, {5, 5}), std::invalid_argument);
+  std::remove(path.c_str());
+}
+
+// Found by fuzzing (fuzz/fuzz_attention_jsonl.cpp): a number too large for a double is
+// nlohmann::json's out_of_range, not a parse_error, and escaped without the file and line.
+TEST(AttentionIo, NumberOverflowNamesTheLine) {
+  const std::string path = temp_path("overflow.jsonl");
+  std::ofstream(path) << "{\"id\": 1e99999}\n";
+  try {
+    read_attention_jsonl(path);
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(path + ":1: invalid JSON (", 0), 0u) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
+// Found by fuzzing (fuzz/fuzz_npy.cpp): a shape that is not a list of non-negative integers, or
+// one larger than the data, gave std::stoll's bare "stoll" or an allocation of the claimed size
+// before reading; now one line naming the file, and nothing is allocated beyond the file's data.
+TEST(AttentionIo, NpyBadShapesNameTheFile) {
+  const std::string path = temp_path("bad.npy");
+  write_npy(path, std::vector<float>(8, 1.0f), {2, 4});
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto with_shape = [&](const std::string& shape) {
+    std::string b = bytes;
+    const auto at = b.find("(2, 4)");
+    b.replace(at, 6, shape.substr(0, 6) + std::string(6 - std::min<size_t>(6, shape.size()), ' '));
+    std::ofstream(path, std::ios::binary) << b;
+    std::vector<int64_t> shape_read;
+    try {
+      read_npy(path, &shape_read);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  for (const std::string& shape : {"(2, ^)", "(-2,4)", "(2, x)", "(2,\n4)"}) {
+    const std::string msg = with_shape(shape);
+    EXPECT_NE(msg.find(path + ": bad dimension"), std::string::npos) << shape << ": " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;  // quoted bytes are escaped
+  }
+  for (const std::string& shape : {"(2, 5)", "(9999)", "(9,9,)"}) {
+    EXPECT_EQ(with_shape(shape), path + ": truncated .npy data") << shape;
+  }
+  EXPECT_EQ(with_shape("(4, 2)"), "no error");
+  // A version 2 header claiming 2 GB in a file of 20 bytes: refused before allocating it.
+  std::ofstream(path, std::ios::binary)
+      << std::string("\x93NUMPY\x02\x00\xff\xff\xff\x7f{'descr'", 20);
+  std::vector<int64_t> shape;
+  EXPECT_THROW(
+      {
+        try {
+          read_npy(path, &shape);
+        } catch (const std::runtime_error& e) {
+          EXPECT_EQ(std::string(e.what()), path + ": truncated .npy header");
+          throw;
+        }
+      },
+      std::runtime_error);
   std::remove(path.c_str());
 }
 

@@ -80,6 +80,25 @@ TEST(Config, WrongTypeGivesLineAndColumn) {
   EXPECT_NE(msg.find("lots"), std::string::npos) << msg;
 }
 
+// Found by fuzzing (fuzz/fuzz_config.cpp): a complex key (`? ...`, a sequence or mapping used as
+// a key) escaped as yaml-cpp's own "bad conversion" without the file's name.
+TEST(Config, ComplexKeyNamesTheFileAndLine) {
+  for (const char* yaml : {"training:\n  ? [lr, warmup]\n  : 1\n", "{run: 1}: 2\n"}) {
+    const std::string msg = message_of([&] { parse_config(yaml, "x.yaml"); });
+    EXPECT_EQ(msg.rfind("x.yaml:", 0), 0u) << msg;
+    EXPECT_NE(msg.find("a key must be a plain name"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
+
+// Found by fuzzing: a quoted key holding a newline split the unknown-key message over two lines.
+TEST(Config, ControlCharactersInAKeyAreEscaped) {
+  const std::string msg =
+      message_of([] { parse_config("run:\n  \"back\\nen\\td\\x01\": 1\n", "x.yaml"); });
+  EXPECT_NE(msg.find("unknown key 'run.back\\nen\\td\\x01'"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+}
+
 TEST(Config, BadChoiceListsChoices) {
   Config c = parse_config(kValid, "valid.yaml");
   c.model.decoder.attention = "luong-fancy";

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "util/one_line.h"
+
 namespace tinynmt::align {
 namespace {
 
@@ -274,9 +276,8 @@ std::vector<AttentionRecord> read_attention_jsonl(const std::string& path) {
     json j;
     try {
       j = json::parse(line);
-    } catch (const json::parse_error& e) {
-      std::string msg = e.what();
-      throw std::runtime_error(fmt::format("{}: invalid JSON ({})", where, msg));
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number overflow
+      throw std::runtime_error(fmt::format("{}: invalid JSON ({})", where, one_line(e.what())));
     }
     out.push_back(record_from_json(j, where));
   }
@@ -327,6 +328,30 @@ void write_npy(const std::string& path, const std::vector<float>& data,
   if (!out) throw std::runtime_error(fmt::format("{}: write failed", path));
 }
 
+namespace {
+
+// The dimensions in a .npy header's shape tuple ("2, 4, 9" or "7," or ""): non-negative decimal
+// integers. Throws std::runtime_error naming `path` for anything else.
+std::vector<int64_t> npy_shape(const std::string& tuple, const std::string& path) {
+  std::vector<int64_t> dims;
+  std::stringstream ss(tuple);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto first = item.find_first_not_of(' ');
+    if (first == std::string::npos) continue;
+    const auto last = item.find_last_not_of(' ');
+    const std::string digits = item.substr(first, last - first + 1);
+    if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      throw std::runtime_error(
+          fmt::format("{}: bad dimension '{}' in the .npy shape", path, one_line(digits)));
+    }
+    dims.push_back(std::stoll(digits));
+  }
+  return dims;
+}
+
+}  // namespace
+
 std::vector<float> read_npy(const std::string& path, std::vector<int64_t>* shape) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open .npy file", path));
@@ -344,6 +369,13 @@ std::vector<float> read_npy(const std::string& path, std::vector<int64_t>* shape
     in.read(reinterpret_cast<char*>(b), 4);
     header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<size_t>(b[3]) << 24);
   }
+  const auto header_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const auto file_size = in.tellg();
+  in.seekg(header_start);
+  if (!in || header_len > static_cast<size_t>(file_size - header_start)) {
+    throw std::runtime_error(fmt::format("{}: truncated .npy header", path));
+  }
   std::string header(header_len, '\0');
   if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) {
     throw std::runtime_error(fmt::format("{}: truncated .npy header", path));
@@ -358,14 +390,18 @@ std::vector<float> read_npy(const std::string& path, std::vector<int64_t>* shape
   if (open == std::string::npos || close == std::string::npos) {
     throw std::runtime_error(fmt::format("{}: .npy header has no shape", path));
   }
-  std::vector<int64_t> dims;
-  std::stringstream ss(header.substr(open + 10, close - open - 10));
-  std::string item;
+  const std::vector<int64_t> dims = npy_shape(header.substr(open + 10, close - open - 10), path);
+  const auto header_end = in.tellg();
+  in.seekg(0, std::ios::end);
+  const int64_t data_bytes = static_cast<int64_t>(in.tellg() - header_end);
+  in.seekg(header_end);
   int64_t n = 1;
-  while (std::getline(ss, item, ',')) {
-    if (item.find_first_not_of(' ') == std::string::npos) continue;
-    dims.push_back(std::stoll(item));
-    n *= dims.back();
+  for (int64_t d : dims) {
+    // Checked before multiplying, so the product never overflows: it stays <= the file's size.
+    if (d > 0 && n > data_bytes / 4 / d) {
+      throw std::runtime_error(fmt::format("{}: truncated .npy data", path));
+    }
+    n *= d;
   }
   std::vector<float> data(static_cast<size_t>(n));
   for (auto& v : data) {

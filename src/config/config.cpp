@@ -101,9 +101,13 @@ void set_field(Config& cfg, const Field& f, const YAML::Node& value, const std::
 
 void walk(Config& cfg, const YAML::Node& node, const std::string& prefix, const std::string& name) {
   for (auto it = node.begin(); it != node.end(); ++it) {
-    std::string key = it->first.as<std::string>();
+    if (!it->first.IsScalar()) {
+      throw ConfigError(fmt::format("{}: a key must be a plain name, got '{}'",
+                                    mark_of(name, it->first.Mark()), scalar_text(it->first)));
+    }
+    std::string key = it->first.Scalar();
     std::string path = prefix.empty() ? key : prefix + "." + key;
-    const YAML::Node& value = it->second;
+    const YAML::Node value = it->second;  // a copy: `it->` is a proxy that dies with the line
     std::string where = mark_of(name, it->first.Mark());
     if (const Field* f = find_field(path)) {
       if (value.IsNull()) continue;  // `key:` with no value keeps the default
@@ -164,7 +168,11 @@ Config parse_config(const std::string& yaml_text, const std::string& name) {
         fmt::format("{}: the top level must be a mapping with sections run, data, "
                     "model, training, decoding",
                     name));
-  walk(cfg, root, "", name);
+  try {
+    walk(cfg, root, "", name);
+  } catch (const YAML::Exception& e) {  // anything yaml-cpp finds that walk() does not check first
+    throw ConfigError(fmt::format("{}: invalid YAML: {}", mark_of(name, e.mark), e.msg));
+  }
   return cfg;
 }
 

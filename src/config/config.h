@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/model_config.h"
+#include "util/one_line.h"
 
 namespace YAML {
 class Node;
@@ -15,10 +16,11 @@ class Node;
 
 namespace tinynmt {
 
-/// A bad config: the message is one line naming the file/line, the key path and the value.
+/// A bad config: the message is one line naming the file/line, the key path and the value
+/// (control characters in it escaped by one_line, util/one_line.h).
 class ConfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConfigError(const std::string& message) : std::runtime_error(one_line(message)) {}
 };
 
 /// A parallel corpus: two line-aligned files (src, tgt) or one TSV (src<TAB>tgt).

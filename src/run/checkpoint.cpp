@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "run/run_dir.h"
+#include "util/one_line.h"
 #include "util/torch_compat.h"
 
 namespace tinynmt {
@@ -100,7 +101,13 @@ CheckpointInfo open_checkpoint(const std::string& path, const torch::Device& dev
                     path));
   }
   CheckpointInfo info;
-  info.state = state_from_json(nlohmann::json::parse(read_string(archive, "state", path)));
+  const std::string state = read_string(archive, "state", path);
+  try {
+    info.state = state_from_json(nlohmann::json::parse(state));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(
+        fmt::format("{}: the stored training state is not valid ({})", path, one_line(e.what())));
+  }
   info.config_yaml = read_string(archive, "config", path);
   return info;
 }
