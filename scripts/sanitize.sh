@@ -42,7 +42,7 @@ if [ "$kind" = address ]; then
 else
   # Our OpenMP regions run on LLVM's libomp (clang -fopenmp); its Archer tool tells TSan about
   # OpenMP's barriers and tasks, so races inside tinynmt's parallel kernels are reported.
-  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$supp/tsan.supp"
   archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | head -1)
   [ -n "$archer" ] && export OMP_TOOL_LIBRARIES="$archer"
 fi
