@@ -77,7 +77,18 @@ EncoderDecoderImpl::EncoderDecoderImpl(const ModelConfig& cfg, int64_t src_vocab
 }
 
 torch::Tensor EncoderDecoderImpl::project(const torch::Tensor& features) {
-  return output_layer().logits(pre_out_ ? pre_out_(features) : features);  // [..., tgt_vocab]
+  const auto f = pre_out_ ? linear_or_int8(pre_out_, pre_out_int8_, features) : features;
+  return out_int8_.defined() ? out_int8_(f) : output_layer().logits(f);  // [..., tgt_vocab]
+}
+
+std::string EncoderDecoderImpl::quantize_int8() {
+  if (!out_weight_.device().is_cpu())
+    throw std::invalid_argument("int8 quantisation runs on the CPU only (the model is on " +
+                                out_weight_.device().str() + ")");
+  out_int8_ = Int8Linear(out_weight_, out_bias_);
+  if (pre_out_) pre_out_int8_ = Int8Linear(pre_out_->weight, pre_out_->bias);
+  return decoder_->quantize_int8() ? "the output layer and the decoder's linear layers"
+                                   : "the output layer (this decoder keeps float32)";
 }
 
 EncoderOutput EncoderDecoderImpl::encode(const torch::Tensor& src, const torch::Tensor& src_mask) {

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "models/embeddings.h"
+#include "models/int8_linear.h"
 #include "models/model_config.h"
 #include "models/network.h"
 #include "models/seq2seq.h"
@@ -39,7 +40,10 @@ class EncoderDecoderImpl : public Seq2SeqImpl {
   int64_t attention_layers() const override { return decoder_->attention_layers(); }
   int64_t attention_heads() const override { return decoder_->attention_heads(); }
 
-  /// features [..., decoder output_dim] -> logits [..., tgt_vocab].
+  /// Output layer (and pre_out) and, for a Transformer decoder, its linear layers in int8.
+  std::string quantize_int8() override;
+
+  /// features [..., decoder output_dim] -> logits [..., tgt_vocab] (int8 after quantize_int8()).
   torch::Tensor project(const torch::Tensor& features);
   const ModelConfig& config() const { return cfg_; }
 
@@ -52,8 +56,9 @@ class EncoderDecoderImpl : public Seq2SeqImpl {
   std::shared_ptr<EncoderImpl> encoder_;
   std::shared_ptr<DecoderImpl> decoder_;
   torch::nn::Linear pre_out_{nullptr};
-  torch::Tensor out_weight_;  // [tgt_vocab, dim]; the target embedding's weight when tied
-  torch::Tensor out_bias_;    // [tgt_vocab]
+  torch::Tensor out_weight_;            // [tgt_vocab, dim]; the target embedding's weight when tied
+  torch::Tensor out_bias_;              // [tgt_vocab]
+  Int8Linear pre_out_int8_, out_int8_;  // defined after quantize_int8()
 };
 
 }  // namespace tinynmt

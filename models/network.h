@@ -64,6 +64,9 @@ class DecoderImpl : public torch::nn::Module {
   virtual int64_t output_dim() const = 0;
   virtual int64_t attention_layers() const = 0;
   virtual int64_t attention_heads() const = 0;
+  /// Runs the decoder's linear products with int8 weights from now on (inference only,
+  /// models/int8_linear.h). Returns false if this decoder keeps float32 (the default).
+  virtual bool quantize_int8() { return false; }
 };
 
 }  // namespace tinynmt

@@ -163,6 +163,17 @@ class Seq2SeqImpl : public torch::nn::Module {
   /// Gives the same log-probs as forward() at that position (within 1e-5, eval mode).
   virtual StepOutput decode_step(const torch::Tensor& prev_tokens, DecoderState& state) = 0;
 
+  /// Inference with int8 weights from now on (dynamic quantisation, models/int8_linear.h): the
+  /// output layer and the decoder's linear layers where the decoder supports it (Transformer
+  /// decoders; recurrent decoders keep float32). No gradient flows through the int8 products;
+  /// the float32 parameters stay as they are (checkpoints, attention read-outs). Returns a
+  /// one-line description of what was quantised. Throws std::runtime_error if LibTorch has no
+  /// quantized engine, std::invalid_argument for a model not on the CPU or without an output
+  /// layer (the default).
+  virtual std::string quantize_int8() {
+    throw std::invalid_argument("int8 quantisation is not available for this model");
+  }
+
   /// Shape of the attention returned: layers and heads per layer.
   virtual int64_t attention_layers() const = 0;
   virtual int64_t attention_heads() const = 0;

@@ -29,7 +29,13 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t ff, double dropout) {
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  return l2_(dropout_->forward_relu(l1_(x)));  // [batch, len, ff] -> [batch, len, d]
+  auto h = dropout_->forward_relu(linear_or_int8(l1_, l1_int8_, x));  // [batch, len, ff]
+  return linear_or_int8(l2_, l2_int8_, h);                            // [batch, len, d]
+}
+
+void FeedForwardImpl::quantize_int8() {
+  l1_int8_ = Int8Linear(l1_->weight, l1_->bias);
+  l2_int8_ = Int8Linear(l2_->weight, l2_->bias);
 }
 
 TransformerEncoderLayerImpl::TransformerEncoderLayerImpl(int64_t d, int64_t heads, int64_t ff,
@@ -141,8 +147,9 @@ torch::Tensor TransformerDecoderLayerImpl::forward(
   auto cross_block = [&](const torch::Tensor& y) {
     if (cross_query) *cross_query = y;  // [batch, tgt_len, d]
     auto a = cross_attn_->attend(y, cross, src_mask, extras);
-    *weights = a.weights;                                     // [batch, heads, tgt_len, src_len]
-    return cross_proj_ ? cross_proj_(a.context) : a.context;  // [batch, tgt_len, d]
+    *weights = a.weights;                // [batch, heads, tgt_len, src_len]
+    if (!cross_proj_) return a.context;  // [batch, tgt_len, d]
+    return linear_or_int8(cross_proj_, cross_proj_int8_, a.context);
   };
   torch::Tensor h = x;
   if (pre_norm_) {
@@ -153,6 +160,18 @@ torch::Tensor TransformerDecoderLayerImpl::forward(
   h = ln1_(dropout_->forward_add(self_block(h), h));
   h = ln2_(dropout_->forward_add(cross_block(h), h));
   return ln3_(dropout_->forward_add(ff_(h), h));
+}
+
+void TransformerDecoderLayerImpl::quantize_int8() {
+  self_attn_->quantize_int8();
+  if (auto* mh = dynamic_cast<MultiHeadAttentionImpl*>(cross_attn_.get())) mh->quantize_int8();
+  if (cross_proj_) cross_proj_int8_ = Int8Linear(cross_proj_->weight, cross_proj_->bias);
+  ff_->quantize_int8();
+}
+
+bool TransformerDecoderImpl::quantize_int8() {
+  for (auto& layer : layers_) layer->quantize_int8();
+  return true;
 }
 
 TransformerDecoderImpl::TransformerDecoderImpl(const DecoderConfig& cfg, int64_t enc_dim)

@@ -9,6 +9,7 @@
 #include "models/attention/attention.h"
 #include "models/attention/multi_head.h"
 #include "models/dropout.h"
+#include "models/int8_linear.h"
 #include "models/model_config.h"
 #include "models/network.h"
 
@@ -19,9 +20,12 @@ class FeedForwardImpl : public torch::nn::Module {
  public:
   FeedForwardImpl(int64_t d_model, int64_t ff, double dropout);
   torch::Tensor forward(const torch::Tensor& x);  // [batch, len, d] -> [batch, len, d]
+  /// Both products with int8 weights from now on (inference; models/int8_linear.h).
+  void quantize_int8();
 
  private:
   torch::nn::Linear l1_{nullptr}, l2_{nullptr};
+  Int8Linear l1_int8_, l2_int8_;
   Dropout dropout_{nullptr};
 };
 TORCH_MODULE(FeedForward);
@@ -84,12 +88,16 @@ class TransformerDecoderLayerImpl : public torch::nn::Module {
                         torch::Tensor* cross_query = nullptr);
   AttentionImpl& cross_attention() { return *cross_attn_; }
   const AttentionImpl& cross_attention() const { return *cross_attn_; }
+  /// The layer's linear products with int8 weights from now on (inference): self-attention,
+  /// multihead cross-attention (other attention types keep float32), cross_proj, feed-forward.
+  void quantize_int8();
 
  private:
   bool pre_norm_;
   MultiHeadAttention self_attn_{nullptr};
   std::shared_ptr<AttentionImpl> cross_attn_;
   torch::nn::Linear cross_proj_{nullptr};  // when the cross-attention's output size != d_model
+  Int8Linear cross_proj_int8_;
   FeedForward ff_{nullptr};
   torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr}, ln3_{nullptr};
   Dropout dropout_{nullptr};
@@ -117,6 +125,8 @@ class TransformerDecoderImpl : public DecoderImpl {
   int64_t output_dim() const override { return cfg_.d_model; }
   int64_t attention_layers() const override { return cfg_.layers; }
   int64_t attention_heads() const override { return layers_[0]->cross_attention().heads(); }
+  /// Every layer's linear products with int8 weights (TransformerDecoderLayerImpl::quantize_int8).
+  bool quantize_int8() override;
 
  private:
   /// What run() keeps of one layer for the guided head: its cross-attention query and cache.

@@ -57,11 +57,13 @@ AttentionCache MultiHeadAttentionImpl::project(const torch::Tensor& keys,
   if (keys.is_same(values) && k_proj->weight.size(1) == v_proj->weight.size(1)) {
     // One product for both (Transformer cross-attention reads K and V from the same states).
     const int64_t d = options_.model_dim();
-    auto kv = stacked_linear(keys, {k_proj, v_proj});  // [batch, src, 2·model_dim]: K | V
+    auto kv = int8_.kv.defined() ? int8_.kv(keys)
+                                 : stacked_linear(keys, {k_proj, v_proj});  // [batch, src, 2·d]
     // keys/values [batch, heads, src, d_k]: views of the packed buffer, which attend() uses.
     return {split_heads(kv.narrow(-1, 0, d)), split_heads(kv.narrow(-1, d, d)), kv};
   }
-  return {split_heads(k_proj(keys)), split_heads(v_proj(values))};  // [batch, heads, src, d_k]
+  return {split_heads(linear_or_int8(k_proj, int8_.k, keys)),
+          split_heads(linear_or_int8(v_proj, int8_.v, values))};  // [batch, heads, src, d_k]
 }
 
 AttentionOutput MultiHeadAttentionImpl::attend_checked(const torch::Tensor& query,
@@ -69,7 +71,7 @@ AttentionOutput MultiHeadAttentionImpl::attend_checked(const torch::Tensor& quer
                                                        const torch::Tensor& mask,
                                                        const AttentionExtras& /*extras*/) {
   const int64_t d = options_.model_dim();
-  auto q = q_proj(query);  // [batch, tgt, model_dim]
+  auto q = linear_or_int8(q_proj, int8_.q, query);  // [batch, tgt, model_dim]
   const auto& kv = cache.packed;
   // The packed path only for the buffer the cache's keys and values are still views of.
   if (kv.defined() && packed_attention_supported(q, kv) && kv.size(-1) == 2 * d &&
@@ -106,7 +108,7 @@ AttentionOutput MultiHeadAttentionImpl::packed_attend(const torch::Tensor& q,
   const uint64_t seed = p > 0 ? draw_dropout_seed() : 0;  // as dropout_ would draw it
   auto [context, weights] =
       packed_attention(q, kv, layout, mask, 1.0 / std::sqrt(static_cast<double>(d_k_)), p, seed);
-  return {out_proj(context), weights};
+  return {linear_or_int8(out_proj, int8_.out, context), weights};
 }
 
 AttentionOutput MultiHeadAttentionImpl::self_attend(const torch::Tensor& x,
@@ -115,7 +117,8 @@ AttentionOutput MultiHeadAttentionImpl::self_attend(const torch::Tensor& x,
   if (k_proj->weight.size(1) != in || v_proj->weight.size(1) != in)
     throw std::invalid_argument("multihead self_attend: query, key and value sizes differ");
   const int64_t d = options_.model_dim();
-  auto qkv = stacked_linear(x, {q_proj, k_proj, v_proj});  // [batch, len, 3·model_dim]: Q | K | V
+  auto qkv = int8_.qkv.defined() ? int8_.qkv(x)
+                                 : stacked_linear(x, {q_proj, k_proj, v_proj});  // [b, len, 3·d]
   const bool packed = packed_attention_supported(qkv, {});
   // Head views of K and V: for the caller's cache, and for the unpacked path.
   AttentionCache cache;
@@ -137,7 +140,20 @@ AttentionOutput MultiHeadAttentionImpl::attend_heads(const torch::Tensor& q_head
   // [batch, heads, tgt, d_k], laid out as [batch, tgt, heads, d_k]: the merge below is a view.
   auto ctx = batched_matmul(dropout_(weights), cache.values, /*rows_outside_heads=*/true);
   ctx = ctx.transpose(1, 2).reshape({b, t, h * d_k_});  // [batch, tgt, model_dim]
-  return {out_proj(ctx), weights};
+  return {linear_or_int8(out_proj, int8_.out, ctx), weights};
+}
+
+void MultiHeadAttentionImpl::quantize_int8() {
+  int8_.q = Int8Linear(q_proj->weight, q_proj->bias);
+  int8_.k = Int8Linear(k_proj->weight, k_proj->bias);
+  int8_.v = Int8Linear(v_proj->weight, v_proj->bias);
+  int8_.out = Int8Linear(out_proj->weight, out_proj->bias);
+  const int64_t in = q_proj->weight.size(1);
+  if (k_proj->weight.size(1) == v_proj->weight.size(1))
+    int8_.kv = Int8Linear::stacked({k_proj->weight, v_proj->weight}, {k_proj->bias, v_proj->bias});
+  if (k_proj->weight.size(1) == in && v_proj->weight.size(1) == in)
+    int8_.qkv = Int8Linear::stacked({q_proj->weight, k_proj->weight, v_proj->weight},
+                                    {q_proj->bias, k_proj->bias, v_proj->bias});
 }
 
 AttentionType multi_head_attention_type() {

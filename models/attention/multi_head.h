@@ -7,6 +7,7 @@
 #include "models/attention/packed_attention.h"
 #include "models/attention/registry.h"
 #include "models/dropout.h"
+#include "models/int8_linear.h"
 
 namespace tinynmt {
 
@@ -51,6 +52,11 @@ class MultiHeadAttentionImpl : public AttentionImpl {
                                  const torch::Tensor& mask, int64_t head);
   int64_t heads() const override { return options_.heads(); }
   int64_t output_dim() const override { return options_.model_dim(); }
+  /// From now on every projection (Q, K, V, their stacked forms and W^O) runs with int8 weights
+  /// (models/int8_linear.h), for inference: no gradient flows through them; head_log_weights()
+  /// keeps float32. Throws as Int8Linear's constructor does (std::runtime_error without a
+  /// quantized engine).
+  void quantize_int8();
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
@@ -72,8 +78,14 @@ class MultiHeadAttentionImpl : public AttentionImpl {
   /// Splits a projection [batch, len, model_dim] into heads: [batch, heads, len, d_k] (a view).
   torch::Tensor split_heads(const torch::Tensor& x) const;
 
+  /// The projections as int8 after quantize_int8(), else undefined (float32 is used).
+  struct Int8Projections {
+    Int8Linear q, k, v, kv, qkv, out;  // kv = [W^K; W^V], qkv = [W^Q; W^K; W^V] stacked
+  };
+
   MultiHeadAttentionOptions options_;
   int64_t d_k_;
+  Int8Projections int8_;
   Dropout dropout_{nullptr};
 };
 

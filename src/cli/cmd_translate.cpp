@@ -9,6 +9,8 @@
 // up to N lines per input line, best first: INDEX<TAB>SCORE<TAB>NORMALIZED<TAB>TEXT, where INDEX
 // is the 0-based input line, SCORE the sum of natural-log token probabilities (EOS included)
 // and NORMALIZED the score divided by the GNMT length penalty ((5 + |y|) / 6)^alpha.
+// --quantize int8 decodes with int8 weights in the output layer and the decoder's linear layers
+// (models/int8_linear.h).
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -36,6 +38,7 @@ struct TranslateArgs {
   std::vector<std::string> sentences;
   std::string input, output, attention;
   std::string device = "auto";
+  std::string quantize = "none";
   int64_t beam = 0, n_best = 1, threads = 0, batch_size = 0, max_src_pieces = 0;
   double alpha = 0, max_len_ratio = 0;
   bool sample = false, self_attention = false;
@@ -149,12 +152,22 @@ int run(TranslateArgs& a) {
     throw UsageError("translate: give sentences as arguments or --input FILE, not both");
   }
   if (a.model.empty()) throw UsageError("translate: --model RUN_DIR is required");
+  if (a.quantize != "none" && a.quantize != "int8")
+    throw UsageError(fmt::format("translate: --quantize {}: choose none or int8", a.quantize));
   if (a.self_attention && a.attention.empty())
     throw UsageError("translate: --self-attention needs --attention FILE");
   auto loaded = load_model(a.model, a.checkpoint, a.device);
   const Config& cfg = loaded.config;
   configure_threads(a.threads_opt->count() ? a.threads : cfg.run.threads);
 
+  if (a.quantize == "int8") {
+    if (!loaded.device.is_cpu())
+      throw UsageError(
+          fmt::format("translate: --quantize int8 runs on the CPU only (the model is "
+                      "on {}; add --device cpu)",
+                      loaded.device.str()));
+    spdlog::info("int8 weights: {}", loaded.model->quantize_int8());
+  }
   decode::TranslateOptions opts = options_of(a, cfg);
   opts.capture_attention = !a.attention.empty();
   opts.self_attention = a.self_attention;
@@ -271,6 +284,10 @@ Command add_translate_command(CLI::App& app) {
                 "with --attention: also the encoder and decoder self-attention of each output "
                 "(Transformer parts; RNN models have none: a note on stderr, records without it)");
   sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  sub->add_option("--quantize", args->quantize,
+                  "none, or int8: int8 weights for the output layer and the decoder's linear "
+                  "layers (LibTorch's dynamic quantisation, CPU only)")
+      ->capture_default_str();
   args->threads_opt =
       sub->add_option("--threads", args->threads, "CPU threads; 0 = all (default: run.threads)");
   args->batch_opt = sub->add_option(

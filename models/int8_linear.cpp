@@ -1,0 +1,77 @@
+#include "models/int8_linear.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace tinynmt {
+namespace {
+
+c10::OperatorHandle op(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "");
+}
+
+/// Activations on 7 bits, as torch.ao.nn.quantized.dynamic.Linear runs FBGEMM (whose 8-bit
+/// products may saturate 16-bit sums without VNNI); oneDNN takes the full range.
+bool reduce_range() { return at::globalContext().qEngine() != at::QEngine::ONEDNN; }
+
+}  // namespace
+
+bool int8_linear_supported(std::string* why) {
+  for (const auto engine : at::globalContext().supportedQEngines())
+    if (engine != at::QEngine::NoQEngine) return true;
+  if (why) *why = "this LibTorch was built without a quantized engine (FBGEMM, oneDNN, QNNPACK)";
+  return false;
+}
+
+Int8Linear::Int8Linear(const torch::Tensor& weight, const torch::Tensor& bias) {
+  if (weight.dim() != 2 || weight.scalar_type() != torch::kFloat || !weight.device().is_cpu())
+    throw std::invalid_argument("int8 linear: the weight must be a 2-D float32 CPU tensor");
+  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
+    throw std::invalid_argument("int8 linear: the bias must be [out_features]");
+  std::string why;
+  if (!int8_linear_supported(&why)) throw std::runtime_error("int8 linear: " + why);
+  torch::NoGradGuard no_grad;
+  auto w = weight.detach().contiguous();
+  // Per output channel, symmetric: the largest |w| of a row maps to 127.
+  auto scales = (w.abs().amax(1) / 127.0).clamp_min(1e-12).to(torch::kDouble);  // [out]
+  auto zero_points = torch::zeros({w.size(0)}, torch::kLong);
+  qweight_ = at::quantize_per_channel(w, scales, zero_points, 0, torch::kQInt8);
+  torch::jit::Stack stack{
+      qweight_, bias.defined() ? c10::optional<torch::Tensor>(bias.detach().contiguous().clone())
+                               : c10::optional<torch::Tensor>()};
+  op("quantized::linear_prepack").callBoxed(&stack);
+  packed_ = std::move(stack.at(0));
+  in_features_ = w.size(1);
+  out_features_ = w.size(0);
+}
+
+Int8Linear Int8Linear::stacked(const std::vector<torch::Tensor>& weights,
+                               const std::vector<torch::Tensor>& biases) {
+  std::vector<torch::Tensor> b;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const bool has = i < biases.size() && biases[i].defined();
+    b.push_back(has ? biases[i].detach() : torch::zeros({weights[i].size(0)}));
+  }
+  std::vector<torch::Tensor> w;
+  for (const auto& t : weights) w.push_back(t.detach());
+  return Int8Linear(torch::cat(w, 0), torch::cat(b, 0));
+}
+
+torch::Tensor Int8Linear::operator()(const torch::Tensor& x) const {
+  if (x.size(-1) != in_features_)
+    throw std::invalid_argument("int8 linear: input size " + std::to_string(x.size(-1)) +
+                                " != in_features " + std::to_string(in_features_));
+  auto sizes = x.sizes().vec();
+  torch::jit::Stack stack{x.reshape({-1, in_features_}).contiguous(), packed_, reduce_range()};
+  op("quantized::linear_dynamic").callBoxed(&stack);
+  sizes.back() = out_features_;
+  return stack.at(0).toTensor().view(sizes);  // [..., out]
+}
+
+torch::Tensor Int8Linear::dequantized_weight() const {
+  return qweight_.defined() ? qweight_.dequantize() : torch::Tensor();
+}
+
+}  // namespace tinynmt

@@ -1,0 +1,57 @@
+// Linear layers with int8 weights for inference: dynamic quantisation (Jacob et al. 2018,
+// "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only
+// Inference", §2.1 eq. (1)), as torch.ao.quantization.quantize_dynamic does it. The weights are
+// quantised once, per output channel and symmetric (scale_i = max_j |W_ij| / 127, zero point 0);
+// each call quantises its input to 8 bits with a range taken from that input, multiplies in
+// integers and returns float32 with the float32 bias added. The kernels are LibTorch's own
+// (`quantized::linear_prepack` and `quantized::linear_dynamic`, run by the quantized engine
+// LibTorch was built with: oneDNN or FBGEMM on x86), called through the operator dispatcher.
+#pragma once
+
+#include <ATen/core/ivalue.h>
+#include <torch/torch.h>
+
+#include <string>
+
+namespace tinynmt {
+
+/// True if this LibTorch can run Int8Linear on the CPU (a quantized engine other than none is
+/// built in). *why, if given, is set to the reason when it cannot.
+bool int8_linear_supported(std::string* why = nullptr);
+
+/// One linear layer y = x·Wᵀ + b with W held as int8. Inference only: the result carries no
+/// gradient. CPU, float32 only.
+class Int8Linear {
+ public:
+  Int8Linear() = default;
+  /// weight [out, in] float32 on the CPU; bias [out] or undefined. Copies and quantises the
+  /// weights (the float32 tensors are not kept). Throws std::invalid_argument for another shape,
+  /// dtype or device, std::runtime_error if LibTorch has no quantized engine.
+  Int8Linear(const torch::Tensor& weight, const torch::Tensor& bias);
+  /// Stacks several layers of the same input size into one: [W_1; W_2; ...], [b_1; b_2; ...]
+  /// (biases undefined count as zeros). The result's output is the outputs side by side.
+  static Int8Linear stacked(const std::vector<torch::Tensor>& weights,
+                            const std::vector<torch::Tensor>& biases);
+
+  bool defined() const { return out_features_ > 0; }
+  int64_t in_features() const { return in_features_; }
+  int64_t out_features() const { return out_features_; }
+  /// x [..., in] float32 CPU -> [..., out] float32. Throws std::invalid_argument for a last
+  /// dimension other than in_features().
+  torch::Tensor operator()(const torch::Tensor& x) const;
+  /// The quantised weights as float32 ([out, in]): what the products use, for tests.
+  torch::Tensor dequantized_weight() const;
+
+ private:
+  c10::IValue packed_;  // LinearPackedParamsBase from quantized::linear_prepack
+  torch::Tensor qweight_;
+  int64_t in_features_ = 0, out_features_ = 0;
+};
+
+/// The int8 layer when defined, else the float32 one: layer(x).
+inline torch::Tensor linear_or_int8(const torch::nn::Linear& layer, const Int8Linear& int8,
+                                    const torch::Tensor& x) {
+  return int8.defined() ? int8(x) : torch::nn::functional::linear(x, layer->weight, layer->bias);
+}
+
+}  // namespace tinynmt
