@@ -10,14 +10,17 @@
 // is the 0-based input line, SCORE the sum of natural-log token probabilities (EOS included)
 // and NORMALIZED the score divided by the GNMT length penalty ((5 + |y|) / 6)^alpha.
 // --quantize int8 decodes with int8 weights in the output layer and the decoder's linear layers
-// (models/int8_linear.h).
+// (models/int8_linear.h). --profile FILE records the decoding's LibTorch operators as a Chrome
+// trace (summed per operator by scripts/profile_summary.py).
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <torch/csrc/autograd/profiler.h>
 
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,7 @@ struct TranslateArgs {
   std::string input, output, attention;
   std::string device = "auto";
   std::string quantize = "none";
+  std::string profile;  // Chrome trace of the decoding (LibTorch's profiler), or ""
   int64_t beam = 0, n_best = 1, threads = 0, batch_size = 0, max_src_pieces = 0;
   double alpha = 0, max_len_ratio = 0;
   bool sample = false, self_attention = false;
@@ -193,6 +197,8 @@ int run(TranslateArgs& a) {
   Printer printer(out, a.n_best_opt->count() > 0, att_writer.get());
   printer.max_src_pieces = opts.max_src_pieces;
 
+  std::optional<torch::autograd::profiler::RecordProfile> profiler;
+  if (!a.profile.empty()) profiler.emplace(a.profile);  // written when it goes out of scope
   if (!a.sentences.empty() || !a.input.empty()) {
     const std::vector<std::string> lines = a.input.empty() ? a.sentences : read_lines(a.input);
     // Chunks of many batches: length sorting stays effective and output appears as it goes.
@@ -220,6 +226,11 @@ int run(TranslateArgs& a) {
       printer.flush();
       ++index;
     }
+  }
+  if (profiler) {
+    profiler.reset();
+    spdlog::info("profile of the decoding: {} (chrome://tracing; scripts/profile_summary.py)",
+                 a.profile);
   }
   if (att_writer) {
     att_writer->close();
@@ -288,6 +299,8 @@ Command add_translate_command(CLI::App& app) {
                   "none, or int8: int8 weights for the output layer and the decoder's linear "
                   "layers (LibTorch's dynamic quantisation, CPU only)")
       ->capture_default_str();
+  sub->add_option("--profile", args->profile,
+                  "write a Chrome trace of the decoding to FILE (LibTorch's profiler; slower)");
   args->threads_opt =
       sub->add_option("--threads", args->threads, "CPU threads; 0 = all (default: run.threads)");
   args->batch_opt = sub->add_option(
