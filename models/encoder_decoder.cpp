@@ -81,14 +81,19 @@ torch::Tensor EncoderDecoderImpl::project(const torch::Tensor& features) {
   return out_int8_.defined() ? out_int8_(f) : output_layer().logits(f);  // [..., tgt_vocab]
 }
 
-std::string EncoderDecoderImpl::quantize_int8() {
+std::string EncoderDecoderImpl::quantize_int8(int64_t min_weights) {
   if (!out_weight_.device().is_cpu())
     throw std::invalid_argument("int8 quantisation runs on the CPU only (the model is on " +
                                 out_weight_.device().str() + ")");
-  out_int8_ = Int8Linear(out_weight_, out_bias_);
-  if (pre_out_) pre_out_int8_ = Int8Linear(pre_out_->weight, pre_out_->bias);
-  return decoder_->quantize_int8() ? "the output layer and the decoder's linear layers"
-                                   : "the output layer (this decoder keeps float32)";
+  Int8Plan plan;
+  plan.min_weights = min_weights;
+  out_int8_ = plan.make(out_weight_, out_bias_);
+  if (pre_out_) pre_out_int8_ = plan.make(pre_out_->weight, pre_out_->bias);
+  const bool decoder = decoder_->quantize_int8(plan);
+  return std::to_string(plan.quantized) + " of " + std::to_string(plan.quantized + plan.kept) +
+         (decoder ? " products (output layer and decoder)"
+                  : " products (output layer; this decoder keeps float32)") +
+         " in int8, those with >= " + std::to_string(min_weights) + " weights";
 }
 
 EncoderOutput EncoderDecoderImpl::encode(const torch::Tensor& src, const torch::Tensor& src_mask) {

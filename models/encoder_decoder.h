@@ -41,7 +41,7 @@ class EncoderDecoderImpl : public Seq2SeqImpl {
   int64_t attention_heads() const override { return decoder_->attention_heads(); }
 
   /// Output layer (and pre_out) and, for a Transformer decoder, its linear layers in int8.
-  std::string quantize_int8() override;
+  std::string quantize_int8(int64_t min_weights = kInt8MinWeights) override;
 
   /// features [..., decoder output_dim] -> logits [..., tgt_vocab] (int8 after quantize_int8()).
   torch::Tensor project(const torch::Tensor& features);

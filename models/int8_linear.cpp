@@ -70,6 +70,27 @@ torch::Tensor Int8Linear::operator()(const torch::Tensor& x) const {
   return stack.at(0).toTensor().view(sizes);  // [..., out]
 }
 
+Int8Linear Int8Plan::make(const torch::Tensor& weight, const torch::Tensor& bias) {
+  if (weight.numel() < min_weights) {
+    ++kept;
+    return {};
+  }
+  ++quantized;
+  return Int8Linear(weight, bias);
+}
+
+Int8Linear Int8Plan::make_stacked(const std::vector<torch::Tensor>& weights,
+                                  const std::vector<torch::Tensor>& biases) {
+  int64_t n = 0;
+  for (const auto& w : weights) n += w.numel();
+  if (n < min_weights) {
+    ++kept;
+    return {};
+  }
+  ++quantized;
+  return Int8Linear::stacked(weights, biases);
+}
+
 torch::Tensor Int8Linear::dequantized_weight() const {
   return qweight_.defined() ? qweight_.dequantize() : torch::Tensor();
 }

@@ -48,6 +48,24 @@ class Int8Linear {
   int64_t in_features_ = 0, out_features_ = 0;
 };
 
+/// Products with fewer weights than this stay float32 under quantize_int8(): LibTorch's dynamic
+/// int8 kernel costs a fixed ~0.2 ms a call (quantising the input, oneDNN, 2-core machine), more
+/// than a float32 product of 128x128 or 256x256 weights takes, while 768x256 runs 1.3-2.8x and
+/// the 8000x256 output layer 5-8x faster than float32 (batches of 64 rows, docs/performance.md).
+constexpr int64_t kInt8MinWeights = int64_t{1} << 17;
+
+/// Which products quantize_int8() turns to int8: those with at least min_weights weights.
+/// Counts what it did, for the one-line report.
+struct Int8Plan {
+  int64_t min_weights = kInt8MinWeights;
+  int64_t quantized = 0, kept = 0;  ///< products turned to int8 / left float32
+  /// Int8Linear(weight, bias) if weight has >= min_weights entries, else undefined.
+  Int8Linear make(const torch::Tensor& weight, const torch::Tensor& bias);
+  /// Int8Linear::stacked() under the same rule (the stacked size counts).
+  Int8Linear make_stacked(const std::vector<torch::Tensor>& weights,
+                          const std::vector<torch::Tensor>& biases);
+};
+
 /// The int8 layer when defined, else the float32 one: layer(x).
 inline torch::Tensor linear_or_int8(const torch::nn::Linear& layer, const Int8Linear& int8,
                                     const torch::Tensor& x) {

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "models/int8_linear.h"
 #include "models/seq2seq.h"
 
 namespace tinynmt {
@@ -65,8 +66,12 @@ class DecoderImpl : public torch::nn::Module {
   virtual int64_t attention_layers() const = 0;
   virtual int64_t attention_heads() const = 0;
   /// Runs the decoder's linear products with int8 weights from now on (inference only,
-  /// models/int8_linear.h). Returns false if this decoder keeps float32 (the default).
-  virtual bool quantize_int8() { return false; }
+  /// models/int8_linear.h), those `plan` takes. Returns false if this decoder keeps float32 (the
+  /// default).
+  virtual bool quantize_int8(Int8Plan& plan) {
+    (void)plan;
+    return false;
+  }
 };
 
 }  // namespace tinynmt

@@ -165,12 +165,14 @@ class Seq2SeqImpl : public torch::nn::Module {
 
   /// Inference with int8 weights from now on (dynamic quantisation, models/int8_linear.h): the
   /// output layer and the decoder's linear layers where the decoder supports it (Transformer
-  /// decoders; recurrent decoders keep float32). No gradient flows through the int8 products;
-  /// the float32 parameters stay as they are (checkpoints, attention read-outs). Returns a
-  /// one-line description of what was quantised. Throws std::runtime_error if LibTorch has no
-  /// quantized engine, std::invalid_argument for a model not on the CPU or without an output
-  /// layer (the default).
-  virtual std::string quantize_int8() {
+  /// decoders; recurrent decoders keep float32), each only if it has at least min_weights
+  /// weights (smaller products are faster in float32; kInt8MinWeights). No gradient flows
+  /// through the int8 products; the float32 parameters stay as they are (checkpoints, attention
+  /// read-outs). Returns a one-line description of what was quantised. Throws
+  /// std::runtime_error if LibTorch has no quantized engine, std::invalid_argument for a model
+  /// not on the CPU or without an output layer (the default).
+  virtual std::string quantize_int8(int64_t min_weights = int64_t{1} << 17) {
+    (void)min_weights;
     throw std::invalid_argument("int8 quantisation is not available for this model");
   }
 

@@ -33,9 +33,9 @@ torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
   return linear_or_int8(l2_, l2_int8_, h);                            // [batch, len, d]
 }
 
-void FeedForwardImpl::quantize_int8() {
-  l1_int8_ = Int8Linear(l1_->weight, l1_->bias);
-  l2_int8_ = Int8Linear(l2_->weight, l2_->bias);
+void FeedForwardImpl::quantize_int8(Int8Plan& plan) {
+  l1_int8_ = plan.make(l1_->weight, l1_->bias);
+  l2_int8_ = plan.make(l2_->weight, l2_->bias);
 }
 
 TransformerEncoderLayerImpl::TransformerEncoderLayerImpl(int64_t d, int64_t heads, int64_t ff,
@@ -162,15 +162,15 @@ torch::Tensor TransformerDecoderLayerImpl::forward(
   return ln3_(dropout_->forward_add(ff_(h), h));
 }
 
-void TransformerDecoderLayerImpl::quantize_int8() {
-  self_attn_->quantize_int8();
-  if (auto* mh = dynamic_cast<MultiHeadAttentionImpl*>(cross_attn_.get())) mh->quantize_int8();
-  if (cross_proj_) cross_proj_int8_ = Int8Linear(cross_proj_->weight, cross_proj_->bias);
-  ff_->quantize_int8();
+void TransformerDecoderLayerImpl::quantize_int8(Int8Plan& plan) {
+  self_attn_->quantize_int8(plan);
+  if (auto* mh = dynamic_cast<MultiHeadAttentionImpl*>(cross_attn_.get())) mh->quantize_int8(plan);
+  if (cross_proj_) cross_proj_int8_ = plan.make(cross_proj_->weight, cross_proj_->bias);
+  ff_->quantize_int8(plan);
 }
 
-bool TransformerDecoderImpl::quantize_int8() {
-  for (auto& layer : layers_) layer->quantize_int8();
+bool TransformerDecoderImpl::quantize_int8(Int8Plan& plan) {
+  for (auto& layer : layers_) layer->quantize_int8(plan);
   return true;
 }
 

@@ -20,8 +20,8 @@ class FeedForwardImpl : public torch::nn::Module {
  public:
   FeedForwardImpl(int64_t d_model, int64_t ff, double dropout);
   torch::Tensor forward(const torch::Tensor& x);  // [batch, len, d] -> [batch, len, d]
-  /// Both products with int8 weights from now on (inference; models/int8_linear.h).
-  void quantize_int8();
+  /// Both products with int8 weights from now on where `plan` takes them (inference).
+  void quantize_int8(Int8Plan& plan);
 
  private:
   torch::nn::Linear l1_{nullptr}, l2_{nullptr};
@@ -89,8 +89,9 @@ class TransformerDecoderLayerImpl : public torch::nn::Module {
   AttentionImpl& cross_attention() { return *cross_attn_; }
   const AttentionImpl& cross_attention() const { return *cross_attn_; }
   /// The layer's linear products with int8 weights from now on (inference): self-attention,
-  /// multihead cross-attention (other attention types keep float32), cross_proj, feed-forward.
-  void quantize_int8();
+  /// multihead cross-attention (other attention types keep float32), cross_proj, feed-forward;
+  /// each where `plan` takes it.
+  void quantize_int8(Int8Plan& plan);
 
  private:
   bool pre_norm_;
@@ -126,7 +127,7 @@ class TransformerDecoderImpl : public DecoderImpl {
   int64_t attention_layers() const override { return cfg_.layers; }
   int64_t attention_heads() const override { return layers_[0]->cross_attention().heads(); }
   /// Every layer's linear products with int8 weights (TransformerDecoderLayerImpl::quantize_int8).
-  bool quantize_int8() override;
+  bool quantize_int8(Int8Plan& plan) override;
 
  private:
   /// What run() keeps of one layer for the guided head: its cross-attention query and cache.

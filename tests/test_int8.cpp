@@ -89,13 +89,22 @@ TEST(Int8Model, TransformerStepsStayCloseToFloat32AndRnnQuantisesItsOutputLayer)
     return torch::stack(lp, 1);  // [batch, 4, vocab]
   };
   auto fp32 = steps(*model);
-  EXPECT_EQ(model->quantize_int8(), "the output layer and the decoder's linear layers");
+  // 1 decoder layer: self-attention q, k, v, out, kv, qkv; cross q, k, v, out, kv, qkv; ff 2.
+  EXPECT_EQ(model->quantize_int8(0),
+            "15 of 15 products (output layer and decoder) in int8, those with >= 0 weights");
   auto int8 = steps(*model);
   const float diff = (int8 - fp32).abs().max().item<float>();
   EXPECT_GT(diff, 0.0f);  // the int8 products are in use
   EXPECT_LT(diff, 0.1f);
   auto rnn = make_seq2seq(synthetic::rnn("bahdanau"), synthetic::kVocab, synthetic::kVocab);
-  EXPECT_EQ(rnn->quantize_int8(), "the output layer (this decoder keeps float32)");
+  EXPECT_EQ(rnn->quantize_int8(0),
+            "1 of 1 products (output layer; this decoder keeps float32) in int8, those with >= 0 "
+            "weights");
+  // The default keeps products below kInt8MinWeights (all of this 64-wide model) in float32.
+  auto small =
+      make_seq2seq(synthetic::transformer("multihead"), synthetic::kVocab, synthetic::kVocab);
+  EXPECT_EQ(small->quantize_int8(),
+            "0 of 15 products (output layer and decoder) in int8, those with >= 131072 weights");
 }
 
 TEST(Int8Model, ACopyModelStillCopiesWithInt8Weights) {
@@ -130,7 +139,7 @@ TEST(Int8Model, ACopyModelStillCopiesWithInt8Weights) {
     return out;
   };
   const int64_t fp32_greedy = copied(decode::greedy_search(*model, test.src, mask, kMaxLen + 4));
-  model->quantize_int8();
+  model->quantize_int8(0);
   const int64_t int8_greedy = copied(decode::greedy_search(*model, test.src, mask, kMaxLen + 4));
   const int64_t int8_beam = copied(best(decode::beam_search(*model, test.src, mask, beam)));
   std::cout << "[ int8 ] copy task, 100 lines copied exactly: float32 greedy " << fp32_greedy
