@@ -3,6 +3,7 @@
 #
 #   scripts/get_data.sh                 # all: toy, multi30k, tatoeba
 #   scripts/get_data.sh toy multi30k    # any subset
+#   scripts/get_data.sh hansards        # not in "all": needs ../shared/data and python3
 #
 #   toy       data/toy/{train,dev,test}.{src,tgt}: synthetic copy task (no download)
 #   multi30k  data/multi30k/{train,val,test_2016_flickr}.{de,en,fr}
@@ -11,11 +12,18 @@
 #             and train_concat.{en,fr}: the train pairs plus concatenations of 2-5 random train
 #             pairs (about as many words again), for the alignment models, whose test set
 #             (Hansards, 15.7 words a sentence) is longer than Tatoeba's 6.2
+#   hansards  data/hansards/: the ISI Hansards (36th Parliament, 200k raw pairs) tokenised the
+#             way the en-fr alignment gold is (scripts/hansards_tokenize.py), short headings
+#             dropped; train.{en,fr}, dev.{en,fr} (the last 1,500 pairs), test.{en,fr} and
+#             test.gold (the 447 gold pairs, 1-based links), and train+test.{en,fr}: train with
+#             the 447 test pairs appended, for statistical aligners (score the last 447 lines)
 #
 # Sources: ../shared/data (seen from the repository root) when it exists, otherwise upstream
-# (github.com/multi30k/dataset raw .gz files; manythings.org/anki fra-eng.zip).
+# (github.com/multi30k/dataset raw .gz files; manythings.org/anki fra-eng.zip; the Hansards
+# gold from github.com/neulab/awesome-align examples/; the raw Hansards text has no download:
+# ../shared/data/hansards-isi/train200k.{en,fr} must exist).
 # Idempotent: finished outputs are kept. Needs bash, coreutils, awk, gzip, and for downloads
-# curl or wget (and unzip for Tatoeba).
+# curl or wget (and unzip for Tatoeba); python3 for Hansards.
 # Environment: TINYNMT_DATA_DIR (default <repo>/data), TINYNMT_SHARED_DATA (default
 # <repo>/../shared/data).
 set -euo pipefail
@@ -27,6 +35,7 @@ SHARED="${TINYNMT_SHARED_DATA:-$ROOT/../shared/data}"
 
 MULTI30K_URL="https://github.com/multi30k/dataset/raw/master/data/task1/raw"
 TATOEBA_URL="https://www.manythings.org/anki/fra-eng.zip"
+HANSARDS_GOLD_URL="https://raw.githubusercontent.com/neulab/awesome-align/master/examples"
 
 log() { echo "get_data: $*" >&2; }
 die() { echo "get_data: error: $*" >&2; exit 1; }
@@ -228,6 +237,84 @@ tatoeba_concat() {
 }
 
 # ------------------------------------------------------------------------------------------
+# Hansards en-fr. A pair is a short heading, and is dropped, when its English side
+#   - is `* * *`, or has capitals but no lower-case letter (`CANADA PENSION PLAN`);
+#   - names a speaker: ends in `):` (`Mr. Denis Coderre (Bourassa, Lib.):`), or has at most 5
+#     words, ends in `:` and starts with a title (`Mr. Bob Kilger:`, `Some hon. members:`,
+#     `The Deputy Speaker:`);
+#   - or has at most 8 words, does not start with `(` and does not end in one of . ? ! ; : ' " -
+#     (`The Presiding Officer (Mr. Caccia)`, `Hon. Paul Martin`, `Sitting Resumed`).
+# The gold's pairs are kept whatever they look like (`2 .`, `hear , hear !`).
+get_hansards() {
+  local dir="$DATA/hansards" raw="$SHARED/hansards-isi" gold="$SHARED/align-gold/en-fr-hansards"
+  local n_dev=1500 tok="$ROOT/scripts/hansards_tokenize.py"
+  local stamp="$dir/.prepared-$n_dev"
+  if [[ -f "$stamp" && -s "$dir/train+test.fr" && ! "$tok" -nt "$stamp" && \
+        ! "${BASH_SOURCE[0]}" -nt "$stamp" ]]; then
+    log "hansards: already in $dir"
+    return
+  fi
+  command -v python3 >/dev/null 2>&1 || die "python3 is not installed (apt-get install python3)"
+  [[ -s "$raw/train200k.en" && -s "$raw/train200k.fr" ]] \
+    || die "$raw/train200k.{en,fr} not found: the raw ISI Hansards text has no download here"
+  mkdir -p "$dir"
+  local f
+  for f in enfr.src-tgt enfr.gold; do
+    [[ -s "$dir/$f" ]] && continue
+    if [[ -s "$gold/$f" ]]; then
+      cp -f "$gold/$f" "$dir/$f.tmp" && chmod u+w "$dir/$f.tmp" && mv -f "$dir/$f.tmp" "$dir/$f"
+    else
+      log "hansards: downloading $HANSARDS_GOLD_URL/$f"
+      download "$HANSARDS_GOLD_URL/$f" "$dir/$f"
+    fi
+  done
+  [[ "$(lines "$dir/enfr.src-tgt")" == 447 && "$(lines "$dir/enfr.gold")" == 447 ]] \
+    || die "$dir/enfr.src-tgt and enfr.gold must have 447 lines each"
+  local tmp="$dir/.tmp"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  log "hansards: tokenising 2 x 200,000 lines (a minute or two)"
+  LC_ALL=C.UTF-8 python3 "$tok" --lang en <"$raw/train200k.en" >"$tmp/all.en" &
+  LC_ALL=C.UTF-8 python3 "$tok" --lang fr <"$raw/train200k.fr" >"$tmp/all.fr" \
+    || die "tokenising $raw/train200k.fr failed"
+  wait $! || die "tokenising $raw/train200k.en failed"
+  # heading pairs out (rule above, on the raw English), then dev = the last n_dev kept pairs.
+  paste -d '\n' "$raw/train200k.en" "$tmp/all.en" "$tmp/all.fr" | awk -v out="$tmp" -v nd="$n_dev" '
+    NR % 3 == 1 { r = $0; sub(/[ \t\r]+$/, "", r); next }
+    NR % 3 == 2 { e = $0; next }
+    {
+      n = split(r, w, " ");
+      title = r ~ /^(Mr\.|Mrs\.|Ms\.|Miss|Dr\.|Hon\.|Right Hon\.|Some hon\.|An hon\.) / ||
+              r ~ /^The ([A-Z][a-z]+ )*(Speaker|Chairman|Chair|Clerk):$/;
+      head = r == "* * *" || (r !~ /[a-z]/ && r ~ /[A-Z]/) || r ~ /\):$/ ||
+             (n <= 5 && r ~ /:$/ && title) || (n <= 8 && r !~ /^\(/ && r !~ /[.?!;:\047"-]$/);
+      if (head || e == "" || $0 == "") { dropped++; next }
+      en[++k] = e; fr[k] = $0;
+    }
+    END {
+      for (i = 1; i <= k; i++) {
+        sp = i <= k - nd ? "train" : "dev";
+        print en[i] > (out "/" sp ".en"); print fr[i] > (out "/" sp ".fr");
+      }
+      printf "get_data: hansards: %d pairs, %d short headings dropped; train %d, dev %d\n", \
+        NR / 3, dropped, k - nd, nd > "/dev/stderr";
+    }' || die "hansards split failed"
+  # the gold pairs: `english ||| french`, runs of spaces squeezed (as eval_alignment.sh does)
+  awk -F' \\|\\|\\| ' -v out="$tmp" '{
+      gsub(/^ +| +$/, "", $1); gsub(/^ +| +$/, "", $2); gsub(/ +/, " ", $1); gsub(/ +/, " ", $2);
+      print $1 > (out "/test.en"); print $2 > (out "/test.fr") }' "$dir/enfr.src-tgt"
+  cp -f "$dir/enfr.gold" "$tmp/test.gold"
+  cat "$tmp/train.en" "$tmp/test.en" >"$tmp/train+test.en"
+  cat "$tmp/train.fr" "$tmp/test.fr" >"$tmp/train+test.fr"
+  for f in train dev test train+test; do mv -f "$tmp/$f.en" "$tmp/$f.fr" "$dir/"; done
+  mv -f "$tmp/test.gold" "$dir/test.gold"
+  rm -rf "$tmp"
+  rm -f "$dir"/.prepared-*
+  touch "$stamp"
+  log "hansards: ready in $dir ({train,dev,test,train+test}.{en,fr}, test.gold)"
+}
+
+# ------------------------------------------------------------------------------------------
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=(toy multi30k tatoeba)
 for t in "${targets[@]}"; do
@@ -235,7 +322,11 @@ for t in "${targets[@]}"; do
     toy) get_toy ;;
     multi30k) get_multi30k ;;
     tatoeba | tatoeba-fra-eng) get_tatoeba ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "get_data: unknown corpus '$t' (choices: toy, multi30k, tatoeba)" >&2; exit 2 ;;
+    hansards) get_hansards ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *)
+      echo "get_data: unknown corpus '$t' (choices: toy, multi30k, tatoeba, hansards)" >&2
+      exit 2
+      ;;
   esac
 done
