@@ -23,6 +23,7 @@ Command add_symmetrize_command(CLI::App& app);
 Command add_train_alignment_layer_command(CLI::App& app);
 Command add_average_command(CLI::App& app);
 Command add_config_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
 
 /// Resolves a --device flag before any other work, so that a device that cannot be had is
 /// reported first (util/runtime.h DeviceError: one line, exit code 2). Empty = not given.

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
       add_align_command(app),      add_train_alignment_layer_command(app),
       add_symmetrize_command(app), add_heatmap_command(app),
       add_evaluate_command(app),   add_bench_command(app),
-      add_average_command(app),    add_config_command(app)};
+      add_average_command(app),    add_config_command(app),
+      add_export_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,7 +5,7 @@ set -u
 bin="$1"
 fail() { echo "FAIL: $*"; exit 1; }
 out=$("$bin" --help) || fail "--help exited non-zero"
-subs="train translate align heatmap evaluate bench symmetrize train-alignment-layer average config"
+subs="train translate align heatmap evaluate bench symmetrize train-alignment-layer average config export"
 for sub in $subs; do
   # A subcommand is listed at the start of a line of the SUBCOMMANDS block, as a whole word.
   grep -qE "^ +$sub( |$)" <<<"$out" || fail "--help does not list $sub"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Side-by-side decoding of one run by tinynmt and by CTranslate2 (float32 and int8) on the same
+# weights: BLEU (`tinynmt evaluate`) and sentences/s, greedy and beam 5, on THREADS threads.
+#   scripts/compare_ctranslate2.sh RUN_DIR SRC REF [THREADS=2] [TINYNMT=build/tinynmt]
+# Needs the peer: scripts/install_peers.sh ctranslate2. Times are wall-clock seconds of the whole
+# command (loading the model included) and, for CTranslate2, of decoding alone (its own report).
+# Beam search: tinynmt's GNMT length penalty with the run's alpha; CTranslate2 divides by
+# length^alpha with the same alpha, so beam outputs may differ slightly; greedy ones should not.
+set -euo pipefail
+run=$1 src=$2 ref=$3 threads=${4:-2} bin=${5:-build/tinynmt}
+py=${TINYNMT_PYTHON:-}
+[ -n "$py" ] || { [ -x .peers/bin/python ] && py=.peers/bin/python; } || py=python3
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+TINYNMT_PYTHON="$py" "$bin" export --format ctranslate2 --model "$run" --out "$out/ct2" >/dev/null
+alpha=$(sed -n 's/^ *alpha: *\([0-9.]*\).*/\1/p' "$run/config.yaml" | head -1)
+n=$(wc -l <"$src")
+bleu() { "$bin" evaluate --ref "$ref" --hyp "$1" | sed -n 's/^BLEU = \([0-9.]*\) .*/\1/p'; }
+row() { printf '| %s | %s | %s | %s | %.1f | %s |\n' "$1" "$2" "$3" "$(bleu "$4")" \
+  "$(echo "$n / $5" | bc -l)" "$6"; }
+echo "| engine | weights | beam | BLEU | sentences/s (whole command) | decoding alone |"
+echo "|---|---|---|---|---|---|"
+for beam in 1 5; do
+  t0=$(date +%s.%N)
+  "$bin" translate --model "$run" --threads "$threads" --beam "$beam" --input "$src" \
+    --output "$out/tinynmt.$beam.txt" 2>/dev/null
+  t=$(echo "$(date +%s.%N) - $t0" | bc -l)
+  row tinynmt float32 "$beam" "$out/tinynmt.$beam.txt" "$t" "-"
+  for ct in float32 int8; do
+    t0=$(date +%s.%N)
+    "$py" scripts/ctranslate2_translate.py "$out/ct2" --threads "$threads" --beam "$beam" \
+      --alpha "${alpha:-0.6}" --compute-type "$ct" --input "$src" --output "$out/ct2.$ct.$beam.txt" \
+      2>"$out/log"
+    t=$(echo "$(date +%s.%N) - $t0" | bc -l)
+    row ctranslate2 "$ct" "$beam" "$out/ct2.$ct.$beam.txt" "$t" \
+      "$(sed -n 's/.*(\([0-9.]*\) sentences\/s).*/\1/p' "$out/log")"
+  done
+  if cmp -s "$out/tinynmt.$beam.txt" "$out/ct2.float32.$beam.txt"; then same=all; else
+    same=$(paste -d '\t' "$out/tinynmt.$beam.txt" "$out/ct2.float32.$beam.txt" |
+      awk -F '\t' '$1 == $2' | wc -l)
+  fi
+  echo "beam $beam: $same of $n lines identical (tinynmt vs ctranslate2 float32)" >&2
+done

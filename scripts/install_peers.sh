@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs peer NMT tools into a Python virtual environment in .peers/ (git-ignored), for
+# side-by-side comparisons with tinynmt. Peers are NEVER dependencies of tinynmt itself: the
+# build, the unit tests and CI pass without them, and the tests that use one skip (exit 77)
+# when it is missing.
+#
+#   scripts/install_peers.sh                 # every peer below
+#   scripts/install_peers.sh ctranslate2     # only the named ones
+#
+# Peers: ctranslate2 (4.x, for `tinynmt export --format ctranslate2`), joeynmt, eflomal,
+# sacrebleu. Uses `python3` on PATH (override with PYTHON=...). Idempotent: the venv is made
+# once, and a peer whose module already imports is not installed again.
+# After it: .peers/bin/python is the interpreter tinynmt uses for peers (override with
+# TINYNMT_PYTHON).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ALL=(ctranslate2 joeynmt eflomal sacrebleu)
+peers=("$@")
+[ ${#peers[@]} -gt 0 ] || peers=("${ALL[@]}")
+
+# pip requirement and import name of each peer.
+requirement() {
+  case "$1" in
+    ctranslate2) echo "ctranslate2>=4,<5 sentencepiece" ;;  # sentencepiece: tokenizing for it
+    joeynmt) echo "joeynmt" ;;
+    eflomal) echo "eflomal" ;;
+    sacrebleu) echo "sacrebleu" ;;
+    *) return 1 ;;
+  esac
+}
+module() {
+  case "$1" in
+    ctranslate2) echo "ctranslate2, sentencepiece" ;;
+    *) echo "$1" ;;
+  esac
+}
+
+for p in "${peers[@]}"; do
+  requirement "$p" >/dev/null ||
+    { echo "install_peers.sh: unknown peer '$p' (choices: ${ALL[*]})" >&2; exit 2; }
+done
+
+venv=.peers
+python=${PYTHON:-python3}
+if [ ! -x "$venv/bin/python" ]; then
+  echo "install_peers.sh: creating $venv with $($python --version 2>&1)"
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+fi
+for p in "${peers[@]}"; do
+  if "$venv/bin/python" -c "import $(module "$p")" 2>/dev/null; then
+    echo "install_peers.sh: $p already installed"
+    continue
+  fi
+  echo "install_peers.sh: installing $(requirement "$p")"
+  # shellcheck disable=SC2046  # one requirement may name several packages
+  "$venv/bin/python" -m pip install --quiet $(requirement "$p")
+done
+echo "install_peers.sh: done; interpreter: $venv/bin/python"
