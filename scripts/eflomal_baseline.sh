@@ -36,8 +36,7 @@ fi
 [[ -s $prefix.fr ]] || die "$prefix.fr not found"
 if [[ ! -x $peers/bin/eflomal-align ]]; then
   log "installing eflomal from pip into $peers/"
-  python3 -m venv "$peers" || die "python3 -m venv $peers failed (apt-get install python3-venv)"
-  "$peers/bin/pip" install -q eflomal || die "pip install eflomal failed"
+  TINYNMT_PEERS=$peers bash scripts/install_peers.sh eflomal || die "installing eflomal failed"
 fi
 
 total=$(wc -l <"$prefix.en")

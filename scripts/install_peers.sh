@@ -10,6 +10,7 @@
 # Peers: ctranslate2 (4.x, for `tinynmt export --format ctranslate2`), joeynmt, eflomal,
 # sacrebleu. Uses `python3` on PATH (override with PYTHON=...). Idempotent: the venv is made
 # once, and a peer whose module already imports is not installed again.
+# TINYNMT_PEERS names another venv folder.
 # After it: .peers/bin/python is the interpreter tinynmt uses for peers (override with
 # TINYNMT_PYTHON).
 set -euo pipefail
@@ -41,7 +42,7 @@ for p in "${peers[@]}"; do
     { echo "install_peers.sh: unknown peer '$p' (choices: ${ALL[*]})" >&2; exit 2; }
 done
 
-venv=.peers
+venv=${TINYNMT_PEERS:-.peers}  # another folder for the venv, e.g. outside the repository
 python=${PYTHON:-python3}
 if [ ! -x "$venv/bin/python" ]; then
   echo "install_peers.sh: creating $venv with $($python --version 2>&1)"
