@@ -150,6 +150,45 @@ decode::TranslateOptions options_of(const TranslateArgs& a, const Config& cfg) {
   return opts;
 }
 
+// --quantize int8: the model's larger linear products in int8 (CPU only).
+void quantize_int8(LoadedModel& loaded) {
+  if (!loaded.device.is_cpu())
+    throw UsageError(fmt::format(
+        "translate: --quantize int8 runs on the CPU only (the model is on {}; add --device cpu)",
+        loaded.device.str()));
+  spdlog::info("int8 weights: {}", loaded.model->quantize_int8());
+}
+
+// Arguments or a file: in chunks of many batches, so length sorting stays effective and output
+// appears as it goes.
+void translate_lines(decode::Translator& translator, const std::vector<std::string>& lines,
+                     int64_t batch_size, Printer& printer) {
+  const size_t chunk = static_cast<size_t>(std::max<int64_t>(batch_size * 16, 1024));
+  for (size_t start = 0; start < lines.size(); start += chunk) {
+    const size_t end = std::min(lines.size(), start + chunk);
+    std::vector<std::string> part(lines.begin() + start, lines.begin() + end);
+    auto trs = translator.translate(part, static_cast<int64_t>(start));
+    for (size_t k = 0; k < trs.size(); ++k) printer.print(trs[k], static_cast<int64_t>(start + k));
+    printer.flush();
+  }
+}
+
+// stdin: one line at a time, answered at once.
+void translate_stdin(decode::Translator& translator, Printer& printer) {
+  std::string line;
+  int64_t index = 0;
+  while (std::getline(std::cin, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t bad = 0;
+    if (!is_valid_utf8(line, &bad)) {
+      throw DataError(fmt::format("stdin:{}: invalid UTF-8 at byte {}", index + 1, bad));
+    }
+    printer.print(translator.translate(line, index), index);
+    printer.flush();
+    ++index;
+  }
+}
+
 int run(TranslateArgs& a) {
   log_to_stderr();
   if (!a.sentences.empty() && !a.input.empty()) {
@@ -164,14 +203,7 @@ int run(TranslateArgs& a) {
   const Config& cfg = loaded.config;
   configure_threads(a.threads_opt->count() ? a.threads : cfg.run.threads);
 
-  if (a.quantize == "int8") {
-    if (!loaded.device.is_cpu())
-      throw UsageError(
-          fmt::format("translate: --quantize int8 runs on the CPU only (the model is "
-                      "on {}; add --device cpu)",
-                      loaded.device.str()));
-    spdlog::info("int8 weights: {}", loaded.model->quantize_int8());
-  }
+  if (a.quantize == "int8") quantize_int8(loaded);
   decode::TranslateOptions opts = options_of(a, cfg);
   opts.capture_attention = !a.attention.empty();
   opts.self_attention = a.self_attention;
@@ -201,31 +233,10 @@ int run(TranslateArgs& a) {
   if (!a.profile.empty()) profiler.emplace(a.profile);  // written when it goes out of scope
   if (!a.sentences.empty() || !a.input.empty()) {
     const std::vector<std::string> lines = a.input.empty() ? a.sentences : read_lines(a.input);
-    // Chunks of many batches: length sorting stays effective and output appears as it goes.
-    const size_t chunk = static_cast<size_t>(std::max<int64_t>(opts.batch_size * 16, 1024));
-    for (size_t start = 0; start < lines.size(); start += chunk) {
-      const size_t end = std::min(lines.size(), start + chunk);
-      std::vector<std::string> part(lines.begin() + start, lines.begin() + end);
-      auto trs = translator.translate(part, static_cast<int64_t>(start));
-      for (size_t k = 0; k < trs.size(); ++k)
-        printer.print(trs[k], static_cast<int64_t>(start + k));
-      printer.flush();
-    }
+    translate_lines(translator, lines, opts.batch_size, printer);
     if (!a.output.empty()) spdlog::info("wrote {} translations to {}", lines.size(), a.output);
   } else {
-    // stdin: one line at a time, answered at once.
-    std::string line;
-    int64_t index = 0;
-    while (std::getline(std::cin, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      size_t bad = 0;
-      if (!is_valid_utf8(line, &bad)) {
-        throw DataError(fmt::format("stdin:{}: invalid UTF-8 at byte {}", index + 1, bad));
-      }
-      printer.print(translator.translate(line, index), index);
-      printer.flush();
-      ++index;
-    }
+    translate_stdin(translator, printer);
   }
   if (profiler) {
     profiler.reset();
