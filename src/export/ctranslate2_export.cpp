@@ -130,9 +130,8 @@ void export_ctranslate2(const CTranslate2ExportOptions& o) {
     throw std::runtime_error(fmt::format(
         "{}: not found under the working directory or beside the tinynmt binary", kConvertScript));
   LoadedModel m = load_model(o.run_dir, o.checkpoint, "cpu");
-  check_ctranslate2_compatible(m.config.model);
   TempDir tmp;
-  write_ctranslate2_inputs(m, tmp.path());
+  write_ctranslate2_inputs(m, tmp.path());  // checks the model before writing anything
   const std::string python = peer_python();
   std::vector<std::string> args = {tmp.path(), o.out};
   if (!o.quantization.empty()) args.insert(args.end(), {"--quantization", o.quantization});

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "util/process.h"
+
 namespace tinynmt::exporting {
 namespace fs = std::filesystem;
 
@@ -67,7 +69,7 @@ PythonResult run_python(const std::string& python, const std::string& script,
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) throw std::runtime_error(fmt::format("waiting for {} failed", python));
   PythonResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit_code = exit_status(status);
   r.last_error = last_nonempty_line(stderr_file);
   return r;
 }

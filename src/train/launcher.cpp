@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "util/process.h"
+
 namespace tinynmt {
 namespace {
 
@@ -39,12 +41,6 @@ pid_t start_worker(const std::vector<std::string>& args, int rank, int nproc, in
     ::_exit(127);
   }
   return pid;
-}
-
-int exit_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
 }
 
 }  // namespace

@@ -17,6 +17,10 @@ double max_rss_mb();
 /// RSS (Linux >= 4.0, /proc/PID/clear_refs value 5). Returns false when the reset failed.
 bool reset_peak_rss();
 
+/// A child's exit code from waitpid()'s status: its exit status, 128 + the signal that ended
+/// it (as a shell reports it), else 1.
+int exit_status(int wait_status);
+
 /// The current time, UTC, ISO 8601 to the second ("2026-01-31T12:00:00Z").
 std::string utc_now();
 
