@@ -163,8 +163,9 @@ torch::Tensor TransformerDecoderLayerImpl::forward(
 }
 
 void TransformerDecoderLayerImpl::quantize_int8(Int8Plan& plan) {
-  self_attn_->quantize_int8(plan);
-  if (auto* mh = dynamic_cast<MultiHeadAttentionImpl*>(cross_attn_.get())) mh->quantize_int8(plan);
+  self_attn_->quantize_int8(plan, /*self_attention=*/true);
+  if (auto* mh = dynamic_cast<MultiHeadAttentionImpl*>(cross_attn_.get()))
+    mh->quantize_int8(plan, /*self_attention=*/false);
   if (cross_proj_) cross_proj_int8_ = plan.make(cross_proj_->weight, cross_proj_->bias);
   ff_->quantize_int8(plan);
 }

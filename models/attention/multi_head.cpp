@@ -143,15 +143,16 @@ AttentionOutput MultiHeadAttentionImpl::attend_heads(const torch::Tensor& q_head
   return {linear_or_int8(out_proj, int8_.out, ctx), weights};
 }
 
-void MultiHeadAttentionImpl::quantize_int8(Int8Plan& plan) {
+void MultiHeadAttentionImpl::quantize_int8(Int8Plan& plan, bool self_attention) {
   int8_.q = plan.make(q_proj->weight, q_proj->bias);
-  int8_.k = plan.make(k_proj->weight, k_proj->bias);
-  int8_.v = plan.make(v_proj->weight, v_proj->bias);
   int8_.out = plan.make(out_proj->weight, out_proj->bias);
-  const int64_t in = q_proj->weight.size(1);
-  if (k_proj->weight.size(1) == v_proj->weight.size(1))
+  if (k_proj->weight.size(1) == v_proj->weight.size(1)) {  // project() stacks them
     int8_.kv = plan.make_stacked({k_proj->weight, v_proj->weight}, {k_proj->bias, v_proj->bias});
-  if (k_proj->weight.size(1) == in && v_proj->weight.size(1) == in)
+  } else {
+    int8_.k = plan.make(k_proj->weight, k_proj->bias);
+    int8_.v = plan.make(v_proj->weight, v_proj->bias);
+  }
+  if (self_attention)  // self_attend() checks that the three input sizes agree
     int8_.qkv = plan.make_stacked({q_proj->weight, k_proj->weight, v_proj->weight},
                                   {q_proj->bias, k_proj->bias, v_proj->bias});
 }

@@ -52,11 +52,12 @@ class MultiHeadAttentionImpl : public AttentionImpl {
                                  const torch::Tensor& mask, int64_t head);
   int64_t heads() const override { return options_.heads(); }
   int64_t output_dim() const override { return options_.model_dim(); }
-  /// From now on the projections (Q, K, V, their stacked forms and W^O) that `plan` takes run with
-  /// int8 weights (models/int8_linear.h), for inference: no gradient flows through them;
-  /// head_log_weights() keeps float32. Throws as Int8Linear's constructor does (std::runtime_error
-  /// without a quantized engine).
-  void quantize_int8(Int8Plan& plan);
+  /// From now on the projections that `plan` takes run with int8 weights (models/int8_linear.h),
+  /// for inference: no gradient flows through them; head_log_weights() keeps float32. Only the
+  /// products decoding runs: Q, W^O and K|V stacked (K and V apart when they cannot stack); with
+  /// self_attention also Q|K|V stacked (self_attend()). Throws as Int8Linear's constructor does
+  /// (std::runtime_error without a quantized engine).
+  void quantize_int8(Int8Plan& plan, bool self_attention);
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
