@@ -5,12 +5,21 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "config/config.h"
 #include "util/build_info.h"
 #include "util/runtime.h"
+
+namespace {
+
+// "error: MESSAGE" as one write: ranks of a data-parallel run share stderr, and a line written in
+// pieces interleaves with another rank's.
+void print_error(const std::string& message) { std::cerr << ("error: " + message + "\n"); }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tinynmt::cli;
@@ -42,23 +51,23 @@ int main(int argc, char** argv) {
     for (auto& c : commands)
       if (c.app->parsed()) return c.run();
   } catch (const tinynmt::ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    print_error(e.what());
     return 2;
   } catch (const UsageError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    print_error(e.what());
     return 2;
   } catch (const tinynmt::DeviceError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    print_error(e.what());
     return 2;
   } catch (const std::exception& e) {
     std::string msg = e.what();
     // LibTorch messages carry a C++ backtrace after the first line: keep the first line only.
     auto nl = msg.find('\n');
     if (nl != std::string::npos) msg = msg.substr(0, nl);
-    std::cerr << "error: " << msg << "\n";
+    print_error(msg);
     return 1;
   } catch (...) {
-    std::cerr << "error: unknown failure\n";
+    print_error("unknown failure");
     return 1;
   }
   return 2;
