@@ -64,30 +64,63 @@ std::map<std::string, torch::Tensor> checkpoint_params(const std::string& run_di
   return test_runs::checkpoint_weights((fs::path(run_dir) / "last.ckpt").string(), cfg);
 }
 
+// How two runs' weights differ: the mean and largest absolute difference, and the share of
+// coordinates that differ by more than 1e-4 (far above float rounding, which stays near 1e-7).
 struct ParamDifference {
-  double mean = 0, largest = 0;
+  double mean = 0, largest = 0, share_beyond = 0;
 };
 
-// The mean and largest absolute difference between two runs' parameters.
-ParamDifference param_difference(const std::string& run_a, const std::string& run_b,
-                                 const Config& cfg) {
-  auto a = checkpoint_params(run_a, cfg), b = checkpoint_params(run_b, cfg);
+ParamDifference difference(const std::vector<torch::Tensor>& a,
+                           const std::vector<torch::Tensor>& b) {
   EXPECT_EQ(a.size(), b.size());
   ParamDifference d;
   double sum = 0;
-  int64_t n = 0;
+  int64_t n = 0, beyond = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    torch::Tensor diff = (a[i] - b[i]).abs();
+    d.largest = std::max(d.largest, diff.max().item<double>());
+    sum += diff.sum().item<double>();
+    beyond += (diff > 1e-4).sum().item<int64_t>();
+    n += diff.numel();
+  }
+  d.mean = n ? sum / n : -1;
+  d.share_beyond = n ? static_cast<double>(beyond) / n : -1;
+  return d;
+}
+
+// The difference between two runs' parameters (RUN_DIR/last.ckpt), matched by name.
+ParamDifference param_difference(const std::string& run_a, const std::string& run_b,
+                                 const Config& cfg) {
+  auto a = checkpoint_params(run_a, cfg), b = checkpoint_params(run_b, cfg);
+  std::vector<torch::Tensor> ta, tb;
   for (const auto& [name, t] : a) {
     if (!b.count(name)) {
       ADD_FAILURE() << "missing parameter " << name;
       continue;
     }
-    torch::Tensor diff = (t - b[name]).abs();
-    d.largest = std::max(d.largest, diff.max().item<double>());
-    sum += diff.sum().item<double>();
-    n += diff.numel();
+    ta.push_back(t);
+    tb.push_back(b[name]);
   }
-  d.mean = n ? sum / n : -1;
-  return d;
+  return difference(ta, tb);
+}
+
+// Adam moves a coordinate by about lr x sign(gradient) while its moments are young, so where a
+// gradient is near 0 the summation order (two ranks' partial sums against one) can flip the sign
+// of a step: such a coordinate may end up to about 2 x lr per step away, and how many do depends
+// on the CPU's kernels (on one machine 0.11-0.18% of the coordinates differ by more than 1e-4,
+// the largest by 0.26-0.32 x lr). What a wrong all-reduce changes is the many: one process
+// training on half the batch, as an unreduced rank would, moves 89% of the coordinates beyond
+// 1e-4 and the mean to 2e-3. So: the mean stays at float rounding and at most 1% of the
+// coordinates differ by more than 1e-4. The SGD test above checks the gradients to 1e-5.
+void expect_same_adam_training(const ParamDifference& d, const Config& cfg, const char* what) {
+  EXPECT_LE(d.mean, 1e-5) << "mean difference of the " << what;
+  EXPECT_LE(d.share_beyond, 1e-2) << "share of the " << what << " that differ by more than 1e-4";
+  EXPECT_LE(d.largest, 3.0 * cfg.training.lr * cfg.training.max_steps)
+      << "largest difference of the " << what;
+  EXPECT_GE(d.largest, 0.0);  // a number, not NaN
+  std::cout << "Adam, " << what << " after " << cfg.training.max_steps
+            << " steps: mean |difference| " << d.mean << ", largest " << d.largest
+            << ", share beyond 1e-4 " << d.share_beyond << "\n";
 }
 
 // Trains `yaml` in one process and with --nproc 2 (1 thread each) into fresh run directories.
@@ -133,16 +166,7 @@ TEST(DistributedTraining, TwoRanksTrainTheSameParametersAsOneProcessAndResumeWit
   train_one_and_two(yaml, one, two);
   if (HasFatalFailure()) return;
   Config cfg = load_config(yaml);
-  // Adam moves a coordinate by about lr x sign(gradient) while its moments are young, so where a
-  // gradient is near 0 the summation order (two ranks' partial sums against one) can flip the
-  // sign of a step: the largest difference is bounded by the learning rate, not by 1e-5; the
-  // typical one stays at float rounding. The SGD test above checks the gradients to 1e-5.
-  ParamDifference d = param_difference(one, two, cfg);
-  EXPECT_LE(d.mean, 1e-5) << "mean parameter difference after 6 steps";
-  EXPECT_LE(d.largest, 0.25 * cfg.training.lr) << "largest parameter difference after 6 steps";
-  EXPECT_GE(d.largest, 0.0);  // a number, not NaN
-  std::cout << "Adam, parameters after 6 steps: mean |difference| " << d.mean << ", largest "
-            << d.largest << "\n";
+  expect_same_adam_training(param_difference(one, two, cfg), cfg, "parameters");
   // The group logs the same losses as the single process.
   auto la = test_runs::train_losses(one), lb = test_runs::train_losses(two);
   ASSERT_EQ(la.size(), 6u);
@@ -161,10 +185,10 @@ TEST(DistributedTraining, TwoRanksTrainTheSameParametersAsOneProcessAndResumeWit
 
 namespace {
 
-// The largest |a - b| over the model weights (or, with `raw`, the raw weights) of two runs'
+// The difference between the model weights (or, with `raw`, the raw weights) of two runs'
 // RUN_DIR/last.ckpt.
-double largest_difference(const std::string& run_a, const std::string& run_b, const Config& cfg,
-                          bool raw) {
+ParamDifference weights_difference(const std::string& run_a, const std::string& run_b,
+                                   const Config& cfg, bool raw) {
   std::vector<torch::Tensor> w[2];
   const std::string runs[2] = {run_a, run_b};
   for (int k = 0; k < 2; ++k) {
@@ -173,17 +197,13 @@ double largest_difference(const std::string& run_a, const std::string& run_b, co
     EXPECT_FALSE(stored_raw.empty()) << runs[k] << "/last.ckpt holds no raw weights";
     w[k] = raw ? stored_raw : weight_tensors(*model);
   }
-  EXPECT_EQ(w[0].size(), w[1].size());
-  double worst = 0;
-  for (size_t i = 0; i < w[0].size() && i < w[1].size(); ++i)
-    worst = std::max(worst, (w[0][i] - w[1][i]).abs().max().item<double>());
-  return worst;
+  return difference(w[0], w[1]);
 }
 
 }  // namespace
 
 // With training.ema_decay, rank 0 keeps the average; the 2-rank run's average and raw weights
-// match the single process's (the bound of the test above), also after resuming in one process.
+// match the single process's (the bounds of the test above), also after resuming in one process.
 TEST(DistributedTraining, TwoRanksKeepTheSameEmaAsOneProcessAndResumeWithOne) {
   const std::string yaml = write_config("tinynmt_dist_ema");
   const fs::path tmp = fs::temp_directory_path();
@@ -196,8 +216,8 @@ TEST(DistributedTraining, TwoRanksKeepTheSameEmaAsOneProcessAndResumeWithOne) {
   ASSERT_EQ(run_tinynmt("train " + yaml + " --nproc 2" + ema + two, two + ".log"), 0)
       << slurp(two + ".log");
   const Config cfg = load_config(yaml);
-  EXPECT_LE(largest_difference(one, two, cfg, false), 0.25 * cfg.training.lr);
-  EXPECT_LE(largest_difference(one, two, cfg, true), 0.25 * cfg.training.lr);
+  expect_same_adam_training(weights_difference(one, two, cfg, false), cfg, "EMA weights");
+  expect_same_adam_training(weights_difference(one, two, cfg, true), cfg, "raw weights");
   for (const std::string& run : {one, two}) {
     const std::string log = run + ".resume.log";
     ASSERT_EQ(run_tinynmt("train --resume " + run + " --threads 1 --set training.max_steps=8", log),
@@ -205,6 +225,8 @@ TEST(DistributedTraining, TwoRanksKeepTheSameEmaAsOneProcessAndResumeWithOne) {
         << slurp(log);
     EXPECT_EQ(slurp(log).find("holds no EMA"), std::string::npos) << slurp(log);
   }
-  EXPECT_LE(largest_difference(one, two, cfg, false), 0.25 * cfg.training.lr);
-  EXPECT_LE(largest_difference(one, two, cfg, true), 0.25 * cfg.training.lr);
+  Config resumed = cfg;
+  resumed.training.max_steps = 8;
+  expect_same_adam_training(weights_difference(one, two, resumed, false), resumed, "EMA weights");
+  expect_same_adam_training(weights_difference(one, two, resumed, true), resumed, "raw weights");
 }
