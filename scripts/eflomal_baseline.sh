@@ -13,7 +13,9 @@
 # eflomal comes from pip into the git-ignored venv .peers/ (made on first use; TINYNMT_PEERS
 # names another). Writes runs/eflomal_hansards_PAIRS/ (EFLOMAL_OUT names another): the text
 # aligned, eflomal's links for all of it (all.{fwd,rev}.align) and for the test pairs
-# ({fwd,rev}.align, sym_METHOD.align), and aer.txt.
+# ({fwd,rev}.align, sym_METHOD.align), aer.txt, and the training pairs' links symmetrised by
+# grow-diag (train.grow-diag.align, one line per training pair): the supervision of a guided
+# tinynmt model (`data.train.alignment`; GUIDE_METHOD names another heuristic).
 # Environment: TINYNMT_BIN (default build/tinynmt), EFLOMAL_ARGS (extra eflomal-align options),
 # FAST_ALIGN=1: also fast_align (Dyer et al. 2013; -d -o -v) through pip's systran-align, whose
 # Aligner returns one alignment with the two directions already combined inside the library.
@@ -107,3 +109,10 @@ PY
   done
   if [[ ${FAST_ALIGN:-0} == 1 ]]; then fast_align_row; fi
 } | tee "$out/aer.txt"
+
+# The training pairs' links, symmetrised, for guided alignment training.
+guide=${GUIDE_METHOD:-grow-diag}
+"$bin" symmetrize --forward "$out/all.fwd.align" --reverse "$out/all.rev.align" --same-orientation \
+  --method "$guide" --out "$out/all.$guide.align" 2>/dev/null
+head -n "$pairs" "$out/all.$guide.align" >"$out/train.$guide.align"
+log "training pairs' links ($guide): $out/train.$guide.align"
