@@ -8,7 +8,9 @@
 # Where a run has an alignment layer (`tinynmt train-alignment-layer --model RUN_DIR`, Zenkel et
 # al. 2019), its rows too, and, with one in both runs, the two alignment layers symmetrised; the
 # same for RUN_DIR/alignment_layer_hansards.ckpt, that layer trained on further on the text of the
-# 447 pairs (see README, "Word alignment").
+# 447 pairs (see README, "Word alignment"). A run trained with guided alignment (Garg et al. 2019)
+# also gets the row of its supervised head, `tinynmt align`'s default read-out for it.
+# REVERSE_RUN_DIR may be a folder that does not exist (e.g. none): en→fr rows only.
 #
 #   scripts/eval_alignment.sh [RUN_DIR [REVERSE_RUN_DIR]]
 #     # defaults runs/tatoeba_en_fr_transformer, runs/tatoeba_fr_en_transformer
@@ -65,6 +67,13 @@ reverse_rows() {
     row "$label, $method" "$out/sym_${name}_$method.align"
   done
 }
+# Whether RUN_DIR was trained with guided alignment (its resolved config names links), and the
+# layer and head that were supervised.
+guided() { grep -q '^    alignment: "[^"]' "$1/config.yaml" 2>/dev/null; }
+guided_head() {
+  awk '/^  guided_alignment:/ { g = 1 } g && $1 == "layer:" { l = $2 } g && $1 == "head:" { h = $2; exit }
+    END { printf "layer %s, head %s", (l == -1 ? "-1 = the penultimate" : l), h }' "$1/config.yaml"
+}
 # Row label of an alignment-layer checkpoint name: alignment_layer[_hansards].
 layer_label() {
   local l=${1//_/ }
@@ -82,10 +91,16 @@ layer_label() {
         --layer "$layer" --head mean $shift
     done
   done
+  names="diagonal layer_mean"
+  # A model trained with guided alignment (data.train.alignment, Garg et al. 2019): align's
+  # default read-out, the head that training.guided_alignment supervised.
+  if guided "$run_dir"; then
+    align_row "supervised head ($(guided_head "$run_dir"))" supervised
+    names="$names supervised"
+  fi
   # The alignment layer (Zenkel et al. 2019), when `tinynmt train-alignment-layer` wrote one, and
   # the same layer trained on further on the text of these very pairs (no gold links:
   # transductive, as statistical aligners are trained on the corpus they align).
-  names="diagonal layer_mean"
   ckpts=""
   for ckpt in alignment_layer alignment_layer_hansards; do
     [[ -f $run_dir/$ckpt.ckpt ]] || continue
@@ -103,6 +118,9 @@ layer_label() {
     for layer in $(seq 0 $((layers - 1))) mean; do
       reverse_rows "layer $layer" "layer_$layer" --layer "$layer" --head mean
     done
+    if guided "$run_dir" && guided "$rev_dir"; then
+      reverse_rows "supervised heads" supervised
+    fi
     for ckpt in $ckpts; do
       reverse_rows "$(layer_label "$ckpt")" "$ckpt" --alignment-layer-file "$rev_dir/$ckpt.ckpt"
     done
