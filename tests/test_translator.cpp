@@ -422,6 +422,17 @@ TEST_P(TranslatorTest, TokenizedInputMapsSubwordsToTheGivenWords) {
   }
   // The flag survives the JSON round trip.
   EXPECT_TRUE(align::record_from_json(align::to_json(b)).shift);
+
+  // Without scores (what `tinynmt align` asks for): the output layer is skipped, the attention
+  // and links are those of the full pass, and the score stays 0.
+  AlignOptions no_scores = plain;
+  no_scores.scores = false;
+  const auto full = force_align(m, {line}, {"der Mann sieht das Boot"}, plain)[0];
+  const auto lean = force_align(m, {line}, {"der Mann sieht das Boot"}, no_scores)[0];
+  EXPECT_LT(full.score, 0.0);
+  EXPECT_EQ(lean.score, 0.0);
+  EXPECT_LE(max_abs_diff(full.record.subword, lean.record.subword), 1e-6);
+  EXPECT_EQ(full.links, lean.links);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, TranslatorTest, ::testing::Values("transformer", "rnn"));

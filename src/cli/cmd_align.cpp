@@ -7,7 +7,8 @@
 //                 hard alignment as a Pharaoh line in "alignment"; with --self-attention also
 //                 the encoder and decoder self-attention (subword and word level);
 //   PREFIX.align  the hard word alignments, Pharaoh format (0-based src-tgt pairs), one line per
-//                 pair; an empty line for a pair with an empty side;
+//                 pair; an empty line for a pair with an empty side (with --pharaoh-only, the
+//                 only file: aligning a whole corpus, as fast_align or eflomal would);
 //   with --npy, per pair N (0-based, 4 digits): PREFIX.NNNN.subword.npy, float32 of shape
 //                 [layers, heads, tgt_tokens, src_tokens], and PREFIX.NNNN.word.npy, shape
 //                 [layers, heads, tgt_words, src_words].
@@ -19,6 +20,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -51,6 +53,7 @@ struct AlignArgs {
   std::string layer = "mean", head = "mean", method = "argmax";
   double threshold = 0.3;
   bool npy = false, shift = false, alignment_layer = false, self_attention = false;
+  bool pharaoh_only = false;
   std::string alignment_layer_file;
   std::string device = "auto";
   int64_t threads = 0, batch_size = 32;
@@ -104,6 +107,7 @@ int run(const AlignArgs& a) {
   opts.batch_size = a.batch_size;
   opts.shift = a.shift;
   opts.self_attention = a.self_attention;
+  opts.scores = false;  // the output layer's log-probabilities are not written
   const std::string note = a.self_attention ? decode::self_attention_note(loaded.config.model) : "";
   if (!note.empty()) std::cerr << "note: --self-attention: " << note << '\n';
   try {  // bad --layer/--head: a usage error before any work
@@ -116,11 +120,14 @@ int run(const AlignArgs& a) {
   if (!parent.empty()) std::filesystem::create_directories(parent);
   const std::string jsonl_path = a.out + ".jsonl", align_path = a.out + ".align";
   std::vector<std::unique_ptr<align::RecordWriter>> writers;
-  writers.push_back(align::make_record_writer("jsonl", jsonl_path));
+  if (!a.pharaoh_only) writers.push_back(align::make_record_writer("jsonl", jsonl_path));
   writers.push_back(align::make_record_writer("pharaoh", align_path));
   if (a.npy) writers.push_back(align::make_record_writer("npy", a.out));
 
   const size_t chunk = static_cast<size_t>(std::max<int64_t>(a.batch_size * 16, 256));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last_log = t0;
+  const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
   int64_t links = 0;
   for (size_t start = 0; start < src.size(); start += chunk) {
     const size_t end = std::min(src.size(), start + chunk);
@@ -131,12 +138,19 @@ int run(const AlignArgs& a) {
       for (auto& w : writers) w->write(r.record);
       links += static_cast<int64_t>(r.links.size());
     }
+    const auto now = std::chrono::steady_clock::now();
+    if (end < src.size() && seconds(now - last_log) >= 10) {  // long corpora: a progress line
+      spdlog::info("aligned {} of {} pairs ({:.0f} pairs/s)", end, src.size(),
+                   static_cast<double>(end) / seconds(now - t0));
+      last_log = now;
+    }
   }
   for (auto& w : writers) w->close();
-  std::cerr << fmt::format("aligned {} pairs ({} links; layer {}, head {}, {}): {} {}{}\n",
-                           src.size(), links, opts.layer, opts.head, a.method, jsonl_path,
-                           align_path,
-                           a.npy ? fmt::format(" {}.NNNN.{{subword,word}}.npy", a.out) : "");
+  std::cerr << fmt::format(
+      "aligned {} pairs in {:.1f} s ({} links; layer {}, head {}, {}{}): {}{}{}\n", src.size(),
+      seconds(std::chrono::steady_clock::now() - t0), links, opts.layer, opts.head, a.method,
+      opts.shift ? ", shift-att" : "", a.pharaoh_only ? "" : jsonl_path + " ", align_path,
+      a.npy ? fmt::format(" {}.NNNN.{{subword,word}}.npy", a.out) : "");
   return 0;
 }
 
@@ -190,6 +204,8 @@ Command add_align_command(CLI::App& app) {
   sub->add_flag("--npy", args->npy,
                 "also write PREFIX.NNNN.subword.npy and PREFIX.NNNN.word.npy per pair "
                 "(float32 [layers, heads, tgt, src])");
+  sub->add_flag("--pharaoh-only", args->pharaoh_only,
+                "write PREFIX.align only, no attention records (aligning a large corpus)");
   sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   args->threads_opt =
       sub->add_option("--threads", args->threads, "CPU threads; 0 = all (default: run.threads)");

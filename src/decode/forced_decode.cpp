@@ -14,7 +14,8 @@ using detail::fail;
 std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
                                         const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
                                         const torch::Tensor& tgt_out, ExtraAttention* extra,
-                                        bool self_attention, const GuidedHead* full_context) {
+                                        bool self_attention, const GuidedHead* full_context,
+                                        bool scores) {
   torch::NoGradGuard no_grad;
   detail::Prepared p = detail::prepare(src, src_mask, "forced_decode");
   const auto batch = static_cast<int64_t>(p.lengths.size());
@@ -53,7 +54,7 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
   to = to.narrow(1, 0, max_t);  // [run, max_t]
 
   Seq2SeqOutput fw;
-  if (extra || self_attention) {
+  if (extra || self_attention || !scores) {
     fw = self_attention ? model.forward_features_with_self_attention(p.src, ti)
                         : model.forward_features(p.src, ti);
     if (extra) {
@@ -62,7 +63,7 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
       fw.attention = torch::cat(  // [run, L + 1, H, T, S]: the extra layer's head per head
           {fw.attention, weights.unsqueeze(1).unsqueeze(1).expand({-1, 1, heads, -1, -1})}, 1);
     }
-    if (!fw.logits.defined()) fw.logits = model.output_layer().logits(fw.features);
+    if (scores && !fw.logits.defined()) fw.logits = model.output_layer().logits(fw.features);
   } else {
     fw = model.forward(p.src, ti);
   }
@@ -71,10 +72,12 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
     fw.attention = fw.attention.clone();  // [run, L, H, T, S]
     fw.attention.select(1, full_context->layer).select(1, full_context->head).copy_(w);
   }
-  auto logp = torch::log_softmax(fw.logits, -1);             // [run, T, V]
-  auto tok_lp = logp.gather(2, to.unsqueeze(2)).squeeze(2);  // [run, T]
-  auto lp_host = tok_lp.to(torch::kCPU, torch::kDouble).contiguous();
-  auto acc = lp_host.accessor<double, 2>();
+  torch::Tensor lp_host;  // [run, T] float64: log P of each tgt_out token
+  if (scores) {
+    auto logp = torch::log_softmax(fw.logits, -1);  // [run, T, V]
+    lp_host =
+        logp.gather(2, to.unsqueeze(2)).squeeze(2).to(torch::kCPU, torch::kDouble).contiguous();
+  }
   auto att = fw.attention.to(torch::kCPU, torch::kFloat);  // [run, L, H, T, S]
   auto host = [](const torch::Tensor& t) {
     return t.defined() ? t.to(torch::kCPU, torch::kFloat) : t;
@@ -87,11 +90,14 @@ std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor&
   for (int64_t i = 0; i < n; ++i) {
     const int64_t b = p.run_ids[i];
     ForcedResult& res = out[b];
-    res.token_log_probs.resize(tgt_lens[b]);
     res.score = 0.0;
-    for (int64_t t = 0; t < tgt_lens[b]; ++t) {
-      res.token_log_probs[t] = acc[i][t];
-      res.score += acc[i][t];
+    if (scores) {
+      const auto acc = lp_host.accessor<double, 2>();
+      res.token_log_probs.resize(tgt_lens[b]);
+      for (int64_t t = 0; t < tgt_lens[b]; ++t) {
+        res.token_log_probs[t] = acc[i][t];
+        res.score += acc[i][t];
+      }
     }
     res.attention = att[i]                           // [L, H, T, S]
                         .narrow(2, 0, tgt_lens[b])   // [L, H, tgt_len_b, S]

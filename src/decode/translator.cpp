@@ -291,7 +291,7 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
     auto forced = forced_decode(
         *model.model, b.src, b.src_mask, tgt_in, tgt_out,
         model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr, options.self_attention,
-        options.guided_full_context ? &*options.guided_full_context : nullptr);
+        options.guided_full_context ? &*options.guided_full_context : nullptr, options.scores);
     for (size_t k = 0; k < batch_idx.size(); ++k) {
       const size_t i = live[batch_idx[k]];
       AlignResult& r = out[i];

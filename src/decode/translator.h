@@ -135,6 +135,8 @@ struct AlignOptions {
   /// A model trained with training.guided_alignment.full_context: its supervised head is read
   /// from the pass that sees the whole target (forced_decode's full_context).
   std::optional<GuidedHead> guided_full_context;
+  /// false: skip the output layer (AlignResult::score stays 0); `tinynmt align` needs no scores.
+  bool scores = true;
 };
 
 /// One aligned pair.
