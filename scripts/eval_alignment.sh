@@ -67,13 +67,14 @@ reverse_rows() {
     row "$label, $method" "$out/sym_${name}_$method.align"
   done
 }
-# Whether RUN_DIR was trained with guided alignment (its resolved config names links), and the
-# layer and head that were supervised.
-guided() { grep -q '^    alignment: "[^"]' "$1/config.yaml" 2>/dev/null; }
-guided_head() {
-  awk '/^  guided_alignment:/ { g = 1 } g && $1 == "layer:" { l = $2 } g && $1 == "head:" { h = $2; exit }
-    END { printf "layer %s, head %s", (l == -1 ? "-1 = the penultimate" : l), h }' "$1/config.yaml"
+# `tinynmt align`'s default read-out for RUN_DIR (SRC and TGT files of one pair), as it reports
+# it: "layer L, head H", the head that guided alignment training (Garg et al. 2019) supervised,
+# or "layer mean, head mean" for a model trained without.
+readout() {
+  "$bin" align --model "$1" --src "$2" --tgt "$3" --tokenized --pharaoh-only --out "$out/probe" \
+    2>&1 >/dev/null | grep -o 'layer [^,]*, head [^,]*' | tail -1
 }
+guided() { [[ $(readout "$1" "$2" "$3") != "layer mean, head mean" ]]; }
 # Row label of an alignment-layer checkpoint name: alignment_layer[_hansards].
 layer_label() {
   local l=${1//_/ }
@@ -83,8 +84,10 @@ layer_label() {
 {
   printf 'Hansards en-fr, %s sentence pairs, model %s\n' "$(wc -l < "$out/en.txt")" "$run_dir"
   row "diagonal baseline" "$out/diagonal.align"
-  layers=$(grep -m1 -o '"layers":[0-9]*' < <("$bin" align --model "$run_dir" --src <(head -1 "$out/en.txt") \
-    --tgt <(head -1 "$out/fr.txt") --tokenized --out "$out/probe" >/dev/null && cat "$out/probe.jsonl") | cut -d: -f2)
+  head -1 "$out/en.txt" >"$out/probe.en"
+  head -1 "$out/fr.txt" >"$out/probe.fr"
+  layers=$(grep -m1 -o '"layers":[0-9]*' < <("$bin" align --model "$run_dir" --src "$out/probe.en" \
+    --tgt "$out/probe.fr" --tokenized --out "$out/probe" >/dev/null && cat "$out/probe.jsonl") | cut -d: -f2)
   for shift in "" --shift; do
     for layer in $(seq 0 $((layers - 1))) mean; do
       align_row "layer $layer, mean heads${shift:+, shift-att}" "layer_$layer${shift:+_shift}" \
@@ -94,8 +97,8 @@ layer_label() {
   names="diagonal layer_mean"
   # A model trained with guided alignment (data.train.alignment, Garg et al. 2019): align's
   # default read-out, the head that training.guided_alignment supervised.
-  if guided "$run_dir"; then
-    align_row "supervised head ($(guided_head "$run_dir"))" supervised
+  if guided "$run_dir" "$out/probe.en" "$out/probe.fr"; then
+    align_row "supervised head ($(readout "$run_dir" "$out/probe.en" "$out/probe.fr"))" supervised
     names="$names supervised"
   fi
   # The alignment layer (Zenkel et al. 2019), when `tinynmt train-alignment-layer` wrote one, and
@@ -118,7 +121,8 @@ layer_label() {
     for layer in $(seq 0 $((layers - 1))) mean; do
       reverse_rows "layer $layer" "layer_$layer" --layer "$layer" --head mean
     done
-    if guided "$run_dir" && guided "$rev_dir"; then
+    if guided "$run_dir" "$out/probe.en" "$out/probe.fr" &&
+      guided "$rev_dir" "$out/probe.fr" "$out/probe.en"; then
       reverse_rows "supervised heads" supervised
     fi
     for ckpt in $ckpts; do

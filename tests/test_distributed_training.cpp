@@ -2,7 +2,6 @@
 // the same parameters as 1 process on the same global batches (dropout off), and a run started
 // with 2 ranks resumes with 1. Fault and launch cases are in tests/cli/distributed*.sh.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 #include "run/checkpoint.h"
 #include "temp_files.h"
 #include "tiny_runs.h"
+#include "util/process.h"
 
 using namespace tinynmt;
 using tinynmt::test_files::slurp;
@@ -44,8 +44,7 @@ std::string write_config(const std::string& name, const std::string& optimizer =
 // Runs the binary with `args` (stdout and stderr to `log`); returns its exit status.
 int run_tinynmt(const std::string& args, const std::string& log) {
   std::string cmd = std::string(TINYNMT_BINARY) + " " + args + " >" + log + " 2>&1";
-  int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return exit_status(std::system(cmd.c_str()));
 }
 
 // The model of RUN_DIR/last.ckpt; its raw weights (an EMA run's) into `raw` when given.

@@ -40,8 +40,8 @@ inline Config tiny_config(const std::string& run_name, int64_t max_steps) {
   c.run.dir = (std::filesystem::temp_directory_path() / run_name).string();
   c.run.threads = 1;
   c.run.device = "cpu";
-  c.data.train = {(corpus / "train.src").string(), (corpus / "train.tgt").string(), ""};
-  c.data.dev = {(corpus / "dev.src").string(), (corpus / "dev.tgt").string(), ""};
+  c.data.train = {(corpus / "train.src").string(), (corpus / "train.tgt").string(), "", ""};
+  c.data.dev = {(corpus / "dev.src").string(), (corpus / "dev.tgt").string(), "", ""};
   c.data.tokenizer.vocab_size = 24;
   c.model.encoder.layers = c.model.decoder.layers = 1;
   c.model.encoder.d_model = c.model.decoder.d_model = 32;
