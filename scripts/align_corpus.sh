@@ -74,8 +74,8 @@ train() {
   say "$name: trained in $(elapsed "$t0")"
 }
 # align NAME FWD_RUN REV_RUN SYM_METHOD [align options]: the corpus aligned by both runs
-# (WORK/NAME.fwd.align, WORK/NAME.rev.align, the latter in src-tgt order) and symmetrised
-# into WORK/NAME.align.
+# (WORK/NAME.fwd.align; WORK/NAME.tgt-src.align, as the reverse run writes it: target-source
+# links, which `symmetrize --reverse` inverts itself) and symmetrised into WORK/NAME.align.
 align() {
   local name=$1 fwd=$2 rev=$3 sym=$4 t0=$SECONDS
   shift 4
@@ -84,8 +84,7 @@ align() {
     --out "$work/$name.fwd" "$@" || die "align with $fwd failed"
   "$bin" align --model "$rev" --src "$tgt" --tgt "$src" --tokenized --pharaoh-only \
     --out "$work/$name.tgt-src" "$@" || die "align with $rev failed"
-  swap <"$work/$name.tgt-src.align" >"$work/$name.rev.align"
-  "$bin" symmetrize --forward "$work/$name.fwd.align" --reverse "$work/$name.rev.align" \
+  "$bin" symmetrize --forward "$work/$name.fwd.align" --reverse "$work/$name.tgt-src.align" \
     --method "$sym" --out "$work/$name.align" || die "symmetrize failed"
   say "$name: aligned and symmetrised ($sym) in $(elapsed "$t0")"
 }
@@ -100,11 +99,11 @@ if [[ ! -f $work/first_links.done ]]; then
     --head mean ${SHIFT:+--shift}
   touch "$work/first_links.done"
 fi
-swap <"$work/first_links.align" >"$work/first_links.tgt-src.align"
+swap <"$work/first_links.align" >"$work/first_links.swapped.align"  # target-source: guided_rev
 train guided_fwd "$src" "$tgt" "$DEV_SRC" "$DEV_TGT" \
   --set data.train.alignment="$work/first_links.align"
 train guided_rev "$tgt" "$src" "$DEV_TGT" "$DEV_SRC" \
-  --set data.train.alignment="$work/first_links.tgt-src.align"
+  --set data.train.alignment="$work/first_links.swapped.align"
 align guided_links "$work/guided_fwd" "$work/guided_rev" "$method"
 cp "$work/guided_links.align" "$out"
 say "done: $out ($n lines, $method of the two guided models) in $(elapsed "$t_start")"
