@@ -67,14 +67,15 @@ reverse_rows() {
     row "$label, $method" "$out/sym_${name}_$method.align"
   done
 }
-# `tinynmt align`'s default read-out for RUN_DIR (SRC and TGT files of one pair), as it reports
-# it: "layer L, head H", the head that guided alignment training (Garg et al. 2019) supervised,
-# or "layer mean, head mean" for a model trained without.
+# `tinynmt align`'s default read-out for RUN_DIR (SRC and TGT files of one pair), as its closing
+# line reports it: "layer L, head H", the head that guided alignment training (Garg et al. 2019)
+# supervised, or "layer mean, head mean" for a model trained without. Also writes
+# $out/probe.jsonl (the record says the model's layer count).
 readout() {
-  "$bin" align --model "$1" --src "$2" --tgt "$3" --tokenized --pharaoh-only --out "$out/probe" \
+  "$bin" align --model "$1" --src "$2" --tgt "$3" --tokenized --out "$out/probe" \
     2>&1 >/dev/null | grep -o 'layer [^,]*, head [^,]*' | tail -1
 }
-guided() { [[ $(readout "$1" "$2" "$3") != "layer mean, head mean" ]]; }
+guided() { [[ $1 != "layer mean, head mean" ]]; }
 # Row label of an alignment-layer checkpoint name: alignment_layer[_hansards].
 layer_label() {
   local l=${1//_/ }
@@ -86,8 +87,8 @@ layer_label() {
   row "diagonal baseline" "$out/diagonal.align"
   head -1 "$out/en.txt" >"$out/probe.en"
   head -1 "$out/fr.txt" >"$out/probe.fr"
-  layers=$(grep -m1 -o '"layers":[0-9]*' < <("$bin" align --model "$run_dir" --src "$out/probe.en" \
-    --tgt "$out/probe.fr" --tokenized --out "$out/probe" >/dev/null && cat "$out/probe.jsonl") | cut -d: -f2)
+  fwd_readout=$(readout "$run_dir" "$out/probe.en" "$out/probe.fr")
+  layers=$(grep -m1 -o '"layers":[0-9]*' "$out/probe.jsonl" | cut -d: -f2)
   for shift in "" --shift; do
     for layer in $(seq 0 $((layers - 1))) mean; do
       align_row "layer $layer, mean heads${shift:+, shift-att}" "layer_$layer${shift:+_shift}" \
@@ -97,8 +98,8 @@ layer_label() {
   names="diagonal layer_mean"
   # A model trained with guided alignment (data.train.alignment, Garg et al. 2019): align's
   # default read-out, the head that training.guided_alignment supervised.
-  if guided "$run_dir" "$out/probe.en" "$out/probe.fr"; then
-    align_row "supervised head ($(readout "$run_dir" "$out/probe.en" "$out/probe.fr"))" supervised
+  if guided "$fwd_readout"; then
+    align_row "supervised head ($fwd_readout)" supervised
     names="$names supervised"
   fi
   # The alignment layer (Zenkel et al. 2019), when `tinynmt train-alignment-layer` wrote one, and
@@ -121,8 +122,7 @@ layer_label() {
     for layer in $(seq 0 $((layers - 1))) mean; do
       reverse_rows "layer $layer" "layer_$layer" --layer "$layer" --head mean
     done
-    if guided "$run_dir" "$out/probe.en" "$out/probe.fr" &&
-      guided "$rev_dir" "$out/probe.fr" "$out/probe.en"; then
+    if guided "$fwd_readout" && guided "$(readout "$rev_dir" "$out/probe.fr" "$out/probe.en")"; then
       reverse_rows "supervised heads" supervised
     fi
     for ckpt in $ckpts; do
