@@ -77,7 +77,7 @@ TEST(AlignmentLayer, AppendedAsLastLayerOfForcedDecoding) {
   auto [tgt_in, tgt_out] =
       decode::teacher_forcing_batch({{10, 11, kEosId}, {12, kEosId}}, torch::kCPU);
   auto plain = decode::forced_decode(*model, src, mask, tgt_in, tgt_out);
-  auto with = decode::forced_decode(*model, src, mask, tgt_in, tgt_out, layer.ptr().get());
+  auto with = decode::forced_decode(*model, src, mask, tgt_in, tgt_out, {layer.ptr().get()});
   for (size_t i = 0; i < 2; ++i) {
     ASSERT_EQ(with[i].attention.size(0), plain[i].attention.size(0) + 1);
     const int64_t L = plain[i].attention.size(0);

@@ -135,8 +135,8 @@ TEST(Config, RangeAndCrossFieldRules) {
 
   Config t;  // defaults: a Transformer
   t.training.max_steps = 10;
-  t.data.train = {"a", "b", ""};
-  t.data.dev = {"c", "d", ""};
+  t.data.train = {"a", "b", "", ""};
+  t.data.dev = {"c", "d", "", ""};
   t.model.encoder.heads = 3;  // 256 % 3 != 0
   std::string msg = message_of([&] { validate(t, false); });
   EXPECT_NE(msg.find("model.encoder.d_model"), std::string::npos) << msg;
@@ -144,8 +144,8 @@ TEST(Config, RangeAndCrossFieldRules) {
 
   Config d;
   d.training.max_steps = 10;
-  d.data.train = {"a", "b", ""};
-  d.data.dev = {"c", "d", ""};
+  d.data.train = {"a", "b", "", ""};
+  d.data.dev = {"c", "d", "", ""};
   d.model.encoder.type = d.model.decoder.type = "rnn";
   d.model.decoder.attention = "luong-dot";
   d.model.decoder.hidden_size = 100;  // encoder output is 2*256

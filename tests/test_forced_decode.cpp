@@ -89,7 +89,7 @@ TEST(ForcedDecode, ExtraAttentionIsTheLastLayerWithItsHeadRepeated) {
   auto [tin, tout] = teacher_forcing_batch({{9, 10, kEosId}, {4, kEosId}}, torch::kCPU);
   FirstPositionAttention extra;
   auto plain = forced_decode(*model, src, mask, tin, tout);
-  auto with = forced_decode(*model, src, mask, tin, tout, &extra);
+  auto with = forced_decode(*model, src, mask, tin, tout, {&extra});
   EXPECT_EQ(extra.calls, 1);
   for (size_t b = 0; b < plain.size(); ++b) {
     const auto& p = plain[b].attention;  // [L, H, T, S]

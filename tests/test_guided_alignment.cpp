@@ -106,8 +106,9 @@ TEST(GuidedAlignment, ForcedDecodingReadsTheFullContextHead) {
   auto b = synthetic::make_batch(rng, 3, false);
   const GuidedHead head{0, 1, true};
   auto plain = decode::forced_decode(*model, b.src, b.src.ne(kPadId), b.tgt_in, b.tgt_out);
-  auto full = decode::forced_decode(*model, b.src, b.src.ne(kPadId), b.tgt_in, b.tgt_out, nullptr,
-                                    false, &head);
+  decode::ForcedDecodeOptions fo;
+  fo.full_context = &head;
+  auto full = decode::forced_decode(*model, b.src, b.src.ne(kPadId), b.tgt_in, b.tgt_out, fo);
   auto expected = model->forward_features_guided(b.src, b.tgt_in, head).guided_log_attention.exp();
   for (size_t i = 0; i < plain.size(); ++i) {
     const int64_t t = b.lengths[i] + 1, s = b.lengths[i] + 1;  // pieces + EOS

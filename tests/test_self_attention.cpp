@@ -29,8 +29,10 @@ struct Pass {
 Pass forced_both(Seq2SeqImpl& model) {
   auto [src, mask] = decode::make_src({{5, 6, 7, kEosId}, {8, kEosId}}, /*extra_pad=*/1);
   auto [tin, tout] = decode::teacher_forcing_batch({{9, 10, 4, kEosId}, {4, kEosId}}, torch::kCPU);
+  decode::ForcedDecodeOptions with_self;
+  with_self.self_attention = true;
   return {decode::forced_decode(model, src, mask, tin, tout),
-          decode::forced_decode(model, src, mask, tin, tout, nullptr, true)};
+          decode::forced_decode(model, src, mask, tin, tout, with_self)};
 }
 
 TEST(SelfAttention, TransformerWeightsAreRowStochasticAndTheDecodersCausal) {

@@ -13,10 +13,12 @@ using detail::fail;
 
 std::vector<ForcedResult> forced_decode(Seq2SeqImpl& model, const torch::Tensor& src,
                                         const torch::Tensor& src_mask, const torch::Tensor& tgt_in,
-                                        const torch::Tensor& tgt_out, ExtraAttention* extra,
-                                        bool self_attention, const GuidedHead* full_context,
-                                        bool scores) {
+                                        const torch::Tensor& tgt_out,
+                                        const ForcedDecodeOptions& options) {
   torch::NoGradGuard no_grad;
+  ExtraAttention* extra = options.extra;
+  const GuidedHead* full_context = options.full_context;
+  const bool self_attention = options.self_attention, scores = options.scores;
   detail::Prepared p = detail::prepare(src, src_mask, "forced_decode");
   const auto batch = static_cast<int64_t>(p.lengths.size());
   if (!tgt_in.defined() || tgt_in.dim() != 2 || tgt_in.size(0) != batch)

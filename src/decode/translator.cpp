@@ -31,7 +31,9 @@ void add_self_attention(const LoadedModel& m, const Batch& b,
     targets.push_back(h.empty() || h.front().tokens.empty() ? std::vector<int64_t>{kEosId}
                                                             : h.front().tokens);
   auto [tgt_in, tgt_out] = teacher_forcing_batch(targets, m.device);
-  auto forced = forced_decode(*m.model, b.src, b.src_mask, tgt_in, tgt_out, nullptr, true);
+  ForcedDecodeOptions fo;
+  fo.self_attention = true;
+  auto forced = forced_decode(*m.model, b.src, b.src_mask, tgt_in, tgt_out, fo);
   for (size_t k = 0; k < records.size(); ++k) {
     if (records[k]->src_tokens.empty()) continue;  // no hypothesis: the empty record's shape
     const auto n = static_cast<int64_t>(records[k]->tgt_tokens.size());
@@ -288,10 +290,12 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
     std::vector<std::vector<int64_t>> targets;
     for (auto j : batch_idx) targets.push_back(tgt[live[j]].ids);
     auto [tgt_in, tgt_out] = teacher_forcing_batch(targets, model.device);
-    auto forced = forced_decode(
-        *model.model, b.src, b.src_mask, tgt_in, tgt_out,
-        model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr, options.self_attention,
-        options.guided_full_context ? &*options.guided_full_context : nullptr, options.scores);
+    ForcedDecodeOptions fo;
+    fo.extra = model.alignment_layer ? model.alignment_layer.ptr().get() : nullptr;
+    fo.self_attention = options.self_attention;
+    fo.full_context = options.guided_full_context ? &*options.guided_full_context : nullptr;
+    fo.scores = options.scores;
+    auto forced = forced_decode(*model.model, b.src, b.src_mask, tgt_in, tgt_out, fo);
     for (size_t k = 0; k < batch_idx.size(); ++k) {
       const size_t i = live[batch_idx[k]];
       AlignResult& r = out[i];
