@@ -4,8 +4,10 @@
 #   scripts/compare_ctranslate2.sh RUN_DIR SRC REF [THREADS=2] [TINYNMT=build/tinynmt]
 # Needs the peer: scripts/install_peers.sh ctranslate2. Times are wall-clock seconds of the whole
 # command (loading the model included) and, for CTranslate2, of decoding alone (its own report).
-# Beam search: tinynmt's GNMT length penalty with the run's alpha; CTranslate2 divides by
-# length^alpha with the same alpha, so beam outputs may differ slightly; greedy ones should not.
+# Beam search: tinynmt's rows use the run's length penalty and alpha; CTranslate2 divides by
+# length^alpha with the same alpha. The beam-5 row "tinynmt (average)" decodes with tinynmt's
+# `--length-penalty average`, CTranslate2's penalty, so the two beam searches differ only in
+# their stopping rules. Lines identical to CTranslate2 float32 go to stderr.
 set -euo pipefail
 run=$1 src=$2 ref=$3 threads=${4:-2} bin=${5:-build/tinynmt}
 py=${TINYNMT_PYTHON:-}
@@ -20,12 +22,24 @@ row() { printf '| %s | %s | %s | %s | %.1f | %s |\n' "$1" "$2" "$3" "$(bleu "$4"
   "$(echo "$n / $5" | bc -l)" "$6"; }
 echo "| engine | weights | beam | BLEU | sentences/s (whole command) | decoding alone |"
 echo "|---|---|---|---|---|---|"
+same_lines() {
+  if cmp -s "$1" "$2"; then echo all; else
+    paste -d '\t' "$1" "$2" | awk -F '\t' '$1 == $2' | wc -l
+  fi
+}
 for beam in 1 5; do
   t0=$(date +%s.%N)
   "$bin" translate --model "$run" --threads "$threads" --beam "$beam" --input "$src" \
     --output "$out/tinynmt.$beam.txt" 2>/dev/null
   t=$(echo "$(date +%s.%N) - $t0" | bc -l)
   row tinynmt float32 "$beam" "$out/tinynmt.$beam.txt" "$t" "-"
+  if [ "$beam" != 1 ]; then
+    t0=$(date +%s.%N)
+    "$bin" translate --model "$run" --threads "$threads" --beam "$beam" --length-penalty average \
+      --alpha "${alpha:-0.6}" --input "$src" --output "$out/tinynmt_avg.$beam.txt" 2>/dev/null
+    t=$(echo "$(date +%s.%N) - $t0" | bc -l)
+    row "tinynmt (average)" float32 "$beam" "$out/tinynmt_avg.$beam.txt" "$t" "-"
+  fi
   for ct in float32 int8; do
     t0=$(date +%s.%N)
     "$py" scripts/ctranslate2_translate.py "$out/ct2" --threads "$threads" --beam "$beam" \
@@ -35,9 +49,8 @@ for beam in 1 5; do
     row ctranslate2 "$ct" "$beam" "$out/ct2.$ct.$beam.txt" "$t" \
       "$(sed -n 's/.*(\([0-9.]*\) sentences\/s).*/\1/p' "$out/log")"
   done
-  if cmp -s "$out/tinynmt.$beam.txt" "$out/ct2.float32.$beam.txt"; then same=all; else
-    same=$(paste -d '\t' "$out/tinynmt.$beam.txt" "$out/ct2.float32.$beam.txt" |
-      awk -F '\t' '$1 == $2' | wc -l)
-  fi
-  echo "beam $beam: $same of $n lines identical (tinynmt vs ctranslate2 float32)" >&2
+  echo "beam $beam: $(same_lines "$out/tinynmt.$beam.txt" "$out/ct2.float32.$beam.txt") of $n" \
+    "lines identical (tinynmt vs ctranslate2 float32)" >&2
+  [ "$beam" = 1 ] || echo "beam $beam: $(same_lines "$out/tinynmt_avg.$beam.txt" \
+    "$out/ct2.float32.$beam.txt") of $n lines identical (tinynmt average vs ctranslate2 float32)" >&2
 done

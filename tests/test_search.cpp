@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "decode/forced_decode.h"
@@ -45,6 +46,22 @@ TEST(DecodeSearch, LengthPenaltyFollowsGnmtFormula) {
   EXPECT_THROW(length_penalty(3, -0.1), std::invalid_argument);
   auto m = max_target_lengths({0, 1, 4}, 1.5, 10);
   EXPECT_EQ(m, (std::vector<int64_t>{10, 12, 16}));
+}
+
+TEST(DecodeSearch, AverageLengthPenaltyCountsTheWordsBeforeEos) {
+  constexpr auto kAvg = LengthPenaltyForm::kAverage;
+  EXPECT_DOUBLE_EQ(length_penalty(4, 1.0, kAvg, true), 3.0);   // 3 words + EOS
+  EXPECT_DOUBLE_EQ(length_penalty(4, 0.5, kAvg, false), 2.0);  // cut at 4 ids: 4^0.5
+  EXPECT_DOUBLE_EQ(length_penalty(10, 0.6, kAvg, true), std::pow(9.0, 0.6));
+  EXPECT_DOUBLE_EQ(length_penalty(1, 1.0, kAvg, true), 1.0);  // EOS alone: |Y| taken as 1
+  EXPECT_DOUBLE_EQ(length_penalty(7, 0.0, kAvg, true), 1.0);
+  // The GNMT form counts EOS whether or not the hypothesis has one.
+  EXPECT_DOUBLE_EQ(length_penalty(7, 1.0, LengthPenaltyForm::kGnmt, false), 2.0);
+  EXPECT_THROW(length_penalty(0, 0.6, kAvg, true), std::invalid_argument);
+  EXPECT_THROW(length_penalty(3, -1.0, kAvg, true), std::invalid_argument);
+  EXPECT_EQ(parse_length_penalty_form("average"), kAvg);
+  EXPECT_EQ(parse_length_penalty_form("gnmt"), LengthPenaltyForm::kGnmt);
+  EXPECT_THROW(parse_length_penalty_form("wu"), std::invalid_argument);
 }
 
 TEST(DecodeSearch, BeamWithK1EqualsGreedyOnTinyModel) {
@@ -119,13 +136,18 @@ TEST(DecodeSearch, BeamBeatsGreedyWhereGreedyIsSuboptimal) {
   }
 }
 
-TEST(DecodeSearch, NBestListIsSortedAndScoresAreConsistent) {
+class NBestList : public ::testing::TestWithParam<LengthPenaltyForm> {};
+
+// Under either length penalty: each n-best entry's normalised score is its score divided by that
+// penalty, the list is sorted by it, and the score is the teacher-forced log-prob.
+TEST_P(NBestList, IsSortedAndScoresAreConsistent) {
   TinyAttnModelImpl model(kVocab, kVocab, 11);
   auto [src, mask] = make_src(sample_sentences());
   SearchOptions opt;
   opt.beam = 5;
   opt.n_best = 5;
   opt.alpha = 0.6;
+  opt.length_penalty = GetParam();
   auto res = beam_search(model, src, mask, opt);
   auto max_lens = max_target_lengths(source_lengths(mask), opt.max_len_ratio, opt.max_len_extra);
   for (size_t b = 0; b < res.size(); ++b) {
@@ -135,8 +157,11 @@ TEST(DecodeSearch, NBestListIsSortedAndScoresAreConsistent) {
       const auto& h = res[b][i];
       expect_well_formed(h, max_lens[b]);
       distinct.insert(h.tokens);
-      EXPECT_NEAR(h.normalized_score,
-                  h.score / length_penalty(static_cast<int64_t>(h.tokens.size()), 0.6), 1e-9);
+      const bool eos = h.tokens.back() == kEosId;
+      EXPECT_NEAR(
+          h.normalized_score,
+          h.score / length_penalty(static_cast<int64_t>(h.tokens.size()), 0.6, GetParam(), eos),
+          1e-9);
       if (i > 0) {
         EXPECT_GE(res[b][i - 1].normalized_score, h.normalized_score);
       }
@@ -148,6 +173,13 @@ TEST(DecodeSearch, NBestListIsSortedAndScoresAreConsistent) {
     EXPECT_EQ(distinct.size(), 5u) << "n-best entries must be distinct";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(DecodeSearch, NBestList,
+                         ::testing::Values(LengthPenaltyForm::kGnmt, LengthPenaltyForm::kAverage),
+                         [](const ::testing::TestParamInfo<LengthPenaltyForm>& i) {
+                           return std::string(i.param == LengthPenaltyForm::kGnmt ? "Gnmt"
+                                                                                  : "Average");
+                         });
 
 TEST(DecodeSearch, RespectsPerSentenceMaxLength) {
   // EOS is (almost) never chosen: every hypothesis runs to its own max length, without EOS.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -247,6 +248,33 @@ TEST_P(TranslatorTest, BatchSizeDoesNotChangeResultsAndNBestIsSorted) {
       }
     }
   }
+}
+
+// decoding.length_penalty: average reaches the search: each n-best entry is normalised by
+// |y|^alpha, |y| its ids before EOS, and the list is sorted by it.
+TEST_P(TranslatorTest, AverageLengthPenaltyFromTheConfigNormalisesByTheWordsBeforeEos) {
+  LoadedModel m = load_model(run().dir.string(), "best", "cpu");
+  Config cfg = m.config;
+  cfg.decoding.length_penalty = "average";
+  TranslateOptions o = translate_options_from(cfg);
+  ASSERT_EQ(o.length_penalty, LengthPenaltyForm::kAverage);
+  o.beam = 4;
+  o.n_best = 3;
+  o.alpha = 1.0;
+  size_t checked = 0;
+  for (const auto& t : Translator(m, o).translate(kLines)) {
+    for (size_t k = 0; k < t.hypotheses.size(); ++k) {
+      const auto& h = t.hypotheses[k];
+      if (h.ids.empty()) continue;
+      const auto before_eos = static_cast<double>(h.ids.size() - (h.ids.back() == kEosId ? 1 : 0));
+      EXPECT_NEAR(h.normalized_score, h.score / std::max(1.0, before_eos), 1e-6);
+      if (k > 0) {
+        EXPECT_GE(t.hypotheses[k - 1].normalized_score, h.normalized_score);
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, kLines.size());
 }
 
 TEST_P(TranslatorTest, BeamAttentionEqualsForcedAlignmentOfTheOutput) {

@@ -214,6 +214,7 @@ SearchFigures time_search(Seq2SeqImpl& model, const EncodedCorpus& dev, const Ba
   decode::SearchOptions so;  // beam <= 1: greedy
   so.beam = std::max<int64_t>(beam, 1);
   so.alpha = beam <= 1 ? 0.0 : dc.alpha;
+  so.length_penalty = decode::parse_length_penalty_form(dc.length_penalty);
   so.max_len_ratio = dc.max_len_ratio;
   auto run = [&](const std::vector<int64_t>& idx) -> int64_t {
     Batch b = make_batch(dev.src, nullptr, idx).to(device);

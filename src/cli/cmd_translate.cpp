@@ -8,7 +8,8 @@
 // Output: one detokenised line per input line. With --n-best N (given explicitly), instead
 // up to N lines per input line, best first: INDEX<TAB>SCORE<TAB>NORMALIZED<TAB>TEXT, where INDEX
 // is the 0-based input line, SCORE the sum of natural-log token probabilities (EOS included)
-// and NORMALIZED the score divided by the GNMT length penalty ((5 + |y|) / 6)^alpha.
+// and NORMALIZED the score divided by the length penalty (--length-penalty: GNMT's
+// ((5 + |y|) / 6)^alpha, or |y|^alpha as CTranslate2 divides).
 // --quantize int8 decodes with int8 weights in the output layer and the decoder's linear layers
 // (models/int8_linear.h). --profile FILE records the decoding's LibTorch operators as a Chrome
 // trace (summed per operator by scripts/profile_summary.py).
@@ -45,10 +46,11 @@ struct TranslateArgs {
   std::string profile;  // Chrome trace of the decoding (LibTorch's profiler), or ""
   int64_t beam = 0, n_best = 1, threads = 0, batch_size = 0, max_src_pieces = 0;
   double alpha = 0, max_len_ratio = 0;
+  std::string length_penalty;
   bool sample = false, self_attention = false;
   decode::SamplingOptions sampling;
   // Which options were given (the others come from the run's config).
-  CLI::Option *beam_opt = nullptr, *n_best_opt = nullptr, *alpha_opt = nullptr,
+  CLI::Option *beam_opt = nullptr, *n_best_opt = nullptr, *alpha_opt = nullptr, *lp_opt = nullptr,
               *ratio_opt = nullptr, *threads_opt = nullptr, *batch_opt = nullptr,
               *max_src_opt = nullptr;
   std::vector<CLI::Option*> sampling_opts;  // --temperature, --top-k, --top-p, --seed
@@ -118,6 +120,7 @@ decode::TranslateOptions options_of(const TranslateArgs& a, const Config& cfg) {
   decode::TranslateOptions opts = decode::translate_options_from(cfg);
   if (a.beam_opt->count()) opts.beam = a.beam;
   if (a.alpha_opt->count()) opts.alpha = a.alpha;
+  if (a.lp_opt->count()) opts.length_penalty = decode::parse_length_penalty_form(a.length_penalty);
   if (a.ratio_opt->count()) opts.max_len_ratio = a.max_len_ratio;
   if (a.batch_opt->count()) opts.batch_size = a.batch_size;
   if (a.max_src_opt->count()) opts.max_src_pieces = a.max_src_pieces;
@@ -269,8 +272,12 @@ Command add_translate_command(CLI::App& app) {
   sub->add_option("--output", args->output, "write translations here instead of stdout");
   args->beam_opt = sub->add_option("--beam", args->beam,
                                    "beam size K; 1 = greedy (default: the run's decoding.beam)");
-  args->alpha_opt = sub->add_option(
-      "--alpha", args->alpha, "GNMT length penalty exponent (default: the run's decoding.alpha)");
+  args->alpha_opt = sub->add_option("--alpha", args->alpha,
+                                    "length penalty exponent (default: the run's decoding.alpha)");
+  args->lp_opt = sub->add_option("--length-penalty", args->length_penalty,
+                                 "gnmt: score / ((5 + |y|) / 6)^alpha; average: score / |y|^alpha, "
+                                 "as CTranslate2 (default: the run's decoding.length_penalty)")
+                     ->check(CLI::IsMember({"gnmt", "average"}));
   args->n_best_opt = sub->add_option(
       "--n-best", args->n_best,
       "print the N best hypotheses per line as INDEX<TAB>SCORE<TAB>NORMALIZED<TAB>TEXT");

@@ -106,7 +106,9 @@ struct TrainingConfig {
 
 struct DecodingConfig {
   int64_t beam = 5;
-  double alpha = 0.6;          ///< GNMT length penalty ((5+|y|)/6)^alpha
+  double alpha = 0.6;  ///< length penalty exponent
+  /// gnmt: score / ((5+|y|)/6)^alpha; average: score / |y|^alpha (CTranslate2's)
+  std::string length_penalty = "gnmt";
   double max_len_ratio = 1.5;  ///< max output length = ratio * source length + 10
   int64_t batch_size = 64;     ///< sentences per decoding batch
 };

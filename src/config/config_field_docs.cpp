@@ -123,7 +123,10 @@ const std::map<std::string, std::string>& docs() {
        "RUN_DIR/report.html shows the attention of the first N dev sentences at each validation; 0 "
        "= off."},
       {"decoding.beam", "Beam size; 1 = greedy."},
-      {"decoding.alpha", "GNMT length penalty exponent."},
+      {"decoding.alpha", "Length penalty exponent; 0 = none."},
+      {"decoding.length_penalty",
+       "gnmt: score / ((5 + |y|) / 6)^alpha (Wu et al. 2016); average: score / |y|^alpha, |y| "
+       "without EOS (CTranslate2, OpenNMT-py)."},
       {"decoding.max_len_ratio", "Longest output: ratio × source length + 10."},
       {"decoding.batch_size", "Sentences per decoding batch."},
   };

@@ -228,6 +228,8 @@ void add_decoding_fields(std::vector<Field>& t) {
   using S = std::vector<std::string>;
   t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.beam", beam, kInt, S{}, 1, 1000));
   t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.alpha", alpha, kFloat, S{}, 0, 10));
+  t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.length_penalty", length_penalty, kString,
+                       S{"gnmt", "average"}));
   t.push_back(TN_FIELD(decoding, DecodingConfig, "decoding.max_len_ratio", max_len_ratio, kFloat,
                        S{}, 0.1, 100));
   t.push_back(

@@ -161,7 +161,8 @@ void BeamSearch::settle(at::TensorAccessor<double, 3> acc, const Candidates& c, 
   const int64_t r = active_[g];
   const int64_t max_len = max_lens_[p_.run_ids[r]];
   const bool at_max = t + 1 >= max_len;
-  const double lp_len = length_penalty(t + 1, opt_.alpha);
+  const double lp_eos = length_penalty(t + 1, opt_.alpha, opt_.length_penalty, true);
+  const double lp_cut = length_penalty(t + 1, opt_.alpha, opt_.length_penalty, false);
   struct Live {
     int64_t row, token, node;
     double score;
@@ -181,12 +182,12 @@ void BeamSearch::settle(at::TensorAccessor<double, 3> acc, const Candidates& c, 
     nodes_.push_back({tok, row_node_[row], att_offset_ + row});
     const auto node = static_cast<int64_t>(nodes_.size()) - 1;
     if (ends)
-      finished_[r].push_back({node, t + 1, v, v / lp_len});
+      finished_[r].push_back({node, t + 1, v, v / (tok == kEosId ? lp_eos : lp_cut)});
     else
       live.push_back({row, tok, node, v});
   }
   if (sentence_done(finished_[r], live.empty() ? kNegInf : live.front().score, best_ends, at_max,
-                    length_penalty(max_len, opt_.alpha), opt_.n_best))
+                    length_penalty(max_len, opt_.alpha, opt_.length_penalty, false), opt_.n_best))
     return;
   next.active.push_back(r);
   next.old_group.push_back(g);
@@ -262,7 +263,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2SeqImpl& model, const torch
   if (K < 1) fail(fmt::format("beam_search: beam must be >= 1, got {}", K));
   if (opt.n_best < 1 || opt.n_best > K)
     fail(fmt::format("beam_search: n_best must be in [1, beam={}], got {}", K, opt.n_best));
-  length_penalty(0, opt.alpha);  // validates alpha
+  length_penalty(1, opt.alpha, opt.length_penalty);  // validates alpha
   detail::Prepared p = detail::prepare(src, src_mask, "beam_search");
   const auto batch = static_cast<int64_t>(p.lengths.size());
   std::vector<int64_t> max_lens = opt.max_lens;

@@ -15,12 +15,13 @@ std::vector<Hypothesis> stepwise_search(Seq2SeqImpl& model, const torch::Tensor&
                                         const torch::Tensor& src_mask,
                                         const std::vector<int64_t>& max_lens,
                                         bool capture_attention, double alpha,
-                                        const TokenChooser& choose, const char* fn) {
+                                        LengthPenaltyForm form, const TokenChooser& choose,
+                                        const char* fn) {
   torch::NoGradGuard no_grad;
   Prepared p = prepare(src, src_mask, fn);
   const auto batch = static_cast<int64_t>(p.lengths.size());
   check_max_lens(max_lens, batch, fn);
-  length_penalty(0, alpha);  // validates alpha
+  length_penalty(1, alpha, form);  // validates alpha
 
   std::vector<Hypothesis> out(batch);
   if (capture_attention)
@@ -91,7 +92,9 @@ std::vector<Hypothesis> stepwise_search(Seq2SeqImpl& model, const torch::Tensor&
     Hypothesis& h = out[p.run_ids[r]];
     h.tokens = std::move(tokens[r]);
     h.score = scores[r];
-    h.normalized_score = h.score / length_penalty(static_cast<int64_t>(h.tokens.size()), alpha);
+    const bool eos = !h.tokens.empty() && h.tokens.back() == kEosId;
+    h.normalized_score =
+        h.score / length_penalty(static_cast<int64_t>(h.tokens.size()), alpha, form, eos);
     if (capture_attention) h.attention = att[r];
   }
   return out;
@@ -101,22 +104,23 @@ std::vector<Hypothesis> stepwise_search(Seq2SeqImpl& model, const torch::Tensor&
 
 std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& src,
                                       const torch::Tensor& src_mask, int64_t max_len,
-                                      bool capture_attention, double alpha) {
+                                      bool capture_attention, double alpha,
+                                      LengthPenaltyForm form) {
   if (!src.defined() || src.dim() != 2) detail::fail("greedy_search: src must be [batch, src_len]");
   return greedy_search(model, src, src_mask, std::vector<int64_t>(src.size(0), max_len),
-                       capture_attention, alpha);
+                       capture_attention, alpha, form);
 }
 
 std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& src,
                                       const torch::Tensor& src_mask,
                                       const std::vector<int64_t>& max_lens, bool capture_attention,
-                                      double alpha) {
+                                      double alpha, LengthPenaltyForm form) {
   auto arg_max = [](const torch::Tensor& log_probs) {
     auto best = log_probs.max(1);                                 // ([rows], [rows])
     return std::make_pair(std::get<0>(best), std::get<1>(best));  // values, ids (int64)
   };
-  return detail::stepwise_search(model, src, src_mask, max_lens, capture_attention, alpha, arg_max,
-                                 "greedy_search");
+  return detail::stepwise_search(model, src, src_mask, max_lens, capture_attention, alpha, form,
+                                 arg_max, "greedy_search");
 }
 
 }  // namespace tinynmt::decode

@@ -76,7 +76,7 @@ std::vector<Hypothesis> sample_search(Seq2SeqImpl& model, const torch::Tensor& s
                                       const torch::Tensor& src_mask,
                                       const std::vector<int64_t>& max_lens,
                                       const SamplingOptions& options, bool capture_attention,
-                                      double alpha) {
+                                      double alpha, LengthPenaltyForm form) {
   sampling_log_probs(torch::zeros({1, 1}), options);  // validates the options
   std::mt19937_64 rng(options.seed);
   auto choose = [&](const torch::Tensor& log_probs) {
@@ -88,8 +88,8 @@ std::vector<Hypothesis> sample_search(Seq2SeqImpl& model, const torch::Tensor& s
     auto values = log_probs.gather(1, next.unsqueeze(1)).squeeze(1);  // [rows] model log-probs
     return std::make_pair(values, next);
   };
-  return detail::stepwise_search(model, src, src_mask, max_lens, capture_attention, alpha, choose,
-                                 "sample_search");
+  return detail::stepwise_search(model, src, src_mask, max_lens, capture_attention, alpha, form,
+                                 choose, "sample_search");
 }
 
 }  // namespace tinynmt::decode

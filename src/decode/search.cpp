@@ -84,10 +84,22 @@ std::vector<torch::Tensor> gather_attention(const std::vector<torch::Tensor>& st
 
 using detail::fail;
 
-double length_penalty(int64_t length, double alpha) {
+LengthPenaltyForm parse_length_penalty_form(const std::string& name) {
+  if (name == "gnmt") return LengthPenaltyForm::kGnmt;
+  if (name == "average") return LengthPenaltyForm::kAverage;
+  fail(fmt::format("length penalty '{}' is not one of gnmt, average", name));
+}
+
+double length_penalty(int64_t length, double alpha, LengthPenaltyForm form, bool ends_with_eos) {
   if (alpha < 0) fail(fmt::format("length penalty alpha must be >= 0, got {}", alpha));
   if (length < 0) fail(fmt::format("length penalty of a negative length {}", length));
+  if (ends_with_eos && length == 0)
+    fail("length penalty: a hypothesis ending with EOS has >= 1 id");
   if (alpha == 0) return 1.0;
+  if (form == LengthPenaltyForm::kAverage) {
+    const int64_t words = length - (ends_with_eos ? 1 : 0);
+    return std::pow(static_cast<double>(std::max<int64_t>(1, words)), alpha);
+  }
   return std::pow((5.0 + static_cast<double>(length)) / 6.0, alpha);
 }
 
@@ -129,8 +141,9 @@ std::vector<std::vector<Hypothesis>> search(Seq2SeqImpl& model, const torch::Ten
   std::vector<Hypothesis> hyps =
       options.strategy == SearchStrategy::kSample
           ? sample_search(model, src, src_mask, max_lens, options.sampling,
-                          options.capture_attention, options.alpha)
-          : greedy_search(model, src, src_mask, max_lens, options.capture_attention, options.alpha);
+                          options.capture_attention, options.alpha, options.length_penalty)
+          : greedy_search(model, src, src_mask, max_lens, options.capture_attention, options.alpha,
+                          options.length_penalty);
   std::vector<std::vector<Hypothesis>> out;
   out.reserve(hyps.size());
   for (auto& h : hyps) out.push_back({std::move(h)});

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "models/seq2seq.h"
@@ -24,8 +25,8 @@ struct Hypothesis {
   std::vector<int64_t> tokens;
   /// Sum of the natural-log probabilities of `tokens` (nats, <= 0).
   double score = 0.0;
-  /// score / lp(|tokens|) with the GNMT length penalty (see length_penalty()); equals `score`
-  /// when alpha = 0.
+  /// score / lp(tokens) with the search's length penalty (see length_penalty()); equals
+  /// `score` when alpha = 0.
   double normalized_score = 0.0;
   /// [layers, heads, tgt_len, src_len] float32 CPU cross-attention, tgt_len = tokens.size()
   /// (row t is the attention of the step that produced tokens[t], the EOS step included),
@@ -41,6 +42,15 @@ enum class SearchStrategy {
   kSample,  ///< sample_search
 };
 
+/// The length penalty lp(Y) that a hypothesis's score is divided by (length_penalty()).
+enum class LengthPenaltyForm {
+  kGnmt,     ///< ((5 + |Y|) / 6)^alpha, |Y| with EOS (Wu et al. 2016, eq. 14; JoeyNMT)
+  kAverage,  ///< |Y|^alpha, |Y| without EOS (CTranslate2's length_penalty, OpenNMT-py "avg")
+};
+
+/// "gnmt" or "average" -> the form. Throws std::invalid_argument naming the accepted names.
+LengthPenaltyForm parse_length_penalty_form(const std::string& name);
+
 /// Options of ancestral sampling (sample_search).
 struct SamplingOptions {
   double temperature = 1.0;  ///< > 0; the log-probs are divided by it before renormalising
@@ -52,8 +62,9 @@ struct SamplingOptions {
 /// Options of search() (and of beam_search, which reads all but `strategy` and `sampling`).
 struct SearchOptions {
   SearchStrategy strategy = SearchStrategy::kBeam;
-  int64_t beam = 5;            ///< K, beams per sentence (>= 1)
-  double alpha = 0.6;          ///< GNMT length-penalty exponent (>= 0; 0 = no normalisation)
+  int64_t beam = 5;    ///< K, beams per sentence (>= 1)
+  double alpha = 0.6;  ///< length-penalty exponent (>= 0; 0 = no normalisation)
+  LengthPenaltyForm length_penalty = LengthPenaltyForm::kGnmt;
   int64_t n_best = 1;          ///< hypotheses returned per sentence (1 <= n_best <= beam)
   double max_len_ratio = 1.5;  ///< max output length = ceil(ratio * src_len) + max_len_extra
   int64_t max_len_extra = 10;
@@ -79,9 +90,15 @@ std::vector<std::vector<Hypothesis>> search(Seq2SeqImpl& model, const torch::Ten
                                             const torch::Tensor& src_mask,
                                             const SearchOptions& options);
 
-/// GNMT length penalty lp(Y) = ((5 + |Y|) / 6)^alpha (Wu et al. 2016, eq. 14). |Y| counts the
-/// output ids including EOS. Throws std::invalid_argument if alpha < 0 or length < 0.
-double length_penalty(int64_t length, double alpha);
+/// Length penalty lp(Y) of a hypothesis of `length` output ids, the last of them EOS if
+/// `ends_with_eos` (hypotheses cut at the maximum length have none):
+///  - kGnmt: ((5 + |Y|) / 6)^alpha with |Y| = length, EOS counted (Wu et al. 2016, eq. 14);
+///  - kAverage: max(1, |Y|)^alpha with |Y| the ids before EOS, as CTranslate2 divides a
+///    hypothesis's score (its beam search's finalize_hypothesis_score; OpenNMT-py's "avg").
+/// 1 when alpha = 0. Both grow with the length, which beam search's stopping bound relies on.
+/// Throws std::invalid_argument if alpha < 0, length < 0, or ends_with_eos with length 0.
+double length_penalty(int64_t length, double alpha,
+                      LengthPenaltyForm form = LengthPenaltyForm::kGnmt, bool ends_with_eos = true);
 
 /// Real source lengths from src_mask [batch, src_len] (bool or integer, nonzero = real).
 std::vector<int64_t> source_lengths(const torch::Tensor& src_mask);
@@ -97,19 +114,21 @@ std::vector<int64_t> max_target_lengths(const std::vector<int64_t>& src_lengths,
 ///
 /// src [batch, src_len] int64 ids, src_mask [batch, src_len] bool (true = real token), on the
 /// device the model lives on. max_lens: one maximum output length (>= 1, EOS included) per
-/// sentence. alpha only affects Hypothesis::normalized_score. Sentences of source length 0 are
-/// not run through the model and give an empty hypothesis (no tokens, score 0, attention
+/// sentence. alpha and form only affect Hypothesis::normalized_score. Sentences of source length 0
+/// are not run through the model and give an empty hypothesis (no tokens, score 0, attention
 /// [layers, heads, 0, 0]). Returns one Hypothesis per sentence, in input order.
 /// Throws std::invalid_argument on shape mismatches or bad max lengths.
 std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& src,
                                       const torch::Tensor& src_mask,
                                       const std::vector<int64_t>& max_lens,
-                                      bool capture_attention = false, double alpha = 0.0);
+                                      bool capture_attention = false, double alpha = 0.0,
+                                      LengthPenaltyForm form = LengthPenaltyForm::kGnmt);
 
 /// Same, with one maximum output length for every sentence.
 std::vector<Hypothesis> greedy_search(Seq2SeqImpl& model, const torch::Tensor& src,
                                       const torch::Tensor& src_mask, int64_t max_len,
-                                      bool capture_attention = false, double alpha = 0.0);
+                                      bool capture_attention = false, double alpha = 0.0,
+                                      LengthPenaltyForm form = LengthPenaltyForm::kGnmt);
 
 /// Batched beam search (Sutskever et al. 2014 §3.2; length penalty and stopping rule after
 /// Wu et al. 2016 §7). The batch runs as [live_sentences * K] rows. Each step finds the 2K best
@@ -150,7 +169,8 @@ std::vector<Hypothesis> sample_search(Seq2SeqImpl& model, const torch::Tensor& s
                                       const torch::Tensor& src_mask,
                                       const std::vector<int64_t>& max_lens,
                                       const SamplingOptions& options,
-                                      bool capture_attention = false, double alpha = 0.0);
+                                      bool capture_attention = false, double alpha = 0.0,
+                                      LengthPenaltyForm form = LengthPenaltyForm::kGnmt);
 
 /// The distribution sample_search draws from: log_probs [rows, V] divided by the temperature and
 /// renormalised; with top_k > 0 only the k most probable tokens kept (Fan et al. 2018, §5.4);

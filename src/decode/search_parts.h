@@ -62,6 +62,7 @@ std::vector<Hypothesis> stepwise_search(Seq2SeqImpl& model, const torch::Tensor&
                                         const torch::Tensor& src_mask,
                                         const std::vector<int64_t>& max_lens,
                                         bool capture_attention, double alpha,
-                                        const TokenChooser& choose, const char* fn);
+                                        LengthPenaltyForm form, const TokenChooser& choose,
+                                        const char* fn);
 
 }  // namespace tinynmt::decode::detail

@@ -61,6 +61,7 @@ TranslateOptions translate_options_from(const Config& cfg) {
   TranslateOptions o;
   o.beam = cfg.decoding.beam;
   o.alpha = cfg.decoding.alpha;
+  o.length_penalty = parse_length_penalty_form(cfg.decoding.length_penalty);
   o.max_len_ratio = cfg.decoding.max_len_ratio;
   o.batch_size = cfg.decoding.batch_size;
   o.max_src_pieces = cfg.data.max_length;
@@ -136,6 +137,7 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& l
     so.strategy = o.sample ? SearchStrategy::kSample : SearchStrategy::kBeam;
     so.beam = o.beam;
     so.alpha = o.alpha;
+    so.length_penalty = o.length_penalty;
     so.n_best = o.n_best;
     so.max_len_ratio = o.max_len_ratio;
     so.capture_attention = o.capture_attention;

@@ -25,8 +25,9 @@ namespace tinynmt::decode {
 
 /// Options of Translator.
 struct TranslateOptions {
-  int64_t beam = 5;            ///< K; 1 with n_best 1 runs greedy search
-  double alpha = 0.6;          ///< GNMT length penalty exponent (Wu et al. 2016, eq. 14)
+  int64_t beam = 5;    ///< K; 1 with n_best 1 runs greedy search
+  double alpha = 0.6;  ///< length penalty exponent (decode/search.h length_penalty)
+  LengthPenaltyForm length_penalty = LengthPenaltyForm::kGnmt;  ///< its form
   int64_t n_best = 1;          ///< hypotheses returned per line (1 <= n_best <= beam)
   double max_len_ratio = 1.5;  ///< max output length = ceil(ratio * source tokens) + 10
   int64_t batch_size = 64;     ///< sentences per decoding batch (lines sorted by length)
@@ -51,7 +52,7 @@ TranslateOptions translate_options_from(const Config& cfg);
 struct TranslationHypothesis {
   std::string text;                 ///< detokenised (SentencePiece decode)
   double score = 0.0;               ///< sum of natural-log token probabilities, EOS included
-  double normalized_score = 0.0;    ///< score / GNMT length penalty
+  double normalized_score = 0.0;    ///< score / the length penalty (TranslateOptions)
   std::vector<int64_t> ids;         ///< output ids; ends with kEosId when the search finished it
   std::vector<std::string> pieces;  ///< the pieces of `ids` ("</s>" for the EOS)
 };
