@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Formats the C++ sources with the repository's .clang-format (Google base, 100 columns).
-#   scripts/format.sh           rewrites the files in place
+#   scripts/format.sh           rewrites the files that are not formatted, in place
 #   scripts/format.sh --check   changes nothing; lists each file that is not formatted and exits 1
 # Uses clang-format 14 (Debian 12's `clang-format`); another version may format a few constructs
 # differently, so the check names the version it ran.
@@ -22,5 +22,9 @@ if [ "${1:-}" = "--check" ]; then
   fi
   echo "format.sh: ${#files[@]} files formatted"
 else
-  clang-format -i "${files[@]}"
+  # Only the files that change: `clang-format -i` rewrites (and re-dates) every file it is given,
+  # which makes the next build recompile everything.
+  for f in "${files[@]}"; do
+    clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || { clang-format -i "$f"; echo "format.sh: formatted $f"; }
+  done
 fi
