@@ -27,19 +27,19 @@ same_lines() {
     paste -d '\t' "$1" "$2" | awk -F '\t' '$1 == $2' | wc -l
   fi
 }
-for beam in 1 5; do
+# tinynmt_row LABEL BEAM HYP [translate options]: tinynmt translates SRC into HYP, and its row.
+tinynmt_row() {
+  local label=$1 beam=$2 hyp=$3 t0
+  shift 3
   t0=$(date +%s.%N)
   "$bin" translate --model "$run" --threads "$threads" --beam "$beam" --input "$src" \
-    --output "$out/tinynmt.$beam.txt" 2>/dev/null
-  t=$(echo "$(date +%s.%N) - $t0" | bc -l)
-  row tinynmt float32 "$beam" "$out/tinynmt.$beam.txt" "$t" "-"
-  if [ "$beam" != 1 ]; then
-    t0=$(date +%s.%N)
-    "$bin" translate --model "$run" --threads "$threads" --beam "$beam" --length-penalty average \
-      --alpha "${alpha:-0.6}" --input "$src" --output "$out/tinynmt_avg.$beam.txt" 2>/dev/null
-    t=$(echo "$(date +%s.%N) - $t0" | bc -l)
-    row "tinynmt (average)" float32 "$beam" "$out/tinynmt_avg.$beam.txt" "$t" "-"
-  fi
+    --output "$hyp" "$@" 2>/dev/null
+  row "$label" float32 "$beam" "$hyp" "$(echo "$(date +%s.%N) - $t0" | bc -l)" "-"
+}
+for beam in 1 5; do
+  tinynmt_row tinynmt "$beam" "$out/tinynmt.$beam.txt"
+  [ "$beam" = 1 ] || tinynmt_row "tinynmt (average)" "$beam" "$out/tinynmt_avg.$beam.txt" \
+    --length-penalty average --alpha "${alpha:-0.6}"
   for ct in float32 int8; do
     t0=$(date +%s.%N)
     "$py" scripts/ctranslate2_translate.py "$out/ct2" --threads "$threads" --beam "$beam" \
