@@ -277,6 +277,34 @@ TEST_P(TranslatorTest, AverageLengthPenaltyFromTheConfigNormalisesByTheWordsBefo
   EXPECT_GE(checked, kLines.size());
 }
 
+// The one mapping from translate options to search options, used by Translator and by the
+// benchmark's timed searches: every decoding setting arrives, sampling picks the strategy.
+TEST(SearchOptionsFrom, CarriesEveryDecodingSetting) {
+  TranslateOptions o;
+  o.beam = 7;
+  o.alpha = 1.25;
+  o.length_penalty = LengthPenaltyForm::kAverage;
+  o.n_best = 3;
+  o.max_len_ratio = 2.5;
+  o.capture_attention = true;
+  o.sampling.temperature = 0.7;
+  o.sampling.top_k = 9;
+  o.sampling.seed = 1234;
+  SearchOptions so = search_options_from(o);
+  EXPECT_EQ(so.strategy, SearchStrategy::kBeam);
+  EXPECT_EQ(so.beam, 7);
+  EXPECT_DOUBLE_EQ(so.alpha, 1.25);
+  EXPECT_EQ(so.length_penalty, LengthPenaltyForm::kAverage);
+  EXPECT_EQ(so.n_best, 3);
+  EXPECT_DOUBLE_EQ(so.max_len_ratio, 2.5);
+  EXPECT_TRUE(so.capture_attention);
+  EXPECT_DOUBLE_EQ(so.sampling.temperature, 0.7);
+  EXPECT_EQ(so.sampling.top_k, 9);
+  EXPECT_EQ(so.sampling.seed, 1234U);
+  o.sample = true;
+  EXPECT_EQ(search_options_from(o).strategy, SearchStrategy::kSample);
+}
+
 TEST_P(TranslatorTest, BeamAttentionEqualsForcedAlignmentOfTheOutput) {
   LoadedModel m = load_model(run().dir.string(), "best", "cpu");
   TranslateOptions o = translate_options_from(m.config);

@@ -17,7 +17,7 @@
 #include "bench/flops.h"
 #include "bench/kernel_profile.h"
 #include "config/config.h"
-#include "decode/search.h"
+#include "decode/translator.h"
 #include "models/seq2seq.h"
 #include "run/checkpoint.h"
 #include "run/run_dir.h"
@@ -209,13 +209,11 @@ TrainingFigures bench_training(const Config& cfg, const BenchData& data,
 }
 
 SearchFigures time_search(Seq2SeqImpl& model, const EncodedCorpus& dev, const BatchPlan& plan,
-                          const DecodingConfig& dc, int64_t beam, const torch::Device& device) {
+                          decode::TranslateOptions o, int64_t beam, const torch::Device& device) {
   SearchFigures s;
-  decode::SearchOptions so;  // beam <= 1: greedy
-  so.beam = std::max<int64_t>(beam, 1);
-  so.alpha = beam <= 1 ? 0.0 : dc.alpha;
-  so.length_penalty = decode::parse_length_penalty_form(dc.length_penalty);
-  so.max_len_ratio = dc.max_len_ratio;
+  o.beam = std::max<int64_t>(beam, 1);  // 1: greedy
+  if (beam <= 1) o.alpha = 0.0;
+  const decode::SearchOptions so = decode::search_options_from(o);
   auto run = [&](const std::vector<int64_t>& idx) -> int64_t {
     Batch b = make_batch(dev.src, nullptr, idx).to(device);
     int64_t tokens = 0;
@@ -273,8 +271,9 @@ DecodingFigures bench_decoding(const Config& cfg, const BenchData& data,
   model->eval();
   torch::NoGradGuard no_grad;
   BatchPlan plan = plan_decode_batches(data.dev.src_lengths(), cfg.decoding.batch_size);
-  f.greedy = time_search(*model, data.dev, plan, cfg.decoding, 1, device);
-  f.beam5 = time_search(*model, data.dev, plan, cfg.decoding, 5, device);
+  const decode::TranslateOptions options = decode::translate_options_from(cfg);
+  f.greedy = time_search(*model, data.dev, plan, options, 1, device);
+  f.beam5 = time_search(*model, data.dev, plan, options, 5, device);
   return f;
 }
 

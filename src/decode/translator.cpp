@@ -68,6 +68,19 @@ TranslateOptions translate_options_from(const Config& cfg) {
   return o;
 }
 
+SearchOptions search_options_from(const TranslateOptions& o) {
+  SearchOptions so;
+  so.strategy = o.sample ? SearchStrategy::kSample : SearchStrategy::kBeam;
+  so.beam = o.beam;
+  so.alpha = o.alpha;
+  so.length_penalty = o.length_penalty;
+  so.n_best = o.n_best;
+  so.max_len_ratio = o.max_len_ratio;
+  so.capture_attention = o.capture_attention;
+  so.sampling = o.sampling;
+  return so;
+}
+
 Translator::Translator(const LoadedModel& model, TranslateOptions options)
     : m_(model), options_(std::move(options)) {
   const auto& o = options_;
@@ -133,15 +146,7 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& l
   for (const auto& batch_idx : plan_decode_batches(lengths, o.batch_size)) {
     Batch b = make_batch(src_ids, nullptr, batch_idx).to(m_.device);
     ++batch_number;
-    SearchOptions so;
-    so.strategy = o.sample ? SearchStrategy::kSample : SearchStrategy::kBeam;
-    so.beam = o.beam;
-    so.alpha = o.alpha;
-    so.length_penalty = o.length_penalty;
-    so.n_best = o.n_best;
-    so.max_len_ratio = o.max_len_ratio;
-    so.capture_attention = o.capture_attention;
-    so.sampling = o.sampling;
+    SearchOptions so = search_options_from(o);
     // Every batch draws from its own stream (the seed moved by the batch's place in the input),
     // so lines translated one call at a time, or in later batches, do not reuse the same draws.
     so.sampling.seed =

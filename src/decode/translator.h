@@ -48,6 +48,12 @@ struct TranslateOptions {
 /// The options a run's config gives (decoding.*, data.max_length as max_src_pieces).
 TranslateOptions translate_options_from(const Config& cfg);
 
+/// The search options (decode/search.h) of one decoding batch under `o`: strategy (beam, or
+/// sampling with `o.sample`), K, alpha and the penalty's form, n-best, the maximum-length ratio,
+/// attention capture and the sampling settings with `o.sampling.seed` unchanged (Translator moves
+/// the seed per batch). Throws nothing; search() checks the values.
+SearchOptions search_options_from(const TranslateOptions& o);
+
 /// One output hypothesis.
 struct TranslationHypothesis {
   std::string text;                 ///< detokenised (SentencePiece decode)
