@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side decoding of one run by tinynmt and by CTranslate2 (float32 and int8) on the same
-# weights: BLEU (`tinynmt evaluate`) and sentences/s, greedy and beam 5, on THREADS threads.
+# weights: BLEU (`tinynmt evaluate`) and sentences/s, greedy and beam 5, on THREADS threads;
+# tinynmt also with `--quantize int8`.
 #   scripts/compare_ctranslate2.sh RUN_DIR SRC REF [THREADS=2] [TINYNMT=build/tinynmt]
 # Needs the peer: scripts/install_peers.sh ctranslate2. Times are wall-clock seconds of the whole
 # command (loading the model included) and, for CTranslate2, of decoding alone (its own report).
@@ -27,18 +28,20 @@ same_lines() {
     paste -d '\t' "$1" "$2" | awk -F '\t' '$1 == $2' | wc -l
   fi
 }
-# tinynmt_row LABEL BEAM HYP [translate options]: tinynmt translates SRC into HYP, and its row.
+# tinynmt_row LABEL WEIGHTS BEAM HYP [translate options]: tinynmt translates SRC into HYP, and
+# its row.
 tinynmt_row() {
-  local label=$1 beam=$2 hyp=$3 t0
-  shift 3
+  local label=$1 weights=$2 beam=$3 hyp=$4 t0
+  shift 4
   t0=$(date +%s.%N)
   "$bin" translate --model "$run" --threads "$threads" --beam "$beam" --input "$src" \
     --output "$hyp" "$@" 2>/dev/null
-  row "$label" float32 "$beam" "$hyp" "$(echo "$(date +%s.%N) - $t0" | bc -l)" "-"
+  row "$label" "$weights" "$beam" "$hyp" "$(echo "$(date +%s.%N) - $t0" | bc -l)" "-"
 }
 for beam in 1 5; do
-  tinynmt_row tinynmt "$beam" "$out/tinynmt.$beam.txt"
-  [ "$beam" = 1 ] || tinynmt_row "tinynmt (average)" "$beam" "$out/tinynmt_avg.$beam.txt" \
+  tinynmt_row tinynmt float32 "$beam" "$out/tinynmt.$beam.txt"
+  tinynmt_row tinynmt int8 "$beam" "$out/tinynmt_int8.$beam.txt" --quantize int8
+  [ "$beam" = 1 ] || tinynmt_row "tinynmt (average)" float32 "$beam" "$out/tinynmt_avg.$beam.txt" \
     --length-penalty average --alpha "${alpha:-0.6}"
   for ct in float32 int8; do
     t0=$(date +%s.%N)
