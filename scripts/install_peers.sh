@@ -24,7 +24,9 @@ peers=("$@")
 requirement() {
   case "$1" in
     ctranslate2) echo "ctranslate2>=4,<5 sentencepiece" ;;  # sentencepiece: tokenizing for it
-    joeynmt) echo "joeynmt" ;;
+    # joeynmt 2.3 imports importlib_metadata without declaring it, and calls
+    # SentencePieceProcessor.SetVocabulary, which sentencepiece 0.2.3 no longer has.
+    joeynmt) echo "joeynmt importlib_metadata sentencepiece<0.2.1" ;;
     eflomal) echo "eflomal" ;;
     sacrebleu) echo "sacrebleu" ;;
     *) return 1 ;;
@@ -33,6 +35,7 @@ requirement() {
 module() {
   case "$1" in
     ctranslate2) echo "ctranslate2, sentencepiece" ;;
+    joeynmt) echo "joeynmt.helpers" ;;  # imports what `import joeynmt` alone does not
     *) echo "$1" ;;
   esac
 }
