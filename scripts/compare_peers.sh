@@ -69,7 +69,7 @@ rss = lambda name: int(open(f"{out}/{name}.rss_kb").read().split()[-1]) / 1024  
 res = {"date": datetime.date.today().isoformat(), "cores": os.cpu_count(),
        "cpu": platform.processor() or platform.machine(),
        "cpu_flags": [f for f in flags if f.startswith(("avx", "fma", "amx"))],
-       "tinynmt": ver([binary, "--version"]).splitlines()[0],
+       "tinynmt": ", ".join(ver([binary, "--version"]).splitlines()[:2]),
        "joeynmt": ver([py, "-c", "import joeynmt, torch; print(joeynmt.__version__, 'torch', torch.__version__)"]),
        "steps": f"50-{steps}", "threads": int(threads),
        "tinynmt_tokens_per_s": float(tin), "joeynmt_tokens_per_s": float(joey),
