@@ -10,7 +10,8 @@
 # Environment: STEPS (250), THREADS (2), TINYNMT (build/tinynmt), JOEY_PYTHON (a Python with
 # joeynmt; default .peers/bin/python), TINYNMT_PYTHON (the one with ctranslate2, for
 # DECODE_RUN). JoeyNMT needs PyTorch; `scripts/install_peers.sh joeynmt` pulls it (about 5 GB
-# with its CUDA libraries) unless it goes into the torch2 line's venv, which has it: `TINYNMT_PEERS=.torch2 scripts/install_peers.sh joeynmt` then JOEY_PYTHON=.torch2/bin/python.
+# with its CUDA libraries) unless it goes into the torch2 line's venv, which has it:
+# `TINYNMT_PEERS=.torch2 scripts/install_peers.sh joeynmt` then JOEY_PYTHON=.torch2/bin/python.
 # Writes OUT/peers.md and OUT/peers.json (date, machine, versions, figures) and shows the JoeyNMT
 # config it wrote (OUT/joeynmt/joeynmt.yaml). Takes about 15 minutes at the default STEPS.
 # Not measured by this script: time to a validation BLEU (each toolkit trained to convergence).
