@@ -2,6 +2,7 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -64,10 +65,40 @@ torch::Tensor Int8Linear::operator()(const torch::Tensor& x) const {
     throw std::invalid_argument("int8 linear: input size " + std::to_string(x.size(-1)) +
                                 " != in_features " + std::to_string(in_features_));
   auto sizes = x.sizes().vec();
-  torch::jit::Stack stack{x.reshape({-1, in_features_}).contiguous(), packed_, reduce_range()};
+  auto rows = x.reshape({-1, in_features_});
+  const int64_t m = rows.size(0);
+  const bool pad = at::globalContext().qEngine() == at::QEngine::ONEDNN && in_features_ >= 2;
+  torch::jit::Stack stack{pad ? int8_padded_input(rows) : rows.contiguous(), packed_,
+                          reduce_range()};
   op("quantized::linear_dynamic").callBoxed(&stack);
   sizes.back() = out_features_;
-  return stack.at(0).toTensor().view(sizes);  // [..., out]
+  auto y = stack.at(0).toTensor();
+  if (pad) y = y.narrow(0, 0, m).contiguous();
+  return y.view(sizes);  // [..., out]
+}
+
+float int8_input_range(float amax) {
+  amax = std::max(amax, 1e-6f);
+  const float r = std::exp2(std::ceil(4.0f * std::log2(amax)) / 4.0f);
+  return r >= amax ? r : r * std::exp2(0.25f);  // guards a rounding error of log2
+}
+
+int64_t int8_row_bucket(int64_t rows) {
+  for (int64_t p = 8;; p *= 2) {
+    if (p >= rows + 1) return p;
+    if (p / 2 * 3 >= rows + 1) return p / 2 * 3;
+  }
+}
+
+torch::Tensor int8_padded_input(const torch::Tensor& x) {
+  const int64_t m = x.size(0);
+  const float r = int8_input_range(m > 0 ? x.abs().max().item<float>() : 0.0f);
+  auto padded = torch::zeros({int8_row_bucket(m), x.size(1)}, x.options());
+  padded.narrow(0, 0, m).copy_(x);
+  auto range_row = padded[m];
+  range_row[0] = r;
+  range_row[1] = -r;
+  return padded;
 }
 
 Int8Linear Int8Plan::make(const torch::Tensor& weight, const torch::Tensor& bias) {

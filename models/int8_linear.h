@@ -37,7 +37,8 @@ class Int8Linear {
   int64_t in_features() const { return in_features_; }
   int64_t out_features() const { return out_features_; }
   /// x [..., in] float32 CPU -> [..., out] float32. Throws std::invalid_argument for a last
-  /// dimension other than in_features().
+  /// dimension other than in_features(). Under the oneDNN engine the input goes in as
+  /// int8_padded_input() builds it (see there), and the extra rows' outputs are dropped.
   torch::Tensor operator()(const torch::Tensor& x) const;
   /// The quantised weights as float32 ([out, in]): what the products use, for tests.
   torch::Tensor dequantized_weight() const;
@@ -47,6 +48,26 @@ class Int8Linear {
   torch::Tensor qweight_;
   int64_t in_features_ = 0, out_features_ = 0;
 };
+
+/// LibTorch 1.13's oneDNN engine (the Debian line's only x86 one) compiles a kernel for each
+/// (rows, input scale) pair and keeps it in oneDNN's primitive cache (1,024 entries). Dynamic
+/// quantisation takes the scale from each input's range, so nearly every call in a beam search
+/// (new rows, new range) compiled a kernel: 1.2 ms a call instead of ~0.4 ms
+/// (docs/performance.md). Before the call the input x [m, in] is therefore padded to
+/// int8_row_bucket(m) rows: x, then one row holding +r and -r in its first two entries
+/// (r = int8_input_range(max |x|)), then zeros. Its range is then exactly [-r, r], so scale and
+/// zero point (2r/255, 128) come from a short list, as do the row counts, and the cache hits.
+/// The price: the range is up to 19% wider than the input's own (at most a quarter bit), and
+/// at most 1/3 more rows. x must have in_features >= 2.
+torch::Tensor int8_padded_input(const torch::Tensor& x);
+
+/// The smallest value of the grid 2^(k/4) (k an integer) that is >= amax; amax > 0 (values
+/// below 1e-6 count as 1e-6).
+float int8_input_range(float amax);
+
+/// The smallest of 8, 12, 16, 24, 32, 48, ... (2^k and 3·2^(k-1)) that is >= rows + 1 (the
+/// range row's place).
+int64_t int8_row_bucket(int64_t rows);
 
 /// Products with fewer weights than this stay float32 under quantize_int8(): LibTorch's dynamic
 /// int8 kernel costs a fixed ~0.2 ms a call (quantising the input, oneDNN, 2-core machine), more

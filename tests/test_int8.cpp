@@ -1,10 +1,13 @@
 // models/int8_linear: int8 weights per output channel with LibTorch's dynamic-quantisation
 // kernels. The quantised weights are the rounded float32 ones; products stay close to float32;
-// stacking equals the layers side by side; a Transformer decodes with int8 weights close to its
+// under oneDNN the padded input (grid range, bucketed rows) gives back each row; stacking equals
+// the layers side by side; a Transformer decodes with int8 weights close to its
 // float32 log-probs; a copy model trained here still copies with int8 weights (greedy and beam).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -51,6 +54,58 @@ TEST(Int8Linear, ProductsStayCloseToFloat32AndKeepTheInputShape) {
   const double rel = ((yq - y).norm() / y.norm()).item<double>();
   EXPECT_LT(rel, 0.02) << "relative error " << rel;  // 8-bit weights and inputs: ~0.5% expected
   EXPECT_GT(rel, 0.0);
+}
+
+TEST(Int8Linear, PaddedInputHasAGridRangeAndBucketedRows) {
+  EXPECT_FLOAT_EQ(int8_input_range(1.0f), 1.0f);
+  EXPECT_FLOAT_EQ(int8_input_range(1.1f), std::exp2(0.25f));
+  EXPECT_FLOAT_EQ(int8_input_range(3.0f), std::exp2(1.75f));  // 3.36: 2^1.5 = 2.83 < 3
+  for (float a : {1e-3f, 0.3f, 0.77f, 5.0f, 123.4f}) {
+    const float r = int8_input_range(a);
+    EXPECT_GE(r, a);
+    EXPECT_LT(r, a * std::exp2(0.25f) * 1.0001f);
+  }
+  const std::vector<std::pair<int64_t, int64_t>> buckets{
+      {0, 8}, {7, 8}, {8, 12}, {11, 12}, {12, 16}, {23, 24}, {24, 32}, {319, 384}, {383, 384}};
+  for (const auto& [rows, bucket] : buckets) EXPECT_EQ(int8_row_bucket(rows), bucket) << rows;
+  for (int64_t rows = 7; rows < 2000; ++rows) {
+    EXPECT_GE(int8_row_bucket(rows), rows + 1);
+    EXPECT_LE(int8_row_bucket(rows), (rows + 1) * 3 / 2) << rows;
+  }
+  torch::manual_seed(3);
+  auto x = torch::randn({5, 4});
+  auto padded = int8_padded_input(x);
+  const float r = int8_input_range(x.abs().max().item<float>());
+  ASSERT_EQ(padded.sizes(), (std::vector<int64_t>{8, 4}));
+  EXPECT_TRUE(torch::equal(padded.narrow(0, 0, 5), x));
+  EXPECT_TRUE(torch::equal(padded[5], torch::tensor({r, -r, 0.0f, 0.0f})));
+  EXPECT_TRUE(torch::equal(padded.narrow(0, 6, 2), torch::zeros({2, 4})));
+  EXPECT_FLOAT_EQ(padded.max().item<float>(), r);
+  EXPECT_FLOAT_EQ(padded.min().item<float>(), -r);
+}
+
+// Under the oneDNN engine the input is padded (int8_padded_input): every row count gives back
+// its own rows, close to float32.
+TEST(Int8Linear, PaddedProductsGiveBackEachRowUnderOneDnn) {
+  SKIP_WITHOUT_INT8();
+  const auto engines = at::globalContext().supportedQEngines();
+  if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) == engines.end())
+    GTEST_SKIP() << "this LibTorch has no oneDNN quantized engine";
+  const auto before = at::globalContext().qEngine();
+  at::globalContext().setQEngine(at::QEngine::ONEDNN);
+  torch::manual_seed(4);
+  auto w = torch::randn({48, 32}) / std::sqrt(32.0);
+  auto b = torch::randn({48});
+  Int8Linear q(w, b);
+  for (int64_t rows : {1, 7, 8, 33, 100}) {
+    auto x = torch::randn({rows, 32}) * (1.0 + rows / 10.0);
+    auto y = torch::nn::functional::linear(x, w, b);
+    auto yq = q(x);
+    ASSERT_EQ(yq.sizes(), y.sizes());
+    const auto rel = ((yq - y).norm(2, {1}) / y.norm(2, {1})).max().item<double>();
+    EXPECT_LT(rel, 0.03) << rows << " rows: worst row's relative error " << rel;
+  }
+  at::globalContext().setQEngine(before);
 }
 
 TEST(Int8Linear, StackedEqualsTheLayersSideBySide) {
