@@ -69,11 +69,13 @@ float int8_input_range(float amax);
 /// range row's place).
 int64_t int8_row_bucket(int64_t rows);
 
-/// Products with fewer weights than this stay float32 under quantize_int8(): LibTorch's dynamic
-/// int8 kernel costs a fixed ~0.2 ms a call (quantising the input, oneDNN, 2-core machine), more
-/// than a float32 product of 128x128 or 256x256 weights takes, while 768x256 runs 1.3-2.8x and
-/// the 8000x256 output layer 5-8x faster than float32 (batches of 64 rows, docs/performance.md).
-constexpr int64_t kInt8MinWeights = int64_t{1} << 17;
+/// Products with fewer weights than this stay float32 under quantize_int8(). Measured on the
+/// 2-core machine (oneDNN, padded input, rows 20-319 varying, idle; docs/performance.md): the
+/// d 256 decoder's products (768x256, 1024x256, 256x1024) take 0.46-0.65 ms a call in int8
+/// against 0.27-0.41 ms in float32, while the 8000x256 output layer takes 1.36 ms against 2.54.
+/// So only products of about a million weights and more turn int8: the output layer of an 8k
+/// vocabulary from d 128 on, and decoder layers from d 512 / ff 2048 on.
+constexpr int64_t kInt8MinWeights = int64_t{1} << 20;
 
 /// Which products quantize_int8() turns to int8: those with at least min_weights weights.
 /// Counts what it did, for the one-line report.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/attention/attention.h"
+#include "models/int8_linear.h"
 #include "models/model_config.h"
 
 namespace tinynmt {
@@ -171,7 +172,7 @@ class Seq2SeqImpl : public torch::nn::Module {
   /// read-outs). Returns a one-line description of what was quantised. Throws
   /// std::runtime_error if LibTorch has no quantized engine, std::invalid_argument for a model
   /// not on the CPU or without an output layer (the default).
-  virtual std::string quantize_int8(int64_t min_weights = int64_t{1} << 17) {
+  virtual std::string quantize_int8(int64_t min_weights = kInt8MinWeights) {
     (void)min_weights;
     throw std::invalid_argument("int8 quantisation is not available for this model");
   }
