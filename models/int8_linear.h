@@ -73,9 +73,9 @@ int64_t int8_row_bucket(int64_t rows);
 /// 2-core machine (oneDNN, padded input, rows 20-319 varying, idle; docs/performance.md): the
 /// d 256 decoder's products (768x256, 1024x256, 256x1024) take 0.46-0.65 ms a call in int8
 /// against 0.27-0.41 ms in float32, while the 8000x256 output layer takes 1.36 ms against 2.54.
-/// So only products of about a million weights and more turn int8: the output layer of an 8k
-/// vocabulary from d 128 on, and decoder layers from d 512 / ff 2048 on.
-constexpr int64_t kInt8MinWeights = int64_t{1} << 20;
+/// So only products of half a million weights and more turn int8: the output layer of an 8k
+/// vocabulary from d 128 on (1,024,000), and a d 512 decoder's feed-forward and stacked Q/K/V.
+constexpr int64_t kInt8MinWeights = int64_t{1} << 19;
 
 /// Which products quantize_int8() turns to int8: those with at least min_weights weights.
 /// Counts what it did, for the one-line report.

@@ -159,7 +159,7 @@ TEST(Int8Model, TransformerStepsStayCloseToFloat32AndRnnQuantisesItsOutputLayer)
   auto small =
       make_seq2seq(synthetic::transformer("multihead"), synthetic::kVocab, synthetic::kVocab);
   EXPECT_EQ(small->quantize_int8(),
-            "0 of 10 products (output layer and decoder) in int8, those with >= 1048576 weights");
+            "0 of 10 products (output layer and decoder) in int8, those with >= 524288 weights");
 }
 
 TEST(Int8Model, ACopyModelStillCopiesWithInt8Weights) {

@@ -17,7 +17,7 @@ if [ "$rc" -ne 0 ] && grep -q "without a quantized engine" "$tmp/tr.log"; then
   exit 77
 fi
 [ "$rc" -eq 0 ] || fail "translate --quantize int8 exited $rc: $(cat "$tmp/tr.log")"
-grep -q "int8 weights: 0 of [0-9]* products (output layer and decoder) in int8, those with >= 1048576 weights" "$tmp/tr.log" ||
+grep -q "int8 weights: 0 of [0-9]* products (output layer and decoder) in int8, those with >= 524288 weights" "$tmp/tr.log" ||
   fail "no int8 line: $(cat "$tmp/tr.log")"
 [ "$(wc -l <"$tmp/out.txt")" -eq 20 ] || fail "expected 20 output lines"
 "$bin" translate --model "$tmp/run" --quantize int4 a b >/dev/null 2>"$tmp/err"
