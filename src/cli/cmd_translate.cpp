@@ -11,8 +11,9 @@
 // and NORMALIZED the score divided by the length penalty (--length-penalty: GNMT's
 // ((5 + |y|) / 6)^alpha, or |y|^alpha as CTranslate2 divides).
 // --quantize int8 decodes with int8 weights in the output layer and the decoder's linear layers
-// (models/int8_linear.h). --profile FILE records the decoding's LibTorch operators as a Chrome
-// trace (summed per operator by scripts/profile_summary.py).
+// of at least kInt8MinWeights weights (models/int8_linear.h). --profile FILE records the
+// decoding's LibTorch operators as a Chrome trace (summed per operator by
+// scripts/profile_summary.py).
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -315,7 +316,7 @@ Command add_translate_command(CLI::App& app) {
   sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   sub->add_option("--quantize", args->quantize,
                   "none, or int8: int8 weights for the output layer and the decoder's linear "
-                  "layers (LibTorch's dynamic quantisation, CPU only)")
+                  "layers of 524,288 weights or more (LibTorch's dynamic quantisation, CPU only)")
       ->capture_default_str();
   sub->add_option("--profile", args->profile,
                   "write a Chrome trace of the decoding to FILE (LibTorch's profiler; slower)");
