@@ -31,6 +31,7 @@
 #include "data/corpus.h"
 #include "decode/attention_records.h"
 #include "decode/translator.h"
+#include "models/int8_linear.h"
 #include "run/load_model.h"
 #include "util/runtime.h"
 
@@ -315,8 +316,10 @@ Command add_translate_command(CLI::App& app) {
                 "(Transformer parts; RNN models have none: a note on stderr, records without it)");
   sub->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   sub->add_option("--quantize", args->quantize,
-                  "none, or int8: int8 weights for the output layer and the decoder's linear "
-                  "layers of 524,288 weights or more (LibTorch's dynamic quantisation, CPU only)")
+                  fmt::format("none, or int8: int8 weights for the output layer and the "
+                              "decoder's linear layers of {} weights or more (LibTorch's "
+                              "dynamic quantisation, CPU only)",
+                              kInt8MinWeights))
       ->capture_default_str();
   sub->add_option("--profile", args->profile,
                   "write a Chrome trace of the decoding to FILE (LibTorch's profiler; slower)");
