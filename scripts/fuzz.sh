@@ -83,9 +83,9 @@ for t in "${targets[@]}"; do
   runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' |
     paste -sd+ - | bc)
   # A target whose every run stopped while loading its corpus printed no statistics line.
-  speed=$({ grep -ao 'stat::average_exec_per_sec: *[0-9]*' "$log" || true; } | grep -o '[0-9]*$' |
-    tail -1 || true)
-  cov=$({ grep -ao 'cov: [0-9]* ft: [0-9]*' "$log" || true; } | tail -1)
+  speed=$(grep -ao 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 ||
+    true)
+  cov=$(grep -ao 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1 || true)
   echo "fuzz: $t ${seconds}s: $runs runs, $speed exec/s, $cov, corpus $(ls "$corpus" | wc -l) files, $known known library stops: $result"
   [ "$result" = ok ] || tail -30 "$log"
 done
