@@ -84,6 +84,21 @@ TEST(Int8Linear, PaddedInputHasAGridRangeAndBucketedRows) {
   EXPECT_FLOAT_EQ(padded.min().item<float>(), -r);
 }
 
+// Switches LibTorch's quantized engine for one scope and restores it on every exit, a failed
+// ASSERT's early return included, so later tests in this binary run under the default engine.
+class QEngineGuard {
+ public:
+  explicit QEngineGuard(at::QEngine engine) : before_(at::globalContext().qEngine()) {
+    at::globalContext().setQEngine(engine);
+  }
+  ~QEngineGuard() { at::globalContext().setQEngine(before_); }
+  QEngineGuard(const QEngineGuard&) = delete;
+  QEngineGuard& operator=(const QEngineGuard&) = delete;
+
+ private:
+  at::QEngine before_;
+};
+
 // Under the oneDNN engine the input is padded (int8_padded_input): every row count gives back
 // its own rows, close to float32.
 TEST(Int8Linear, PaddedProductsGiveBackEachRowUnderOneDnn) {
@@ -91,8 +106,7 @@ TEST(Int8Linear, PaddedProductsGiveBackEachRowUnderOneDnn) {
   const auto engines = at::globalContext().supportedQEngines();
   if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) == engines.end())
     GTEST_SKIP() << "this LibTorch has no oneDNN quantized engine";
-  const auto before = at::globalContext().qEngine();
-  at::globalContext().setQEngine(at::QEngine::ONEDNN);
+  const QEngineGuard onednn(at::QEngine::ONEDNN);
   torch::manual_seed(4);
   auto w = torch::randn({48, 32}) / std::sqrt(32.0);
   auto b = torch::randn({48});
@@ -105,7 +119,6 @@ TEST(Int8Linear, PaddedProductsGiveBackEachRowUnderOneDnn) {
     const auto rel = ((yq - y).norm(2, {1}) / y.norm(2, {1})).max().item<double>();
     EXPECT_LT(rel, 0.03) << rows << " rows: worst row's relative error " << rel;
   }
-  at::globalContext().setQEngine(before);
 }
 
 TEST(Int8Linear, StackedEqualsTheLayersSideBySide) {
