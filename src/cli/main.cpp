@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "config/config.h"
+#include "util/blas_core.h"
 #include "util/build_info.h"
 #include "util/runtime.h"
 
@@ -22,6 +23,7 @@ void print_error(const std::string& message) { std::cerr << ("error: " + message
 }  // namespace
 
 int main(int argc, char** argv) {
+  tinynmt::use_faster_openblas_core(argv);  // may start this program again (util/blas_core.h)
   using namespace tinynmt::cli;
   CLI::App app{"tinynmt: neural machine translation with attention you can see and score"};
   app.set_version_flag(

@@ -15,6 +15,7 @@
 #include "run/run_dir.h"
 #include "train/run_report.h"
 #include "train/train_step.h"
+#include "util/blas_core.h"
 #include "util/runtime.h"
 
 namespace tinynmt {
@@ -65,6 +66,8 @@ TrainResult Trainer::run() {
         "bound each of the {} compute threads to its own CPU, since there are as many "
         "threads as CPUs (OMP_PROC_BIND=false leaves them unbound)",
         threads_);
+  if (device_.is_cpu() && is_main() && !openblas_core_note().empty())
+    spdlog::info("{}", openblas_core_note());
   for (;;) {
     Flow flow = train_epoch();
     if (flow == Flow::kReturn) return result_;
