@@ -34,7 +34,8 @@ echo "compare_peers: tinynmt, $steps steps ($(date +%T))"
 /usr/bin/time -f %M -o "$out/tinynmt.rss_kb" "$bin" train "$config" --set run.dir="$out/tinynmt" \
   --set run.threads="$threads" --set training.max_steps="$steps" --set training.max_minutes=0 \
   --set training.validate_every="$((steps + 1))" --set training.log_every=50 \
-  --set training.report_sentences=0 >"$out/tinynmt.log" 2>&1
+  --set training.report_sentences=0 --set training.ema_decay=0 >"$out/tinynmt.log" 2>&1
+# (no weight EMA: JoeyNMT's run keeps none, so both do the same work a step)
 # tinynmt's figures: tokens and seconds between the log lines of step 50 and of the last step.
 read -r tin_tps tin_batch < <(python3 - "$out/tinynmt/metrics.jsonl" "$steps" <<'EOF'
 import json, sys

@@ -9,7 +9,8 @@
 #
 #   scripts/curve_distributed.sh [CONFIG] [STEPS] [EVERY] [DEV_SENTENCES] [T] [--set KEY=VALUE...]
 #   defaults: configs/multi30k_de_en_transformer.yaml 200 50 300 2; the --set overrides go to
-#   every run (e.g. a smaller training.batch_size for a shorter measurement)
+#   every run (e.g. a smaller training.batch_size for a shorter measurement). The curves are
+#   those of the raw weights (training.ema_decay=0): a weight average would hide early differences
 #
 # Uses build/tinynmt (TINYNMT_BIN overrides). All runs share one SentencePiece model.
 set -euo pipefail
@@ -28,7 +29,7 @@ seed="${seed:-1}"
 common=(train "$config" --set training.max_steps="$steps" --set training.max_minutes=0
   --set training.validate_every="$every" --set training.validate_max_sentences="$dev_n"
   --set training.keep_checkpoints=0 --set training.report_sentences=0
-  --set training.early_stopping.patience=0 "$@")
+  --set training.early_stopping.patience=0 --set training.ema_decay=0 "$@")
 "$bin" "${common[@]}" --set run.dir="$tmp/spm" --set training.max_steps=1 >/dev/null 2>&1
 
 run() {  # run NAME ARGS...
