@@ -34,9 +34,8 @@ TEST(OpenBlasCore, ThisProcessRunsOnACoreTheRuleKeeps) {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr &&
       std::getenv("TINYNMT_BLAS_CORE_WAS") == nullptr)
     GTEST_SKIP() << "OPENBLAS_CORETYPE was set before the suite started: the user's choice";
-  const bool avx512f = __builtin_cpu_supports("avx512f");
-  const bool avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  EXPECT_EQ(better_openblas_core(core, avx512f, avx2_fma), "")
+  const CpuVectorFeatures cpu = cpu_vector_features();
+  EXPECT_EQ(better_openblas_core(core, cpu.avx512f, cpu.avx2_fma), "")
       << "OpenBLAS runs core " << core << "; OPENBLAS_CORETYPE="
       << (std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "(unset)");
 }

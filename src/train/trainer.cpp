@@ -66,8 +66,8 @@ TrainResult Trainer::run() {
         "bound each of the {} compute threads to its own CPU, since there are as many "
         "threads as CPUs (OMP_PROC_BIND=false leaves them unbound)",
         threads_);
-  if (device_.is_cpu() && is_main() && !openblas_core_note().empty())
-    spdlog::info("{}", openblas_core_note());
+  if (const std::string note = openblas_core_note(); device_.is_cpu() && is_main() && !note.empty())
+    spdlog::info("{}", note);
   for (;;) {
     Flow flow = train_epoch();
     if (flow == Flow::kReturn) return result_;

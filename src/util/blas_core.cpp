@@ -18,18 +18,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool cpu_has(const char* feature) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  const std::string f = feature;
-  if (f == "avx512f") return __builtin_cpu_supports("avx512f");
-  if (f == "avx2") return __builtin_cpu_supports("avx2");
-  if (f == "fma") return __builtin_cpu_supports("fma");
-#endif
-  (void)feature;
-  return false;
-}
-
 }  // namespace
 
 std::string openblas_core_name() {
@@ -38,6 +26,16 @@ std::string openblas_core_name() {
   if (fn == nullptr) return "";
   const char* name = fn();
   return name != nullptr ? std::string(name) : std::string();
+}
+
+CpuVectorFeatures cpu_vector_features() {
+  CpuVectorFeatures f;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  f.avx512f = __builtin_cpu_supports("avx512f");
+  f.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return f;
 }
 
 std::string better_openblas_core(const std::string& core, bool avx512f, bool avx2_fma) {
@@ -55,8 +53,8 @@ void use_faster_openblas_core(char** argv) {
   if (keep != nullptr && std::string(keep) == "1") return;
   const std::string core = openblas_core_name();
   if (core.empty()) return;
-  const std::string better =
-      better_openblas_core(core, cpu_has("avx512f"), cpu_has("avx2") && cpu_has("fma"));
+  const CpuVectorFeatures cpu = cpu_vector_features();
+  const std::string better = better_openblas_core(core, cpu.avx512f, cpu.avx2_fma);
   if (better.empty()) return;
   setenv("OPENBLAS_CORETYPE", better.c_str(), 1);
   setenv("TINYNMT_BLAS_CORE_WAS", core.c_str(), 1);

@@ -17,6 +17,13 @@ namespace tinynmt {
 /// openblas_get_corename(); "" when the BLAS in this process is not OpenBLAS or does not say.
 std::string openblas_core_name();
 
+/// Whether this CPU has AVX-512F, and AVX2 with FMA (__builtin_cpu_supports; false off x86).
+struct CpuVectorFeatures {
+  bool avx512f = false;
+  bool avx2_fma = false;
+};
+CpuVectorFeatures cpu_vector_features();
+
 /// The OPENBLAS_CORETYPE that runs faster than `core` on a CPU with these features, or "" to keep
 /// `core`. Replaced are OpenBLAS's fallbacks for a CPU it does not know, cores without AVX2
 /// kernels (Prescott, Core2, Nehalem, Sandybridge): by "SkylakeX" on a CPU with AVX-512F, by
