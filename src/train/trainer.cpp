@@ -15,7 +15,6 @@
 #include "run/run_dir.h"
 #include "train/run_report.h"
 #include "train/train_step.h"
-#include "util/blas_core.h"
 #include "util/runtime.h"
 
 namespace tinynmt {
@@ -61,13 +60,9 @@ Trainer::~Trainer() {
 TrainResult Trainer::run() {
   setup();
   if (step_limit_reached() || epoch_limit_reached()) return already_finished();
-  if (device_.is_cpu() && bind_threads_to_cpus() && is_main())
-    spdlog::info(
-        "bound each of the {} compute threads to its own CPU, since there are as many "
-        "threads as CPUs (OMP_PROC_BIND=false leaves them unbound)",
-        threads_);
-  if (const std::string note = openblas_core_note(); device_.is_cpu() && is_main() && !note.empty())
-    spdlog::info("{}", note);
+  if (device_.is_cpu())
+    for (const std::string& line : prepare_cpu_compute())
+      if (is_main()) spdlog::info("{}", line);
   for (;;) {
     Flow flow = train_epoch();
     if (flow == Flow::kReturn) return result_;

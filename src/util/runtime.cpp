@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/blas_core.h"
 #include "util/build_info.h"
 
 namespace tinynmt {
@@ -88,6 +89,17 @@ bool bind_threads_to_cpus() {
 #else
   return false;
 #endif
+}
+
+std::vector<std::string> prepare_cpu_compute() {
+  std::vector<std::string> lines;
+  if (bind_threads_to_cpus())
+    lines.push_back(fmt::format(
+        "bound each of the {} compute threads to its own CPU, since there are as many threads as "
+        "CPUs (OMP_PROC_BIND=false leaves them unbound)",
+        at::get_num_threads()));
+  if (std::string note = openblas_core_note(); !note.empty()) lines.push_back(std::move(note));
+  return lines;
 }
 
 void seed_everything(uint64_t seed) {

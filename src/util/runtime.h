@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace tinynmt {
 
@@ -38,6 +39,11 @@ int64_t configure_threads(int64_t threads, int64_t processes_here = 1);
 /// created later by the calling thread inherit its single CPU, so call it after set-up that
 /// starts threads (SentencePiece training). Returns whether the threads were bound.
 bool bind_threads_to_cpus();
+
+/// CPU set-up of a compute loop (training): bind_threads_to_cpus() and the OpenBLAS kernel note
+/// of blas_core.h. Returns the lines worth logging once (none when nothing was done or needs
+/// saying): the binding, and OpenBLAS's core when tinynmt chose it. Throws nothing.
+std::vector<std::string> prepare_cpu_compute();
 
 /// Seeds torch's CPU (and CUDA) generators.
 void seed_everything(uint64_t seed);
