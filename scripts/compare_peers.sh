@@ -2,19 +2,22 @@
 # Training speed of tinynmt and JoeyNMT side by side, in one run on this machine: Multi30k de→en,
 # the shipped Transformer config (3+3 layers, d 256, 4 heads, ff 1024), the same SentencePiece
 # model and vocabulary, THREADS threads each, batches of the same real target tokens. Figures:
-# target tokens/s over steps 50..STEPS and peak RSS. Optionally the decoding table against
-# CTranslate2 on a trained run (scripts/compare_ctranslate2.sh on test2016).
+# target tokens/s over steps 50..STEPS and peak RSS. Optionally the time each toolkit takes to
+# validation BLEU 30 and 35, and the decoding table against CTranslate2 on a trained run
+# (scripts/compare_ctranslate2.sh on test2016).
 #
 #   scripts/compare_peers.sh [OUT=runs/compare_peers] [DECODE_RUN]
 #
 # Environment: STEPS (250), THREADS (2), TINYNMT (build/tinynmt), JOEY_PYTHON (a Python with
 # joeynmt; default .peers/bin/python), TINYNMT_PYTHON (the one with ctranslate2, for
-# DECODE_RUN). JoeyNMT needs PyTorch; `scripts/install_peers.sh joeynmt` pulls it (about 5 GB
+# DECODE_RUN), SPEED (1; 0 skips the speed runs), TO_BLEU_MINUTES (0; above 0, each toolkit
+# also trains with a greedy validation on val every 100 steps until BLEU 35 or that many minutes,
+# timed by scripts/time_to_bleu.py; about 20 minutes for tinynmt, an hour or more for JoeyNMT).
+# JoeyNMT needs PyTorch; `scripts/install_peers.sh joeynmt` pulls it (about 5 GB
 # with its CUDA libraries) unless it goes into the torch2 line's venv, which has it:
 # `TINYNMT_PEERS=.torch2 scripts/install_peers.sh joeynmt` then JOEY_PYTHON=.torch2/bin/python.
 # Writes OUT/peers.md and OUT/peers.json (date, machine, versions, figures) and shows the JoeyNMT
 # config it wrote (OUT/joeynmt/joeynmt.yaml). Takes about 15 minutes at the default STEPS.
-# Not measured by this script: time to a validation BLEU (each toolkit trained to convergence).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/compare_peers} decode_run=${2:-}
@@ -27,8 +30,15 @@ config=configs/multi30k_de_en_transformer.yaml
 [ "$steps" -gt 50 ] && [ $((steps % 50)) = 0 ] ||
   { echo "compare_peers.sh: STEPS must be a multiple of 50 above 50" >&2; exit 2; }
 [ -f data/multi30k/train.de ] || scripts/get_data.sh multi30k
-rm -rf "$out" && mkdir -p "$out"
 export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
+to_bleu=${TO_BLEU_MINUTES:-0}
+if [ "${SPEED:-1}" = 0 ]; then
+  [ "$to_bleu" != 0 ] || { echo "compare_peers.sh: SPEED=0 and no TO_BLEU_MINUTES: nothing to do" >&2; exit 2; }
+  mkdir -p "$out"
+  scripts/peers_time_to_bleu.sh "$out" "$to_bleu" "$threads" "$bin" "$joey_py"
+  exit 0
+fi
+rm -rf "$out" && mkdir -p "$out"
 
 echo "compare_peers: tinynmt, $steps steps ($(date +%T))"
 /usr/bin/time -f %M -o "$out/tinynmt.rss_kb" "$bin" train "$config" --set run.dir="$out/tinynmt" \
@@ -87,6 +97,8 @@ md = [f"{res['date']}, {res['cores']} cores, {' '.join(res['cpu_flags'])}; {res[
 open(f"{out}/peers.md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 EOF
+
+[ "$to_bleu" = 0 ] || scripts/peers_time_to_bleu.sh "$out" "$to_bleu" "$threads" "$bin" "$joey_py"
 
 if [ -n "$decode_run" ]; then
   echo "compare_peers: decoding against CTranslate2 on test2016 ($(date +%T))"

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Writes a JoeyNMT 2.3 config equal to a tinynmt Transformer run, for scripts/compare_peers.sh.
 
-    joeynmt_config.py RUN_DIR OUT_DIR --steps N --target-tokens T [--seed S]
+    joeynmt_config.py RUN_DIR OUT_DIR --steps N --target-tokens T [--seed S] [--validate-every V]
 
 Reads RUN_DIR/config.yaml and RUN_DIR/spm.model (tinynmt's SentencePiece model). Writes into
 OUT_DIR: vocab.txt (the same pieces in the same order; JoeyNMT puts its four special symbols
 first, as tinynmt's model does, only <unk> and <pad> swap places) and joeynmt.yaml: the same
 layers, sizes, norm placement, dropout, tied embeddings, label smoothing, Adam betas, peak
 learning rate and warmup (JoeyNMT's "warmupinversesquareroot" is tinynmt's noam schedule), and
-gradient clipping; N updates (JoeyNMT's key `updates`), no validation.
+gradient clipping; N updates (JoeyNMT's key `updates`), no validation unless --validate-every V
+(greedy, the whole dev set, as JoeyNMT validates during training).
 
 Batches: JoeyNMT's token batches (batch_type "token") count max(source, target) + 1 tokens of the
 longest pair times the pairs, in random order without bucketing, so the same batch_size holds far
@@ -60,6 +61,7 @@ def main():
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--target-tokens", type=float, required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--validate-every", type=int, default=0, help="steps; 0: never")
     a = ap.parse_args()
     cfg = yaml.safe_load((a.run_dir / "config.yaml").read_text())
     data, model, tr = cfg["data"], cfg["model"], cfg["training"]
@@ -102,7 +104,9 @@ def main():
         "model_dir": str((a.out_dir / "model").resolve()), "use_cuda": False, "fp16": False,
         "data": {"train": train_prefix, "dev": dev_prefix, "dataset_type": "plain",
                  "src": side(src_lang), "trg": side(trg_lang)},
-        "testing": {"beam_size": 5, "alpha": 0.6, "batch_size": 64, "batch_type": "sentence"},
+        # JoeyNMT reads eval_metrics (what a validation scores) from `testing`, not `training`.
+        "testing": {"beam_size": 5, "alpha": 0.6, "batch_size": 64, "batch_type": "sentence",
+                    "eval_metrics": ["bleu"], "sacrebleu_cfg": {"tokenize": "13a"}},
         "training": {
             "random_seed": a.seed, "optimizer": "adam", "normalization": "tokens",
             "adam_betas": [tr.get("beta1", 0.9), tr.get("beta2", 0.98)],
@@ -110,8 +114,9 @@ def main():
             "learning_rate_warmup": tr["warmup"], "learning_rate_min": 1.0e-8,
             "label_smoothing": tr["label_smoothing"], "clip_grad_norm": tr["clip_norm"],
             "batch_size": batch_size, "batch_type": "token", "updates": a.steps,
-            "epochs": 1000, "logging_freq": 50, "validation_freq": (a.steps // 50 + 1) * 50,
-            "eval_metrics": ["bleu"], "early_stopping_metric": "bleu", "shuffle": True,
+            "epochs": 1000, "logging_freq": 50,
+            "validation_freq": a.validate_every or (a.steps // 50 + 1) * 50,
+            "early_stopping_metric": "bleu", "shuffle": True,
             "overwrite": True, "keep_best_ckpts": 1, "num_workers": 0},
         "model": {"initializer": "xavier_uniform", "embed_initializer": "xavier_uniform",
                   "tied_embeddings": bool(model.get("tie_all_embeddings", False)),
