@@ -16,19 +16,30 @@ out=$1 minutes=$2 threads=$3 bin=$4 joey_py=$5
 config=configs/multi30k_de_en_transformer.yaml
 every=100
 
-# Each half that finished (OUT/NAME_bleu.json) is not run again; delete the file to rerun it.
+# timed NAME TOOLKIT RUN_DIR COMMAND...: COMMAND timed to BLEU 35 by time_to_bleu.py into
+# OUT/NAME_bleu.json (log OUT/NAME_bleu.log).
+timed() {
+  local name=$1 toolkit=$2 run_dir=$3
+  shift 3
+  python3 scripts/time_to_bleu.py --toolkit "$toolkit" --run-dir "$run_dir" \
+    --minutes "$minutes" --targets 30 35 --out "$out/${name}_bleu.json" \
+    --log "$out/${name}_bleu.log" -- "$@"
+}
+# done_before NAME: whether OUT/NAME_bleu.json exists (then the half is not run again).
+done_before() {
+  [ -f "$out/$1_bleu.json" ] || return 1
+  echo "compare_peers: $1's time to BLEU measured before ($out/$1_bleu.json)"
+}
+
 rm -f "$out/time_to_bleu.json"
-if [ -f "$out/tinynmt_bleu.json" ]; then
-  echo "compare_peers: tinynmt's time to BLEU measured before ($out/tinynmt_bleu.json)"
-else
-echo "compare_peers: tinynmt to val BLEU 35, at most $minutes min ($(date +%T))"
-rm -rf "$out/tinynmt_bleu"
-python3 scripts/time_to_bleu.py --toolkit tinynmt --run-dir "$out/tinynmt_bleu" \
-  --minutes "$minutes" --targets 30 35 --out "$out/tinynmt_bleu.json" \
-  --log "$out/tinynmt_bleu.log" -- "$bin" train "$config" --set run.dir="$out/tinynmt_bleu" \
-  --set run.threads="$threads" --set training.max_minutes=0 --set training.max_steps=100000 \
-  --set training.validate_every="$every" --set training.report_sentences=0 \
-  --set training.ema_decay=0 --set training.early_stopping.patience=0
+if ! done_before tinynmt; then
+  echo "compare_peers: tinynmt to val BLEU 35, at most $minutes min ($(date +%T))"
+  rm -rf "$out/tinynmt_bleu"
+  timed tinynmt tinynmt "$out/tinynmt_bleu" "$bin" train "$config" \
+    --set run.dir="$out/tinynmt_bleu" --set run.threads="$threads" --set training.max_minutes=0 \
+    --set training.max_steps=100000 --set training.validate_every="$every" \
+    --set training.report_sentences=0 --set training.ema_decay=0 \
+    --set training.early_stopping.patience=0
 fi
 # JoeyNMT's batches hold as many real target tokens a step as tinynmt's did.
 tin_batch=$(python3 - "$out/tinynmt_bleu/metrics.jsonl" <<'EOF'
@@ -38,19 +49,15 @@ print(rows[-1]["target_tokens"] / rows[-1]["step"])
 EOF
 )
 
-if [ -f "$out/joeynmt_bleu.json" ]; then
-  echo "compare_peers: JoeyNMT's time to BLEU measured before ($out/joeynmt_bleu.json)"
-else
-echo "compare_peers: JoeyNMT to val BLEU 35, at most $minutes min ($(date +%T))"
-rm -rf "$out/joeynmt_bleu"
-"$joey_py" scripts/joeynmt_config.py "$out/tinynmt_bleu" "$out/joeynmt_bleu" --steps 100000 \
-  --target-tokens "$tin_batch" --validate-every "$every"
-echo "--- JoeyNMT config ($out/joeynmt_bleu/joeynmt.yaml) ---"
-cat "$out/joeynmt_bleu/joeynmt.yaml" && echo ---
-python3 scripts/time_to_bleu.py --toolkit joeynmt --run-dir "$out/joeynmt_bleu/model" \
-  --minutes "$minutes" --targets 30 35 --out "$out/joeynmt_bleu.json" \
-  --log "$out/joeynmt_bleu.log" -- "$joey_py" -m joeynmt train \
-  "$out/joeynmt_bleu/joeynmt.yaml" --skip-test
+if ! done_before joeynmt; then
+  echo "compare_peers: JoeyNMT to val BLEU 35, at most $minutes min ($(date +%T))"
+  rm -rf "$out/joeynmt_bleu"
+  "$joey_py" scripts/joeynmt_config.py "$out/tinynmt_bleu" "$out/joeynmt_bleu" --steps 100000 \
+    --target-tokens "$tin_batch" --validate-every "$every"
+  echo "--- JoeyNMT config ($out/joeynmt_bleu/joeynmt.yaml) ---"
+  cat "$out/joeynmt_bleu/joeynmt.yaml" && echo ---
+  timed joeynmt joeynmt "$out/joeynmt_bleu/model" "$joey_py" -m joeynmt train \
+    "$out/joeynmt_bleu/joeynmt.yaml" --skip-test
 fi
 
 python3 - "$out" "$minutes" <<'EOF'
