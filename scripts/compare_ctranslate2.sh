@@ -18,39 +18,17 @@ trap 'rm -rf "$out"' EXIT
 TINYNMT_PYTHON="$py" "$bin" export --format ctranslate2 --model "$run" --out "$out/ct2" >/dev/null
 alpha=$(sed -n 's/^ *alpha: *\([0-9.]*\).*/\1/p' "$run/config.yaml" | head -1)
 n=$(wc -l <"$src")
-bleu() { "$bin" evaluate --ref "$ref" --hyp "$1" | sed -n 's/^BLEU = \([0-9.]*\) .*/\1/p'; }
-row() { printf '| %s | %s | %s | %s | %.1f | %s |\n' "$1" "$2" "$3" "$(bleu "$4")" \
-  "$(echo "$n / $5" | bc -l)" "$6"; }
-echo "| engine | weights | beam | BLEU | sentences/s (whole command) | decoding alone |"
-echo "|---|---|---|---|---|---|"
-same_lines() {
-  if cmp -s "$1" "$2"; then echo all; else
-    paste -d '\t' "$1" "$2" | awk -F '\t' '$1 == $2' | wc -l
-  fi
-}
-# tinynmt_row LABEL WEIGHTS BEAM HYP [translate options]: tinynmt translates SRC into HYP, and
-# its row.
-tinynmt_row() {
-  local label=$1 weights=$2 beam=$3 hyp=$4 t0
-  shift 4
-  t0=$(date +%s.%N)
-  "$bin" translate --model "$run" --threads "$threads" --beam "$beam" --input "$src" \
-    --output "$hyp" "$@" 2>/dev/null
-  row "$label" "$weights" "$beam" "$hyp" "$(echo "$(date +%s.%N) - $t0" | bc -l)" "-"
-}
+source scripts/lib/decoding_table.sh
+table_header
 for beam in 1 5; do
   tinynmt_row tinynmt float32 "$beam" "$out/tinynmt.$beam.txt"
   tinynmt_row tinynmt int8 "$beam" "$out/tinynmt_int8.$beam.txt" --quantize int8
   [ "$beam" = 1 ] || tinynmt_row "tinynmt (average)" float32 "$beam" "$out/tinynmt_avg.$beam.txt" \
     --length-penalty average --alpha "${alpha:-0.6}"
   for ct in float32 int8; do
-    t0=$(date +%s.%N)
-    "$py" scripts/ctranslate2_translate.py "$out/ct2" --threads "$threads" --beam "$beam" \
-      --alpha "${alpha:-0.6}" --compute-type "$ct" --input "$src" --output "$out/ct2.$ct.$beam.txt" \
-      2>"$out/log"
-    t=$(echo "$(date +%s.%N) - $t0" | bc -l)
-    row ctranslate2 "$ct" "$beam" "$out/ct2.$ct.$beam.txt" "$t" \
-      "$(sed -n 's/.*(\([0-9.]*\) sentences\/s).*/\1/p' "$out/log")"
+    peer_row ctranslate2 "$ct" "$beam" "$out/ct2.$ct.$beam.txt" \
+      "$py" scripts/ctranslate2_translate.py "$out/ct2" --threads "$threads" --beam "$beam" \
+      --alpha "${alpha:-0.6}" --compute-type "$ct" --input "$src" --output "$out/ct2.$ct.$beam.txt"
   done
   echo "beam $beam: $(same_lines "$out/tinynmt.$beam.txt" "$out/ct2.float32.$beam.txt") of $n" \
     "lines identical (tinynmt vs ctranslate2 float32)" >&2

@@ -41,19 +41,11 @@ if ! done_before tinynmt; then
     --set training.report_sentences=0 --set training.ema_decay=0 \
     --set training.early_stopping.patience=0
 fi
-# JoeyNMT's batches hold as many real target tokens a step as tinynmt's did.
-tin_batch=$(python3 - "$out/tinynmt_bleu/metrics.jsonl" <<'EOF'
-import json, sys
-rows = [r for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "train"]
-print(rows[-1]["target_tokens"] / rows[-1]["step"])
-EOF
-)
-
 if ! done_before joeynmt; then
   echo "compare_peers: JoeyNMT to val BLEU 35, at most $minutes min ($(date +%T))"
   rm -rf "$out/joeynmt_bleu"
   "$joey_py" scripts/joeynmt_config.py "$out/tinynmt_bleu" "$out/joeynmt_bleu" --steps 100000 \
-    --target-tokens "$tin_batch" --validate-every "$every"
+    --validate-every "$every"
   echo "--- JoeyNMT config ($out/joeynmt_bleu/joeynmt.yaml) ---"
   cat "$out/joeynmt_bleu/joeynmt.yaml" && echo ---
   timed joeynmt joeynmt "$out/joeynmt_bleu/model" "$joey_py" -m joeynmt train \

@@ -19,6 +19,8 @@
 #include <spdlog/spdlog.h>
 #include <torch/csrc/autograd/profiler.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -238,7 +240,12 @@ int run(TranslateArgs& a) {
   if (!a.profile.empty()) profiler.emplace(a.profile);  // written when it goes out of scope
   if (!a.sentences.empty() || !a.input.empty()) {
     const std::vector<std::string> lines = a.input.empty() ? a.sentences : read_lines(a.input);
+    const auto t0 = std::chrono::steady_clock::now();
     translate_lines(translator, lines, opts.batch_size, printer);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    spdlog::info(
+        "translated {} sentences in {:.3f} s ({:.1f} sentences/s), the model loaded before",
+        lines.size(), s, static_cast<double>(lines.size()) / std::max(s, 1e-9));
     if (!a.output.empty()) spdlog::info("wrote {} translations to {}", lines.size(), a.output);
   } else {
     translate_stdin(translator, printer);

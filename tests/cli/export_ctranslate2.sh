@@ -8,6 +8,7 @@
 set -u
 bin="$1"
 source tests/cli/lib/toy_env.sh
+source tests/cli/lib/peer_export.sh
 
 # --- refusals (no peer needed) ----------------------------------------------------------------
 "$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/rnn" "${toy_data[@]}" \
@@ -16,20 +17,13 @@ source tests/cli/lib/toy_env.sh
   --set model.decoder.embedding_dim=16 --set model.decoder.hidden_size=16 \
   --set training.max_steps=1 --set training.validate_every=1 >"$tmp/rnn.log" 2>&1 ||
   fail "rnn training: $(tail -3 "$tmp/rnn.log")"
-"$bin" export --format ctranslate2 --model "$tmp/rnn" --out "$tmp/rnn_ct2" >/dev/null 2>"$tmp/err"
-rc=$?
-[ "$rc" -eq 1 ] || fail "exporting an RNN exited $rc, expected 1: $(cat "$tmp/err")"
-grep -q "^error: model.encoder.type: 'rnn' cannot be exported to CTranslate2" "$tmp/err" ||
-  fail "RNN refusal does not name model.encoder.type: $(cat "$tmp/err")"
-[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "RNN refusal is not one line: $(cat "$tmp/err")"
-[ ! -e "$tmp/rnn_ct2" ] || fail "a refused export wrote $tmp/rnn_ct2"
+expect_export_refused ctranslate2 "$tmp/rnn" \
+  "model.encoder.type: 'rnn' cannot be exported to CTranslate2"
 "$bin" export --format onnx --model "$tmp/rnn" --out "$tmp/x" >/dev/null 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || fail "--format onnx exited $rc, expected 2"
 
 # --- the peer ---------------------------------------------------------------------------------
-py=${TINYNMT_PYTHON:-}
-[ -n "$py" ] || { [ -x .peers/bin/python ] && py=.peers/bin/python; } || py=python3
 if ! "$py" -c "import ctranslate2, sentencepiece" 2>/dev/null; then
   echo "export_ctranslate2: skipped: $py cannot import ctranslate2 and sentencepiece" \
     "(install them with scripts/install_peers.sh ctranslate2)"
@@ -39,11 +33,7 @@ fi
 "$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/tf" "${toy_data[@]}" \
   --set training.max_steps=200 --set training.validate_every=100 >"$tmp/tf.log" 2>&1 ||
   fail "transformer training: $(tail -3 "$tmp/tf.log")"
-TINYNMT_PYTHON="$py" "$bin" export --format ctranslate2 --model "$tmp/tf" --out "$tmp/ct2" \
-  >"$tmp/export.log" 2>&1 || fail "export: $(tail -3 "$tmp/export.log")"
-for f in model.bin config.json shared_vocabulary.json spm.model; do
-  [ -s "$tmp/ct2/$f" ] || fail "export wrote no $f: $(ls "$tmp/ct2")"
-done
+export_ok ctranslate2 "$tmp/tf" "$tmp/ct2" model.bin config.json shared_vocabulary.json spm.model
 "$bin" export --format ctranslate2 --model "$tmp/tf" --out "$tmp/ct2" >/dev/null 2>"$tmp/err" &&
   fail "exporting into a non-empty directory without --force succeeded"
 grep -q -- "--force" "$tmp/err" || fail "non-empty --out: $(cat "$tmp/err")"
