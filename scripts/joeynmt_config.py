@@ -8,7 +8,7 @@ OUT_DIR: vocab.txt (the same pieces in the same order; JoeyNMT puts its four spe
 first, as tinynmt's model does, only <unk> and <pad> swap places) and joeynmt.yaml: the same
 layers, sizes, norm placement, dropout, tied embeddings, label smoothing, Adam betas, peak
 learning rate and warmup (JoeyNMT's "warmupinversesquareroot" is tinynmt's noam schedule), and
-gradient clipping (tinynmt's plateau schedule is JoeyNMT's plateau, which has no warmup); N
+gradient clipping (for tinynmt's plateau schedule a constant peak rate: see schedule()); N
 updates (JoeyNMT's key `updates`), no validation unless --validate-every V (greedy, the whole dev
 set, as JoeyNMT validates during training). Runs: Transformers, and GRU runs with luong-general
 attention and one decoder layer (the RNNs `tinynmt export --format joeynmt` takes; their model
@@ -36,12 +36,13 @@ from joeynmt_convert import recurrent_model
 
 def schedule(tr):
     """JoeyNMT's learning-rate schedule for tinynmt's training section: noam is JoeyNMT's
-    warmupinversesquareroot; plateau is JoeyNMT's plateau (which has no warmup)."""
+    warmupinversesquareroot. tinynmt's plateau holds the peak rate (after its warmup) until
+    validations stop improving; JoeyNMT 2.3's plateau scheduler cannot start with PyTorch 2.x's
+    ReduceLROnPlateau (it passes `verbose`, which PyTorch removed), so the twin keeps the peak rate
+    constant (JoeyNMT's "exponential" with factor 1): the same rate as long as tinynmt's
+    validations improve."""
     if tr.get("schedule", "noam") == "plateau":
-        return {"scheduling": "plateau", "learning_rate": tr["lr"],
-                "decrease_factor": tr.get("decay_factor", 0.5),
-                "patience": tr.get("plateau_patience", 2),
-                "learning_rate_min": tr.get("min_lr", 1.0e-6)}
+        return {"scheduling": "exponential", "decrease_factor": 1.0, "learning_rate": tr["lr"]}
     return {"scheduling": "warmupinversesquareroot", "learning_rate": tr["lr"],
             "learning_rate_warmup": tr["warmup"], "learning_rate_min": 1.0e-8}
 

@@ -1,11 +1,10 @@
 #include "export/ctranslate2_export.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
-#include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
 
 #include "models/embeddings.h"
 
