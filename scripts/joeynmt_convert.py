@@ -130,11 +130,12 @@ def state_dict(m, w, src_perm, trg_perm):
 
 def permutation(joey_vocab, tinynmt_pieces):
     """tinynmt id of each JoeyNMT id (JoeyNMT's vocabulary must hold every piece, once)."""
-    index = {p: i for i, p in enumerate(tinynmt_pieces)}
-    itos = joey_vocab._itos  # noqa: SLF001 (JoeyNMT has no public list of its pieces)
-    if sorted(itos) != sorted(tinynmt_pieces):
+    perm = np.full(len(joey_vocab), -1)
+    for i, piece in enumerate(tinynmt_pieces):
+        perm[joey_vocab.lookup(piece)] = i
+    if len(joey_vocab) != len(tinynmt_pieces) or (perm < 0).any():
         raise ValueError("JoeyNMT's vocabulary from vocab.txt is not tinynmt's pieces")
-    return np.array([index[p] for p in itos])
+    return perm
 
 
 def convert(in_dir, out_dir):
