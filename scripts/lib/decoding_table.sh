@@ -5,16 +5,26 @@
 # bleu HYP: sacreBLEU-compatible corpus BLEU of HYP against REF (`tinynmt evaluate`).
 bleu() { "$bin" evaluate --ref "$ref" --hyp "$1" | sed -n 's/^BLEU = \([0-9.]*\) .*/\1/p'; }
 
-# row ENGINE WEIGHTS BEAM HYP SECONDS DECODING_ALONE: a table row; sentences/s from the seconds of
-# the whole command.
+# target_tokens HYP: the target tokens of HYP, as the models count them: the run's target
+# SentencePiece pieces (spm_encode, Debian's sentencepiece) plus one </s> a line.
+target_tokens() {
+  local model=$run/spm.model
+  [ -f "$model" ] || model=$run/spm.tgt.model
+  echo $(($(spm_encode --model="$model" <"$1" | wc -w) + $(wc -l <"$1")))
+}
+
+# row ENGINE WEIGHTS BEAM HYP SECONDS ALONE: a table row. Sentences/s from the seconds of the whole
+# command; ALONE, sentences/s of decoding alone ("-" when unknown), also as target tokens/s.
 row() {
-  printf '| %s | %s | %s | %s | %.1f | %s |\n' "$1" "$2" "$3" "$(bleu "$4")" \
-    "$(echo "$n / $5" | bc -l)" "$6"
+  local alone=$6 tokens="-"
+  [ "$alone" = - ] || tokens=$(printf '%.0f' "$(echo "$alone * $(target_tokens "$4") / $n" | bc -l)")
+  printf '| %s | %s | %s | %s | %.1f | %s | %s |\n' "$1" "$2" "$3" "$(bleu "$4")" \
+    "$(echo "$n / $5" | bc -l)" "$alone" "$tokens"
 }
 
 table_header() {
-  echo "| engine | weights | beam | BLEU | sentences/s (whole command) | decoding alone |"
-  echo "|---|---|---|---|---|---|"
+  echo "| engine | weights | beam | BLEU | sentences/s (whole command) | decoding alone: sentences/s | target tokens/s |"
+  echo "|---|---|---|---|---|---|---|"
 }
 
 # same_lines A B: "all" when the files are equal, else how many lines are equal.
