@@ -8,6 +8,7 @@
 #include <numeric>
 #include <utility>
 
+#include "decode/row_topk.h"
 #include "decode/search.h"
 #include "decode/search_parts.h"
 #include "models/special_ids.h"
@@ -58,9 +59,9 @@ Candidates select_candidates(const torch::Tensor& logp, const torch::Tensor& cum
                              int64_t k_cur, int64_t K) {
   Candidates c;
   c.n_row = std::min(2 * K, logp.size(1));
-  auto row_top = logp.topk(c.n_row, 1, /*largest=*/true, /*sorted=*/true);  // [rows, n_row]
-  auto cand = (cum.unsqueeze(1) + std::get<0>(row_top))                     // [rows, n_row]
-                  .view({groups, k_cur * c.n_row});                         // [groups, k_cur*n_row]
+  auto row_top = detail::row_topk(logp, c.n_row);        // [rows, n_row] values and token ids
+  auto cand = (cum.unsqueeze(1) + std::get<0>(row_top))  // [rows, n_row]
+                  .view({groups, k_cur * c.n_row});      // [groups, k_cur*n_row]
   c.n_cand = std::min(2 * K, k_cur * c.n_row);
   auto top = cand.topk(c.n_cand, 1, /*largest=*/true, /*sorted=*/true);  // [groups, n_cand]
   auto top_tok = std::get<1>(row_top)
