@@ -89,6 +89,7 @@ int run(const AlignArgs& a) {
   }
   auto loaded = load_model(a.model, a.checkpoint, a.device);
   configure_threads(a.threads_opt->count() ? a.threads : loaded.config.run.threads);
+  tune_allocator();  // decoding steps allocate the same large tensors again and again
   const bool use_layer = a.alignment_layer || !a.alignment_layer_file.empty();
   if (use_layer)
     loaded.alignment_layer = load_alignment_layer(

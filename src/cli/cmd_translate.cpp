@@ -209,6 +209,7 @@ int run(TranslateArgs& a) {
   auto loaded = load_model(a.model, a.checkpoint, a.device);
   const Config& cfg = loaded.config;
   configure_threads(a.threads_opt->count() ? a.threads : cfg.run.threads);
+  tune_allocator();  // decoding steps allocate the same large tensors again and again
 
   if (a.quantize == "int8") quantize_int8(loaded);
   decode::TranslateOptions opts = options_of(a, cfg);

@@ -48,8 +48,9 @@ std::vector<std::string> prepare_cpu_compute();
 /// Seeds torch's CPU (and CUDA) generators.
 void seed_everything(uint64_t seed);
 
-/// glibc malloc settings for training: keep large temporaries (logits, attention) on the heap
-/// instead of mmap'ing and page-faulting them every step. Idempotent.
+/// glibc malloc settings for training and decoding: keep large temporaries (logits, attention,
+/// the beam's caches) on the heap instead of mmap'ing and page-faulting them every step.
+/// Idempotent.
 void tune_allocator();
 
 /// Seconds since an arbitrary epoch (steady clock).
