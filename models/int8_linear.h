@@ -13,6 +13,8 @@
 
 #include <string>
 
+#include "models/affine.h"
+
 namespace tinynmt {
 
 /// True if this LibTorch can run Int8Linear on the CPU (a quantized engine other than none is
@@ -92,7 +94,7 @@ struct Int8Plan {
 /// The int8 layer when defined, else the float32 one: layer(x).
 inline torch::Tensor linear_or_int8(const torch::nn::Linear& layer, const Int8Linear& int8,
                                     const torch::Tensor& x) {
-  return int8.defined() ? int8(x) : torch::nn::functional::linear(x, layer->weight, layer->bias);
+  return int8.defined() ? int8(x) : affine(x, layer->weight, layer->bias);
 }
 
 }  // namespace tinynmt

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "models/affine.h"
 #include "models/attention/attention.h"
 #include "models/int8_linear.h"
 #include "models/model_config.h"
@@ -99,7 +100,7 @@ struct OutputLayer {
   torch::Tensor bias;    ///< [tgt_vocab], or undefined
   /// features [..., D] -> logits [..., tgt_vocab].
   torch::Tensor logits(const torch::Tensor& features) const {
-    return torch::nn::functional::linear(features, weight, bias);
+    return affine(features, weight, bias);
   }
 };
 

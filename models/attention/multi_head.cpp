@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "models/affine.h"
 #include "models/attention/common.h"
 #include "models/batched_matmul.h"
 #include "models/flop_count.h"
@@ -32,21 +33,28 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const MultiHeadAttentionOptions& 
   dropout_ = register_module("dropout", Dropout(options_.dropout()));
 }
 
-namespace {
-
-/// x through several Linear layers of the same input size as one product with their stacked
-/// weights and biases: x·[W_1; W_2; ...]^T + [b_1; b_2; ...], [..., Σ out_i], so x is read once
-/// and its gradient comes out of one product.
-torch::Tensor stacked_linear(const torch::Tensor& x, const std::vector<torch::nn::Linear>& layers) {
-  std::vector<torch::Tensor> w, b;
+torch::Tensor MultiHeadAttentionImpl::StackedWeights::linear(
+    const torch::Tensor& x, const std::vector<torch::nn::Linear>& layers) {
+  std::vector<torch::Tensor> parts;  // W_1, b_1, W_2, b_2, ...
   for (const auto& l : layers) {
-    w.push_back(l->weight);
-    b.push_back(l->bias);
+    parts.push_back(l->weight);
+    parts.push_back(l->bias);
   }
-  return torch::linear(x, torch::cat(w, 0), torch::cat(b, 0));
+  auto cat = [&](size_t first) {
+    std::vector<torch::Tensor> t;
+    for (size_t i = first; i < parts.size(); i += 2) t.push_back(parts[i]);
+    return torch::cat(t, 0);
+  };
+  if (torch::GradMode::is_enabled()) return affine(x, cat(0), cat(1));  // gradients flow
+  std::vector<std::pair<const void*, int64_t>> key;
+  for (const auto& p : parts) key.emplace_back(p.data_ptr(), p._version());
+  if (key != key_) {
+    weight_ = cat(0);  // [Σ out_i, in]
+    bias_ = cat(1);    // [Σ out_i]
+    key_ = std::move(key);
+  }
+  return affine(x, weight_, bias_);
 }
-
-}  // namespace
 
 torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {
   return x.view({x.size(0), x.size(1), options_.heads(), d_k_}).transpose(1, 2);
@@ -58,7 +66,7 @@ AttentionCache MultiHeadAttentionImpl::project(const torch::Tensor& keys,
     // One product for both (Transformer cross-attention reads K and V from the same states).
     const int64_t d = options_.model_dim();
     auto kv = int8_.kv.defined() ? int8_.kv(keys)
-                                 : stacked_linear(keys, {k_proj, v_proj});  // [batch, src, 2·d]
+                                 : kv_stack_.linear(keys, {k_proj, v_proj});  // [batch, src, 2·d]
     // keys/values [batch, heads, src, d_k]: views of the packed buffer, which attend() uses.
     return {split_heads(kv.narrow(-1, 0, d)), split_heads(kv.narrow(-1, d, d)), kv};
   }
@@ -118,7 +126,7 @@ AttentionOutput MultiHeadAttentionImpl::self_attend(const torch::Tensor& x,
     throw std::invalid_argument("multihead self_attend: query, key and value sizes differ");
   const int64_t d = options_.model_dim();
   auto qkv = int8_.qkv.defined() ? int8_.qkv(x)
-                                 : stacked_linear(x, {q_proj, k_proj, v_proj});  // [b, len, 3·d]
+                                 : qkv_stack_.linear(x, {q_proj, k_proj, v_proj});  // [b, len, 3·d]
   const bool packed = packed_attention_supported(qkv, {});
   // Head views of K and V: for the caller's cache, and for the unpacked path.
   AttentionCache cache;

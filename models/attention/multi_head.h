@@ -3,6 +3,10 @@
 // MultiHead = Concat(head_1..head_h) W^O.
 #pragma once
 
+#include <cstdint>
+#include <utility>
+#include <vector>
+
 #include "models/attention/attention.h"
 #include "models/attention/packed_attention.h"
 #include "models/attention/registry.h"
@@ -84,9 +88,24 @@ class MultiHeadAttentionImpl : public AttentionImpl {
     Int8Linear q, k, v, kv, qkv, out;  // kv = [W^K; W^V], qkv = [W^Q; W^K; W^V] stacked
   };
 
+  /// x through several Linear layers of the same input size as one product with their stacked
+  /// weights and biases: x·[W_1; W_2; ...]^T + [b_1; b_2; ...], [..., Σ out_i], so x is read
+  /// once and its gradient comes out of one product. Without gradient recording (decoding) the
+  /// stacked copy is kept and made again only when a weight changes (its storage or version), so
+  /// a decoding step does not concatenate the weights again.
+  class StackedWeights {
+   public:
+    torch::Tensor linear(const torch::Tensor& x, const std::vector<torch::nn::Linear>& layers);
+
+   private:
+    torch::Tensor weight_, bias_;
+    std::vector<std::pair<const void*, int64_t>> key_;  // (data, version) of W_1, b_1, ...
+  };
+
   MultiHeadAttentionOptions options_;
   int64_t d_k_;
   Int8Projections int8_;
+  StackedWeights qkv_stack_, kv_stack_;  // [W^Q; W^K; W^V] (self_attend), [W^K; W^V] (project)
   Dropout dropout_{nullptr};
 };
 
