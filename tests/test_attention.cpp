@@ -260,6 +260,40 @@ TEST(MultiHeadAttention, StackedProjectionsEqualSeparateOnes) {
   EXPECT_THROW(cross->self_attend(torch::randn({1, 2, 8}), {}), std::invalid_argument);
 }
 
+// Without gradient recording the stacked weights are kept between calls (decoding): a weight
+// changed in place (an optimizer step, loading a checkpoint) or replaced must be seen by the
+// next call, in self_attend (Q|K|V) and precompute (K|V) alike.
+TEST(MultiHeadAttention, KeptStackedWeightsFollowWeightChanges) {
+  torch::manual_seed(8);
+  const int64_t e = 8, h = 2, len = 4;
+  MultiHeadAttention att(MultiHeadAttentionOptions(e, e, e, h));
+  att->eval();
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({2, len, e});
+  auto separate = [&] {  // reference: three separate products, nothing kept
+    auto split = [&](const torch::Tensor& t) {
+      return t.view({t.size(0), t.size(1), h, e / h}).transpose(1, 2);
+    };
+    AttentionCache c{split(att->k_proj(x)), split(att->v_proj(x))};
+    return std::make_pair(att->attend(x, c, {}).context, c.keys);
+  };
+  auto check = [&](const char* when) {
+    auto [ref_context, ref_keys] = separate();
+    auto stacked = att->self_attend(x, {}).context;
+    auto kv = att->precompute(x, x);
+    EXPECT_LT((stacked - ref_context).abs().max().item<double>(), 1e-6) << when;
+    EXPECT_LT((kv.keys - ref_keys).abs().max().item<double>(), 1e-6) << when;
+  };
+  check("first call");
+  check("second call (kept stacks)");
+  att->v_proj->weight.mul_(-2.0);  // in place: the version changes
+  att->k_proj->bias.add_(1.0);
+  check("after in-place changes");
+  att->q_proj->weight.set_data(torch::randn({e, e}));  // new storage
+  att->k_proj->weight.set_data(torch::randn({e, e}));
+  check("after replaced weights");
+}
+
 TEST(MultiHeadAttention, CausalMaskZerosTheFuture) {
   torch::manual_seed(5);
   MultiHeadAttention att(MultiHeadAttentionOptions(8, 8, 8, 2));
