@@ -66,8 +66,7 @@ std::pair<torch::Tensor, torch::Tensor> row_topk(const torch::Tensor& x, int64_t
   if (x.dim() != 2) fail(fmt::format("row_topk: x must be [rows, n], got {} dims", x.dim()));
   const int64_t rows = x.size(0), n = x.size(1);
   if (k < 1 || k > n) fail(fmt::format("row_topk: k must be in [1, {}], got {}", n, k));
-  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat ||
-      !x.is_contiguous()) {
+  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat || !x.is_contiguous()) {
     auto top = x.topk(k, 1, /*largest=*/true, /*sorted=*/true);
     return {std::get<0>(top), std::get<1>(top)};
   }
