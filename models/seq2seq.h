@@ -38,19 +38,43 @@ struct EncoderOutput {
 ///    expands into beams, not at every step (fairseq skips reordering static encoder-decoder
 ///    keys the same way).
 /// A model that keeps everything in `rows` stays correct, only slower.
+/// A key/value cache that grows by one position each decoding step (Transformer
+/// self-attention), one per beam row: keys and values [rows, heads, capacity, d_k], the first
+/// `length` positions valid. Appending writes in place and doubles the capacity when it is full;
+/// selecting rows copies only the valid positions, into a buffer of the same capacity. A step
+/// thus copies the cache once (the beam reorder) where concatenating the step's keys and then
+/// reordering the result copied it twice (Vaswani et al. 2017 incremental decoding, as fairseq's
+/// and CTranslate2's caches; the growth by doubling is ours).
+struct GrowingCache {
+  torch::Tensor keys, values;  ///< [rows, heads, capacity, d_k]; undefined while empty
+  int64_t length = 0;          ///< valid positions
+
+  bool empty() const { return length == 0; }
+  /// Views of the valid positions: keys and values [rows, heads, length, d_k].
+  AttentionCache valid() const;
+  /// Appends step.keys and step.values ([rows, heads, n, d_k], the same rows, heads and d_k as
+  /// the cache). Throws std::invalid_argument on other shapes.
+  void append(const AttentionCache& step);
+  /// Keeps rows `index` ([n] int64, on the cache's device), in that order. Throws
+  /// std::out_of_range on an index outside [0, rows).
+  void select(const torch::Tensor& index);
+};
+
 struct DecoderState {
   std::map<std::string, torch::Tensor> rows;       ///< per-row tensors, [rows, ...]
   std::map<std::string, torch::Tensor> constants;  ///< per-sentence tensors, [rows, ...]
   std::vector<AttentionCache> caches;  ///< per-sentence cross-attention caches (one per layer)
+  std::vector<GrowingCache> growing;   ///< per-row self-attention caches (one per layer)
   int64_t step = 0;                    ///< number of target tokens consumed so far
 
-  /// Keeps rows `index` ([n] int64, on the state's device) of every part, in that order:
-  /// dropping finished sentences, expanding a batch into beams. index_select(0, index) on every
-  /// tensor; a cache whose keys and values are views of its packed buffer keeps them so (the
-  /// buffer is selected once and the views are rebuilt on it, same values).
+  /// Keeps rows `index` ([n] int64, on the state's device) of every part (growing caches too), in
+  /// that order: dropping finished sentences, expanding a batch into beams. index_select(0, index)
+  /// on every tensor; a cache whose keys and values are views of its packed buffer keeps them so
+  /// (the buffer is selected once and the views are rebuilt on it, same values).
   void select(const torch::Tensor& index);
 
-  /// Beam reordering: `row_index` ([n] int64) selects the rows of `rows`; `sentence_index`
+  /// Beam reordering: `row_index` ([n] int64) selects the rows of `rows` and `growing`;
+  /// `sentence_index`
   /// ([n] int64) selects the rows of `constants` and `caches`, or, when undefined, they are
   /// left as they are (the layout of sentences and beams did not change).
   void reorder(const torch::Tensor& row_index, const torch::Tensor& sentence_index);

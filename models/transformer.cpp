@@ -127,19 +127,18 @@ TransformerDecoderLayerImpl::TransformerDecoderLayerImpl(const DecoderConfig& cf
 }
 
 torch::Tensor TransformerDecoderLayerImpl::forward(
-    const torch::Tensor& x, AttentionCache& self_kv, const torch::Tensor& self_mask,
+    const torch::Tensor& x, GrowingCache* self_cache, const torch::Tensor& self_mask,
     const AttentionCache& cross, const torch::Tensor& src_mask, const AttentionExtras& extras,
     torch::Tensor* weights, torch::Tensor* self_weights, torch::Tensor* cross_query) {
   auto self_block = [&](const torch::Tensor& y) {
     AttentionOutput a;
-    if (!self_kv.defined()) {  // the whole target (training) or the first decoding step
-      a = self_attn_->self_attend(y, self_mask, &self_kv);
+    if (!self_cache || self_cache->empty()) {  // the whole target (training) or the first step
+      AttentionCache kv;
+      a = self_attn_->self_attend(y, self_mask, self_cache ? &kv : nullptr);
+      if (self_cache) self_cache->append(kv);  // [batch, heads, tgt_len, d_k]
     } else {
-      auto kv = self_attn_->precompute(y, y);                  // [batch, heads, tgt_len, d_k]
-      kv.keys = torch::cat({self_kv.keys, kv.keys}, 2);        // [batch, heads, past+len, d_k]
-      kv.values = torch::cat({self_kv.values, kv.values}, 2);  // [batch, heads, past+len, d_k]
-      self_kv = kv;
-      a = self_attn_->attend(y, kv, self_mask);
+      self_cache->append(self_attn_->precompute(y, y));           // [batch, heads, tgt_len, d_k]
+      a = self_attn_->attend(y, self_cache->valid(), self_mask);  // [.., past+len, d_k]
     }
     if (self_weights) *self_weights = a.weights;  // [batch, heads, tgt_len, past+len]
     return a.context;                             // [batch, tgt_len, d]
@@ -208,11 +207,10 @@ DecoderOutput TransformerDecoderImpl::run(const torch::Tensor& emb, const Encode
   for (int64_t l = 0; l < cfg_.layers; ++l) {
     auto& layer = layers_[l];
     auto cross = layer->cross_attention().precompute(enc.states, enc.states);
-    AttentionCache self_kv;
     torch::Tensor w, sw;
     const bool tapped = tap && tap->layer == l;
     if (tapped) tap->cross = cross;
-    x = layer->forward(x, self_kv, self_mask, cross, src_mask, {}, &w,
+    x = layer->forward(x, nullptr, self_mask, cross, src_mask, {}, &w,
                        self_attention ? &sw : nullptr,
                        tapped ? &tap->query : nullptr);  // [batch, tgt_len, d]
     weights.push_back(w);
@@ -253,9 +251,8 @@ void TransformerDecoderImpl::run_full_context(const torch::Tensor& emb, const En
   for (int64_t l = 0; l <= tap.layer; ++l) {
     auto cross = l == tap.layer ? tap.cross
                                 : layers_[l]->cross_attention().precompute(enc.states, enc.states);
-    AttentionCache self_kv;
     torch::Tensor w;
-    x = layers_[l]->forward(x, self_kv, self_mask, cross, src_mask, {}, &w, nullptr,
+    x = layers_[l]->forward(x, nullptr, self_mask, cross, src_mask, {}, &w, nullptr,
                             l == tap.layer ? &tap.query : nullptr);  // [batch, tgt_len, d]
   }
 }
@@ -265,6 +262,7 @@ DecoderState TransformerDecoderImpl::init_state(const EncoderOutput& enc) {
   s.constants["mask"] = enc.src_mask.unsqueeze(1);  // [batch, 1, src_len]
   for (auto& layer : layers_)  // keys/values [batch, heads, src_len, d_k] (multihead)
     s.caches.push_back(layer->cross_attention().precompute(enc.states, enc.states));
+  s.growing.resize(layers_.size());  // self-attention keys/values, filled by step()
   return s;
 }
 
@@ -274,17 +272,12 @@ DecoderOutput TransformerDecoderImpl::step(const torch::Tensor& emb, DecoderStat
   std::vector<torch::Tensor> weights;
   auto x = emb;  // [batch, 1, d]
   for (size_t l = 0; l < layers_.size(); ++l) {
-    const std::string s = std::to_string(l);
-    AttentionCache self_kv;
-    if (state.has("sk" + s)) self_kv = {state.rows["sk" + s], state.rows["sv" + s]};
     // Keys and values without the packed buffer: the step attends through the separate
     // score/softmax/context ops, as decoding always has (the packed path sums in another order).
     const AttentionCache& c = state.caches[l];
     AttentionCache cross{c.keys, c.values};
     torch::Tensor w;
-    x = layers_[l]->forward(x, self_kv, {}, cross, state.constants["mask"], extras, &w);
-    state.rows["sk" + s] = self_kv.keys;  // [batch, heads, step+1, d_k]
-    state.rows["sv" + s] = self_kv.values;
+    x = layers_[l]->forward(x, &state.growing[l], {}, cross, state.constants["mask"], extras, &w);
     weights.push_back(w);  // [batch, heads, 1, src_len]
   }
   if (final_ln_) x = final_ln_(x);

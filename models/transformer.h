@@ -73,15 +73,16 @@ class TransformerEncoderImpl : public EncoderImpl {
 class TransformerDecoderLayerImpl : public torch::nn::Module {
  public:
   TransformerDecoderLayerImpl(const DecoderConfig& cfg, int64_t enc_dim);
-  /// x [batch, tgt_len, d]. self_kv: in/out cache of projected self-attention keys/values
-  /// ([batch, heads, past_len, d_k]); the new positions are appended (teacher forcing passes an
-  /// empty cache and the causal mask [1, tgt_len, tgt_len]; a step passes the cache and no mask).
+  /// x [batch, tgt_len, d]. self_cache: the decoding step's cache of projected self-attention
+  /// keys/values ([batch, heads, past_len, d_k]), to which the new positions are appended and
+  /// which they attend to; teacher forcing passes none and the causal mask [1, tgt_len, tgt_len],
+  /// a step passes the cache and no mask.
   /// cross: precomputed cross-attention cache; src_mask [batch, 1, src_len].
   /// Returns x [batch, tgt_len, d]; *weights = cross weights [batch, heads, tgt_len, src_len];
   /// with self_weights, *self_weights = the self-attention weights [batch, heads, tgt_len,
   /// past_len + tgt_len]; with cross_query, *cross_query = the cross-attention's query input
   /// [batch, tgt_len, d] (after the layer norm with pre-norm).
-  torch::Tensor forward(const torch::Tensor& x, AttentionCache& self_kv,
+  torch::Tensor forward(const torch::Tensor& x, GrowingCache* self_cache,
                         const torch::Tensor& self_mask, const AttentionCache& cross,
                         const torch::Tensor& src_mask, const AttentionExtras& extras,
                         torch::Tensor* weights, torch::Tensor* self_weights = nullptr,
@@ -106,9 +107,9 @@ class TransformerDecoderLayerImpl : public torch::nn::Module {
 TORCH_MODULE(TransformerDecoderLayer);
 
 /// Stack of decoder layers. Teacher forcing runs all positions in parallel under a causal mask;
-/// step() keeps per-layer self-attention K/V caches (DecoderState::rows "sk<l>", "sv<l>",
-/// [batch, heads, t, d_k]) and the precomputed cross-attention caches (DecoderState::caches, one
-/// per layer, with their packed K|V buffer) and the source mask (constants "mask").
+/// step() keeps per-layer self-attention K/V caches (DecoderState::growing, one per layer,
+/// [batch, heads, t, d_k] valid) and the precomputed cross-attention caches (DecoderState::caches,
+/// one per layer, with their packed K|V buffer) and the source mask (constants "mask").
 class TransformerDecoderImpl : public DecoderImpl {
  public:
   TransformerDecoderImpl(const DecoderConfig& cfg, int64_t enc_dim);
