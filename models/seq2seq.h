@@ -28,23 +28,12 @@ struct EncoderOutput {
   torch::Tensor self_attention{};
 };
 
-/// Explicit, model-owned decoder state for incremental decoding, in two parts. Every tensor has
-/// the batch (or batch*beam) rows as dim 0.
-///  - `rows`: what each row carries on its own (recurrent states, the self-attention keys and
-///    values of the target prefix). Beam search reorders them at every step.
-///  - `constants` and `caches`: per-sentence constants, identical in every row of one sentence
-///    (source mask, cross-attention keys/values projected once per batch, with the packed K|V
-///    buffer they are views of). Beam search reorders them only when sentences drop or the batch
-///    expands into beams, not at every step (fairseq skips reordering static encoder-decoder
-///    keys the same way).
-/// A model that keeps everything in `rows` stays correct, only slower.
 /// A key/value cache that grows by one position each decoding step (Transformer
 /// self-attention), one per beam row: keys and values [rows, heads, capacity, d_k], the first
 /// `length` positions valid. Appending writes in place and doubles the capacity when it is full;
 /// selecting rows copies only the valid positions, into a buffer of the same capacity. A step
 /// thus copies the cache once (the beam reorder) where concatenating the step's keys and then
-/// reordering the result copied it twice (Vaswani et al. 2017 incremental decoding, as fairseq's
-/// and CTranslate2's caches; the growth by doubling is ours).
+/// reordering the result copied it twice. An implementation choice, not from a paper.
 struct GrowingCache {
   torch::Tensor keys, values;  ///< [rows, heads, capacity, d_k]; undefined while empty
   int64_t length = 0;          ///< valid positions
@@ -60,6 +49,17 @@ struct GrowingCache {
   void select(const torch::Tensor& index);
 };
 
+/// Explicit, model-owned decoder state for incremental decoding, in two parts. Every tensor has
+/// the batch (or batch*beam) rows as dim 0.
+///  - `rows` and `growing`: what each row carries on its own (recurrent states; the Transformer's
+///    self-attention keys and values of the target prefix, in GrowingCache). Beam search
+///    reorders them at every step.
+///  - `constants` and `caches`: per-sentence constants, identical in every row of one sentence
+///    (source mask, cross-attention keys/values projected once per batch, with the packed K|V
+///    buffer they are views of). Beam search reorders them only when sentences drop or the batch
+///    expands into beams, not at every step (fairseq skips reordering static encoder-decoder
+///    keys the same way).
+/// A model that keeps everything in `rows` stays correct, only slower.
 struct DecoderState {
   std::map<std::string, torch::Tensor> rows;       ///< per-row tensors, [rows, ...]
   std::map<std::string, torch::Tensor> constants;  ///< per-sentence tensors, [rows, ...]
@@ -74,9 +74,8 @@ struct DecoderState {
   void select(const torch::Tensor& index);
 
   /// Beam reordering: `row_index` ([n] int64) selects the rows of `rows` and `growing`;
-  /// `sentence_index`
-  /// ([n] int64) selects the rows of `constants` and `caches`, or, when undefined, they are
-  /// left as they are (the layout of sentences and beams did not change).
+  /// `sentence_index` ([n] int64) selects the rows of `constants` and `caches`, or, when
+  /// undefined, they are left as they are (the layout of sentences and beams did not change).
   void reorder(const torch::Tensor& row_index, const torch::Tensor& sentence_index);
 
   /// Whether `rows` holds a defined tensor named `key`.
