@@ -77,12 +77,6 @@ struct DecoderState {
   /// `sentence_index` ([n] int64) selects the rows of `constants` and `caches`, or, when
   /// undefined, they are left as they are (the layout of sentences and beams did not change).
   void reorder(const torch::Tensor& row_index, const torch::Tensor& sentence_index);
-
-  /// Whether `rows` holds a defined tensor named `key`.
-  bool has(const std::string& key) const {
-    auto it = rows.find(key);
-    return it != rows.end() && it->second.defined();
-  }
 };
 
 /// Rows `index` ([n] int64) of every tensor of `cache` (index_select(0, index)). When keys and

@@ -170,6 +170,11 @@ INSTANTIATE_TEST_SUITE_P(AllRegistered, AttentionByName, ::testing::ValuesIn(att
                            return n;
                          });
 
+// [batch, len, heads·d_k] -> [batch, heads, len, d_k], as MultiHeadAttention splits its heads.
+torch::Tensor split_heads(const torch::Tensor& t, int64_t heads) {
+  return t.view({t.size(0), t.size(1), heads, t.size(2) / heads}).transpose(1, 2);
+}
+
 TEST(MultiHeadAttention, EqualsTorchMultiheadAttention) {
   torch::manual_seed(4);
   const int64_t e = 8, h = 2;
@@ -206,9 +211,7 @@ TEST(MultiHeadAttention, StackedProjectionsEqualSeparateOnes) {
   MultiHeadAttention att(MultiHeadAttentionOptions(e, e, e, h));
   att->eval();                                                              // no dropout
   auto causal = torch::ones({len, len}, torch::kBool).tril().unsqueeze(0);  // [1, len, len]
-  auto split = [&](const torch::Tensor& t) {
-    return t.view({t.size(0), t.size(1), h, e / h}).transpose(1, 2);
-  };
+  auto split = [&](const torch::Tensor& t) { return split_heads(t, h); };
   auto run = [&](int mode, torch::Tensor* x_grad, std::vector<torch::Tensor>* grads,
                  AttentionCache* kv) {
     auto x = torch::randn({3, len, e}, torch::TensorOptions().requires_grad(true));
@@ -271,9 +274,7 @@ TEST(MultiHeadAttention, KeptStackedWeightsFollowWeightChanges) {
   torch::NoGradGuard no_grad;
   auto x = torch::randn({2, len, e});
   auto separate = [&] {  // reference: three separate products, nothing kept
-    auto split = [&](const torch::Tensor& t) {
-      return t.view({t.size(0), t.size(1), h, e / h}).transpose(1, 2);
-    };
+    auto split = [&](const torch::Tensor& t) { return split_heads(t, h); };
     AttentionCache c{split(att->k_proj(x)), split(att->v_proj(x))};
     return std::make_pair(att->attend(x, c, {}).context, c.keys);
   };
@@ -416,9 +417,7 @@ TEST(PackedAttention, EqualsTheUnfusedOps) {
   const int64_t b = 3, h = 2, dk = 4, d = h * dk;
   const double scale = 0.5;
   const uint64_t seed = 1234;
-  auto split = [&](const torch::Tensor& t) {
-    return t.view({t.size(0), t.size(1), h, dk}).transpose(1, 2);
-  };
+  auto split = [&](const torch::Tensor& t) { return split_heads(t, h); };
   for (double p : {0.0, 0.3}) {
     for (bool self : {true, false}) {
       const int64_t T = 5, S = self ? T : 7;

@@ -5,7 +5,8 @@
 // Tensor::topk sorts (value, index) pairs of the whole row (a copy of 8k pairs a row at a
 // vocabulary of 8k); a beam of 5 wants 10 of them. Same result as
 // x.topk(k, 1, /*largest=*/true, /*sorted=*/true) where the row has no ties among its k largest;
-// ties keep the lower index first; NaN is never chosen (beam search treats it as impossible).
+// ties keep the lower index first. NaN entries are taken only when a row has fewer than k entries
+// that are not NaN (so every index stays valid; beam search then drops those candidates).
 #pragma once
 
 #include <torch/torch.h>
