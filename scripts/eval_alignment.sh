@@ -9,7 +9,8 @@
 # al. 2019), its rows too, and, with one in both runs, the two alignment layers symmetrised; the
 # same for RUN_DIR/alignment_layer_hansards.ckpt, that layer trained on further on the text of the
 # 447 pairs (see README, "Word alignment"). A run trained with guided alignment (Garg et al. 2019)
-# also gets the row of its supervised head, `tinynmt align`'s default read-out for it.
+# also gets the rows of its supervised head, `tinynmt align`'s default read-out for it, read by
+# argmax and by threshold 0.5.
 # REVERSE_RUN_DIR may be a folder that does not exist (e.g. none): en→fr rows only.
 #
 #   scripts/eval_alignment.sh [RUN_DIR [REVERSE_RUN_DIR]]
@@ -100,7 +101,10 @@ layer_label() {
   # default read-out, the head that training.guided_alignment supervised.
   if guided "$fwd_readout"; then
     align_row "supervised head ($fwd_readout)" supervised
-    names="$names supervised"
+    # The same head read with a threshold instead of argmax: a target word links to every source
+    # word that holds at least half of its attention, and to none when the head is spread out.
+    align_row "supervised head, threshold 0.5" supervised_t05 --method threshold --threshold 0.5
+    names="$names supervised supervised_t05"
   fi
   # The alignment layer (Zenkel et al. 2019), when `tinynmt train-alignment-layer` wrote one, and
   # the same layer trained on further on the text of these very pairs (no gold links:
@@ -124,6 +128,7 @@ layer_label() {
     done
     if guided "$fwd_readout" && guided "$(readout "$rev_dir" "$out/probe.fr" "$out/probe.en")"; then
       reverse_rows "supervised heads" supervised
+      reverse_rows "supervised heads, threshold 0.5" supervised_t05 --method threshold --threshold 0.5
     fi
     for ckpt in $ckpts; do
       reverse_rows "$(layer_label "$ckpt")" "$ckpt" --alignment-layer-file "$rev_dir/$ckpt.ckpt"
