@@ -25,6 +25,9 @@ bin=${TINYNMT_BIN:-build/tinynmt}
 gold_dir=${TINYNMT_ALIGN_GOLD:-../shared/data/align-gold/en-fr-hansards}
 [[ -f $gold_dir/enfr.src-tgt ]] || { echo "error: $gold_dir/enfr.src-tgt not found" >&2; exit 1; }
 out=$run_dir/hansards
+# The threshold read-out of a supervised head: half its mass on one source word (fixed, not tuned
+# on this gold; docs/alignment.md has the sweep).
+threshold=0.5
 mkdir -p "$out"
 
 # `english ||| french`, tokenised: split into two files, runs of spaces squeezed.
@@ -103,7 +106,8 @@ layer_label() {
     align_row "supervised head ($fwd_readout)" supervised
     # The same head read with a threshold instead of argmax: a target word links to every source
     # word that holds at least half of its attention, and to none when the head is spread out.
-    align_row "supervised head, threshold 0.5" supervised_t05 --method threshold --threshold 0.5
+    align_row "supervised head, threshold $threshold" supervised_t05 --method threshold \
+      --threshold "$threshold"
     names="$names supervised supervised_t05"
   fi
   # The alignment layer (Zenkel et al. 2019), when `tinynmt train-alignment-layer` wrote one, and
@@ -128,7 +132,8 @@ layer_label() {
     done
     if guided "$fwd_readout" && guided "$(readout "$rev_dir" "$out/probe.fr" "$out/probe.en")"; then
       reverse_rows "supervised heads" supervised
-      reverse_rows "supervised heads, threshold 0.5" supervised_t05 --method threshold --threshold 0.5
+      reverse_rows "supervised heads, threshold $threshold" supervised_t05 --method threshold \
+        --threshold "$threshold"
     fi
     for ckpt in $ckpts; do
       reverse_rows "$(layer_label "$ckpt")" "$ckpt" --alignment-layer-file "$rev_dir/$ckpt.ckpt"

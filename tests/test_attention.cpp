@@ -211,7 +211,6 @@ TEST(MultiHeadAttention, StackedProjectionsEqualSeparateOnes) {
   MultiHeadAttention att(MultiHeadAttentionOptions(e, e, e, h));
   att->eval();                                                              // no dropout
   auto causal = torch::ones({len, len}, torch::kBool).tril().unsqueeze(0);  // [1, len, len]
-  auto split = [&](const torch::Tensor& t) { return split_heads(t, h); };
   auto run = [&](int mode, torch::Tensor* x_grad, std::vector<torch::Tensor>* grads,
                  AttentionCache* kv) {
     auto x = torch::randn({3, len, e}, torch::TensorOptions().requires_grad(true));
@@ -222,7 +221,7 @@ TEST(MultiHeadAttention, StackedProjectionsEqualSeparateOnes) {
     }
     AttentionOutput out;
     if (mode == 0) {  // reference: three separate products
-      AttentionCache c{split(att->k_proj(x)), split(att->v_proj(x))};
+      AttentionCache c{split_heads(att->k_proj(x), h), split_heads(att->v_proj(x), h)};
       out = att->attend(x, c, causal);
       *kv = c;
     } else if (mode == 1) {
@@ -274,8 +273,7 @@ TEST(MultiHeadAttention, KeptStackedWeightsFollowWeightChanges) {
   torch::NoGradGuard no_grad;
   auto x = torch::randn({2, len, e});
   auto separate = [&] {  // reference: three separate products, nothing kept
-    auto split = [&](const torch::Tensor& t) { return split_heads(t, h); };
-    AttentionCache c{split(att->k_proj(x)), split(att->v_proj(x))};
+    AttentionCache c{split_heads(att->k_proj(x), h), split_heads(att->v_proj(x), h)};
     return std::make_pair(att->attend(x, c, {}).context, c.keys);
   };
   auto check = [&](const char* when) {
@@ -417,7 +415,6 @@ TEST(PackedAttention, EqualsTheUnfusedOps) {
   const int64_t b = 3, h = 2, dk = 4, d = h * dk;
   const double scale = 0.5;
   const uint64_t seed = 1234;
-  auto split = [&](const torch::Tensor& t) { return split_heads(t, h); };
   for (double p : {0.0, 0.3}) {
     for (bool self : {true, false}) {
       const int64_t T = 5, S = self ? T : 7;
@@ -444,9 +441,9 @@ TEST(PackedAttention, EqualsTheUnfusedOps) {
       auto q2 = q0.clone().requires_grad_(true);
       auto kv2 = self ? torch::Tensor() : kv0.clone().requires_grad_(true);
       const auto& kvsrc = self ? q2 : kv2;
-      auto q = split(q2.narrow(-1, layout.q_offset, d));
-      auto k = split(kvsrc.narrow(-1, layout.k_offset, d));
-      auto v = split(kvsrc.narrow(-1, layout.v_offset, d));
+      auto q = split_heads(q2.narrow(-1, layout.q_offset, d), h);
+      auto k = split_heads(kvsrc.narrow(-1, layout.k_offset, d), h);
+      auto v = split_heads(kvsrc.narrow(-1, layout.v_offset, d), h);
       auto w2 = masked_softmax(torch::matmul(q, k.transpose(2, 3)) * scale, mask_for_heads(mask));
       auto dropped = p > 0 ? w2 * dropout_mask(w2, p, seed) : w2;
       auto ctx2 = torch::matmul(dropped, v).transpose(1, 2).reshape({b, T, d});

@@ -15,8 +15,9 @@ using tinynmt::AttentionCache;
 using tinynmt::GrowingCache;
 
 // 40 steps of appends (two doublings past the first 16 positions), with a beam-like reorder
-// (rows moved and duplicated) every third step; `contiguous` = false hands the cache
-// non-contiguous keys/values (transposed views). Compares with the plain cat + index_select cache.
+// (rows moved and duplicated) every third step. With `contiguous` = false, after each append the
+// test swaps the cache's own buffers for non-contiguous copies (same values, heads-major layout),
+// so that select() takes its index_select path. Compares with the plain cat + index_select cache.
 void check_against_cat(bool contiguous) {
   torch::manual_seed(11);
   const int64_t rows = 4, heads = 2, d = 3;
