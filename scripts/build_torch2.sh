@@ -16,12 +16,16 @@ VENV=${TINYNMT_TORCH2_VENV:-.torch2}
 BUILD=${TINYNMT_TORCH2_BUILD:-build-torch2}
 
 bash scripts/install_deps.sh
+source scripts/lib/disk_space.sh
 have_torch() {
   "$VENV/bin/python" -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '$TORCH2_VERSION')" \
     2>/dev/null
 }
 if ! have_torch; then
-  echo "build_torch2: installing torch==$TORCH2_VERSION into $VENV (about 5 GB with its CUDA libraries)"
+  # 6 GiB installed, and its wheels unpacked in the temporary folder on the way.
+  need_disk 9 "$VENV" "installing torch $TORCH2_VERSION into $VENV"
+  need_disk 3 "${TMPDIR:-/tmp}" "unpacking the torch wheels"
+  echo "build_torch2: installing torch==$TORCH2_VERSION into $VENV (about 6 GB with its CUDA libraries)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "torch==$TORCH2_VERSION"
   have_torch || { echo "build_torch2: torch $TORCH2_VERSION did not install into $VENV" >&2; exit 1; }
