@@ -19,6 +19,9 @@
 #                 27 minutes each on a 2-core CPU); its data.train/dev/test are replaced.
 #   SET           more `--set key=value` overrides for all four, space-separated
 #                 (e.g. "training.max_steps=1000 run.threads=4")
+#   GUIDED_SET    more overrides for the two guided models only, after SET (e.g.
+#                 "training.guided_alignment.weight=0.5 training.guided_alignment.full_context=true",
+#                 the settings of the best eflomal-guided Hansards models, docs/alignment.md)
 #   DEV_SRC, DEV_TGT  validation pairs (default: the first 500 pairs of the corpus)
 #   WORK          the four run folders, links and logs (default OUT.work); a stage whose
 #                 WORK/NAME.done exists is not run again, so an interrupted job goes on
@@ -32,7 +35,7 @@
 # Each stage prints a line with the time taken; training shows its progress lines. The
 # models' full logs are WORK/NAME.log.
 set -euo pipefail
-[[ $# -eq 3 ]] || { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -eq 3 ]] || { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 src=$1 tgt=$2 out=$3
 bin=${TINYNMT_BIN:-build/tinynmt}
 config=${CONFIG:-configs/hansards_en_fr_transformer.yaml}
@@ -58,6 +61,8 @@ if [[ -z ${DEV_SRC:-} ]]; then
 fi
 sets=()
 for kv in ${SET:-}; do sets+=(--set "$kv"); done
+guided_sets=()
+for kv in ${GUIDED_SET:-}; do guided_sets+=(--set "$kv"); done
 
 # train NAME FROM TO DEV_FROM DEV_TO [--set ...]: one model into WORK/NAME (skipped when done).
 train() {
@@ -101,9 +106,9 @@ if [[ ! -f $work/first_links.done ]]; then
 fi
 swap <"$work/first_links.align" >"$work/first_links.swapped.align"  # target-source: guided_rev
 train guided_fwd "$src" "$tgt" "$DEV_SRC" "$DEV_TGT" \
-  --set data.train.alignment="$work/first_links.align"
+  --set data.train.alignment="$work/first_links.align" "${guided_sets[@]}"
 train guided_rev "$tgt" "$src" "$DEV_TGT" "$DEV_SRC" \
-  --set data.train.alignment="$work/first_links.swapped.align"
+  --set data.train.alignment="$work/first_links.swapped.align" "${guided_sets[@]}"
 align guided_links "$work/guided_fwd" "$work/guided_rev" "$method"
 cp "$work/guided_links.align" "$out"
 say "done: $out ($n lines, $method of the two guided models) in $(elapsed "$t_start")"

@@ -5,13 +5,14 @@
 # about a minute of one core): the output has one Pharaoh line per pair with every link inside
 # its sentence; the first models' symmetrised links find most of the i-(i+1) pairs and the guided
 # models' at least as many; a second call with the same work folder trains nothing again and
-# writes the same links; corpora of different lengths are refused in one line naming both files.
+# writes the same links; GUIDED_SET reaches the guided models only; corpora of different lengths are refused in one line naming both files.
 set -u
 bin="$1"
 source tests/cli/lib/toy_env.sh
 run() {
   TINYNMT_BIN="$bin" CONFIG=configs/toy_copy.yaml WORK="$tmp/work" \
     SET="training.max_steps=300 training.validate_every=300 run.threads=1" \
+    GUIDED_SET="training.guided_alignment.weight=0.5" \
     bash scripts/align_corpus.sh "$@"
 }
 awk '{ print "x " $0 }' "$d/train.src" >"$tmp/train.tgt"
@@ -30,6 +31,10 @@ first=$(found "$tmp/work/first_links.align") final=$(found "$tmp/out.align")
 [ "$first" -ge 60 ] || fail "first models' links find only $first% of the i-(i+1) pairs"
 [ "$final" -ge 85 ] && [ "$final" -ge "$first" ] || fail "guided links find $final% (first $first%)"
 grep -q 'done: .*out.align (2000 lines' "$tmp/log" || fail "no closing line: $(tail -2 "$tmp/log")"
+# GUIDED_SET reaches the guided models and no other
+weight() { sed -n '/guided_alignment:/,/weight:/s/^ *weight: *//p' "$tmp/work/$1/config.yaml"; }
+[ "$(weight guided_fwd)" = 0.5 ] && [ "$(weight guided_rev)" = 0.5 ] || fail "GUIDED_SET not applied"
+[ "$(weight first_fwd)" != 0.5 ] || fail "GUIDED_SET applied to a first model"
 cp "$tmp/out.align" "$tmp/out1.align"
 run "$d/train.src" "$tmp/train.tgt" "$tmp/out.align" >"$tmp/log2" 2>&1 || fail "second call: $(tail -5 "$tmp/log2")"
 [ "$(grep -c 'trained before' "$tmp/log2")" -eq 4 ] || fail "second call trained again: $(cat "$tmp/log2")"
