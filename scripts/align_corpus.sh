@@ -20,7 +20,7 @@
 #   SET           more `--set key=value` overrides for all four, space-separated
 #                 (e.g. "training.max_steps=1000 run.threads=4")
 #   GUIDED_SET    more overrides for the two guided models only, after SET (e.g.
-#                 "training.guided_alignment.weight=0.5 training.guided_alignment.full_context=true",
+#                 "training.guided_alignment.weight=1.0 training.guided_alignment.full_context=true",
 #                 the settings of the best eflomal-guided Hansards models, docs/alignment.md)
 #   DEV_SRC, DEV_TGT  validation pairs (default: the first 500 pairs of the corpus)
 #   WORK          the four run folders, links and logs (default OUT.work); a stage whose

@@ -9,7 +9,7 @@ need_disk() {
   free_kib=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')
   if ((free_kib < gib * 1024 * 1024)); then
     printf '%s: %s needs about %d GiB free on the disk of %s, which has %.1f GiB\n' \
-      "${BASH_SOURCE[-1]}" "$what" "$gib" "$dir" "$(echo "$free_kib / 1048576" | bc -l)" >&2
+      "${BASH_SOURCE[-1]}" "$what" "$gib" "$dir" "$(awk -v k="$free_kib" 'BEGIN { print k / 1048576 }')" >&2
     exit 1
   fi
 }

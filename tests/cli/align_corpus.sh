@@ -4,8 +4,9 @@
 # alignment read the wrong way round would link i with i - 1; four models of 300 steps each,
 # about a minute of one core): the output has one Pharaoh line per pair with every link inside
 # its sentence; the first models' symmetrised links find most of the i-(i+1) pairs and the guided
-# models' at least as many; a second call with the same work folder trains nothing again and
-# writes the same links; GUIDED_SET reaches the guided models only; corpora of different lengths are refused in one line naming both files.
+# models' at least as many; GUIDED_SET reaches the guided models only; a second call with the
+# same work folder trains nothing again and writes the same links; corpora of different lengths
+# are refused in one line naming both files.
 set -u
 bin="$1"
 source tests/cli/lib/toy_env.sh
