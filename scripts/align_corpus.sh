@@ -35,7 +35,7 @@
 # Each stage prints a line with the time taken; training shows its progress lines. The
 # models' full logs are WORK/NAME.log.
 set -euo pipefail
-[[ $# -eq 3 ]] || { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -eq 3 ]] || { sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 src=$1 tgt=$2 out=$3
 bin=${TINYNMT_BIN:-build/tinynmt}
 config=${CONFIG:-configs/hansards_en_fr_transformer.yaml}

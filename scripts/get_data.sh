@@ -323,7 +323,7 @@ for t in "${targets[@]}"; do
     multi30k) get_multi30k ;;
     tatoeba | tatoeba-fra-eng) get_tatoeba ;;
     hansards) get_hansards ;;
-    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *)
       echo "get_data: unknown corpus '$t' (choices: toy, multi30k, tatoeba, hansards)" >&2
       exit 2
