@@ -2,6 +2,7 @@
 // matrix, loss value and gradient, the head's weights, λ = 0, and learning on the copy task.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <random>
@@ -30,6 +31,25 @@ TEST(GuidedAlignment, GuidanceMatrixRowsAreUniformOverLinkedPieces) {
   expected.index_put_({1, torch::indexing::Slice(1, 4)}, 1.0f / 3);
   EXPECT_TRUE(torch::allclose(g[1], expected));  // rows 2 (unlinked), 3 (EOS) and column 4 zero
   EXPECT_THROW(guidance_matrix(links, {0}, 1, 5), std::invalid_argument);
+}
+
+TEST(GuidedAlignment, NullColumnTakesTheUnlinkedPiecesOfALinkedPair) {
+  // Example 0: 3 target pieces, piece 1 linked to source 0, pieces 0 and 2 unlinked; source EOS
+  // at column 2. Example 1: no links at all, so no NULL rows either.
+  const std::vector<PieceLinks> links = {{{0, 1}}, {}};
+  EXPECT_EQ(supervised_rows(links[0], 3), 3);
+  EXPECT_EQ(supervised_rows(links[1], 3), 0);
+  const std::vector<NullColumn> null = {{3, 2}, {2, 1}};
+  auto g = guidance_matrix(links, {0, 1}, /*tgt_len=*/4, /*src_len=*/3, null);  // [2, 4, 3]
+  auto expected = torch::zeros({4, 3});
+  expected[0][2] = 1.0f;  // unlinked piece 0 -> EOS
+  expected[1][0] = 1.0f;  // the link
+  expected[2][2] = 1.0f;  // unlinked piece 2 -> EOS; row 3 (target EOS) stays 0
+  EXPECT_TRUE(torch::allclose(g[0], expected)) << g[0];
+  EXPECT_EQ(g[1].abs().sum().item<float>(), 0.0f);
+  EXPECT_THROW(guidance_matrix(links, {0, 1}, 4, 3, {{3, 2}}), std::invalid_argument);
+  EXPECT_THROW(guidance_matrix(links, {0}, 4, 3, {{3, 3}}), std::invalid_argument);  // no column 3
+  EXPECT_THROW(guidance_matrix(links, {0}, 2, 3, {{3, 2}}), std::invalid_argument);  // 3 rows > 2
 }
 
 TEST(GuidedAlignment, LossValueAndGradientMatchTheClosedForm) {
@@ -143,15 +163,27 @@ std::vector<PieceLinks> anti_diagonal(const synthetic::Batch& s) {
   return out;
 }
 
-GuidedTerm term_for(const synthetic::Batch& s, double weight, const GuidedHead& head) {
-  const auto links = anti_diagonal(s);
+// With `null`: the anti-diagonal links of the even target pieces only, the odd ones supervised
+// onto the source EOS (column len: the pieces, then EOS).
+GuidedTerm term_for(const synthetic::Batch& s, double weight, const GuidedHead& head,
+                    bool null = false) {
+  auto links = anti_diagonal(s);
+  std::vector<NullColumn> columns;
+  if (null) {
+    for (size_t i = 0; i < links.size(); ++i) {
+      auto odd = [](const auto& l) { return l.second % 2 == 1; };
+      links[i].erase(std::remove_if(links[i].begin(), links[i].end(), odd), links[i].end());
+      columns.push_back({s.lengths[i], s.lengths[i]});
+    }
+  }
   const auto b = to_batch(s);
   GuidedTerm g;
   g.head = head;
-  g.guidance = guidance_matrix(links, b.indices, s.tgt_out.size(1), s.src.size(1));
+  g.guidance = guidance_matrix(links, b.indices, s.tgt_out.size(1), s.src.size(1), columns);
   g.weight = weight;
   int64_t rows = 0;
-  for (const auto& l : links) rows += supervised_rows(l);
+  for (size_t i = 0; i < links.size(); ++i)
+    rows += supervised_rows(links[i], null ? s.lengths[i] : 0);
   g.normaliser = static_cast<double>(rows);
   return g;
 }
@@ -192,8 +224,10 @@ TEST(GuidedAlignment, ZeroWeightGivesThePlainLossAndGradients) {
   EXPECT_GT(diff, 1e-4);
 }
 
-// Fraction of real target rows whose argmax in the guided head is the anti-diagonal column.
-double anti_diagonal_share(Seq2SeqImpl& model, const synthetic::Batch& s, const GuidedHead& h) {
+// Fraction of real target rows (of parity `parity`, or all with -1) whose argmax in the guided
+// head is the anti-diagonal column, or with `on_eos` the source EOS column.
+double anti_diagonal_share(Seq2SeqImpl& model, const synthetic::Batch& s, const GuidedHead& h,
+                           int parity = -1, bool on_eos = false) {
   torch::NoGradGuard no_grad;
   model.eval();
   auto log_a = model.forward_features_guided(s.src, s.tgt_in, h).guided_log_attention;
@@ -202,8 +236,11 @@ double anti_diagonal_share(Seq2SeqImpl& model, const synthetic::Batch& s, const 
   int64_t hits = 0, rows = 0;
   for (size_t i = 0; i < s.lengths.size(); ++i) {
     const int64_t len = s.lengths[i];
-    for (int64_t j = 0; j < len; ++j, ++rows)
-      hits += argmax[static_cast<int64_t>(i)][j].item<int64_t>() == len - 1 - j;
+    for (int64_t j = 0; j < len; ++j) {
+      if (parity >= 0 && j % 2 != parity) continue;
+      ++rows;
+      hits += argmax[static_cast<int64_t>(i)][j].item<int64_t>() == (on_eos ? len : len - 1 - j);
+    }
   }
   return static_cast<double>(hits) / static_cast<double>(rows);
 }
@@ -233,6 +270,34 @@ TEST(GuidedAlignment, AntiDiagonalLinksMoveTheHeadOnTheCopyTask) {
             << " s; rows on the anti-diagonal " << before << " -> " << after << "\n";
   EXPECT_LT(before, 0.5);
   EXPECT_GE(after, 0.9);
+}
+
+TEST(GuidedAlignment, NullColumnLeavesTheUnlinkedRowsOnEos) {
+  // Only the even target pieces are linked (anti-diagonal); with null_to_eos the odd ones learn
+  // to attend to the source EOS, which `align --method argmax-null` reads as "no link".
+  torch::set_num_threads(1);
+  auto model = tiny_model(2);
+  const GuidedHead head{0, 1, false};
+  std::mt19937 rng(13);
+  const auto test = synthetic::make_batch(rng, 100, false);
+  const double odd_before = anti_diagonal_share(*model, test, head, 1, true);
+  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(2e-3));
+  for (int64_t step = 0; step < 600; ++step) {
+    const auto s = synthetic::make_batch(rng, 32, false);
+    const auto b = to_batch(s);
+    const auto term = term_for(s, 1.0, head, /*null=*/true);
+    opt.zero_grad();
+    forward_backward(*model, b, 0.0, static_cast<double>(b.num_tgt_tokens), false, &term);
+    opt.step();
+  }
+  const double even = anti_diagonal_share(*model, test, head, 0);
+  const double odd = anti_diagonal_share(*model, test, head, 1, true);
+  std::cout << "[ guided ] copy task, even pieces linked, odd ones on EOS: even rows on the "
+               "anti-diagonal "
+            << even << ", odd rows on EOS " << odd_before << " -> " << odd << "\n";
+  EXPECT_LT(odd_before, 0.5);
+  EXPECT_GE(even, 0.9);
+  EXPECT_GE(odd, 0.9);
 }
 
 }  // namespace

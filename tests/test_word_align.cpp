@@ -57,4 +57,12 @@ TEST(WordAlign, ArgmaxFollowsTheLargestWeight) {
   EXPECT_EQ(argmax_alignment(m), (Alignment{{0, 2}, {1, 1}, {2, 0}}));
 }
 
+TEST(WordAlign, ArgmaxNullLeavesRowsWhoseEosMassWins) {
+  // Rows sum to 0.9, 0.4 and 0.5: the mass on EOS (the NULL word) is 0.1, 0.6 and 0.5. Row 1's
+  // best word (0.3) loses to it, row 2's ties with it (no link), row 0's wins.
+  const Matrix m = {{0.1f, 0.8f}, {0.3f, 0.1f}, {0.5f, 0.0f}};
+  EXPECT_EQ(argmax_alignment(m), (Alignment{{0, 1}, {0, 2}, {1, 0}}));
+  EXPECT_EQ(argmax_alignment(m, /*null_column=*/true), (Alignment{{1, 0}}));
+}
+
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 namespace tinynmt::align {
@@ -101,13 +102,14 @@ namespace {
 void sort_links(Alignment& a) { std::sort(a.begin(), a.end()); }
 }  // namespace
 
-Alignment argmax_alignment(const Matrix& word) {
+Alignment argmax_alignment(const Matrix& word, bool null_column) {
   Alignment out;
   for (size_t t = 0; t < word.size(); ++t) {
     const auto& row = word[t];
     if (row.empty()) continue;
     auto it = std::max_element(row.begin(), row.end());
     if (*it <= 0.0f) continue;
+    if (null_column && *it <= 1.0f - std::accumulate(row.begin(), row.end(), 0.0f)) continue;
     out.emplace_back(static_cast<int>(it - row.begin()), static_cast<int>(t));
   }
   sort_links(out);

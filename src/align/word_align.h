@@ -50,7 +50,11 @@ Matrix aggregate_to_words(const Matrix& subword, const std::vector<int>& tgt_wor
 
 /// One link (source = argmax column, target = row) per target word row; rows that are all zero
 /// get no link. word: [tgt_words][src_words]. Links are sorted by (source, target).
-Alignment argmax_alignment(const Matrix& word);
+/// With `null_column`, the mass a row puts on no word (1 - its sum: the special tokens', i.e. the
+/// source EOS, which training.guided_alignment.null_to_eos trains to stand for the NULL word of
+/// the IBM models, Brown et al. 1993 §4.1) competes as one more column: a row whose NULL mass is
+/// at least its largest weight gets no link.
+Alignment argmax_alignment(const Matrix& word, bool null_column = false);
 
 /// Every (row, column) with weight >= threshold, sorted by (source, target).
 Alignment threshold_alignment(const Matrix& word, float threshold);

@@ -14,9 +14,11 @@
 //                 [layers, heads, tgt_words, src_words].
 // The hard alignment is computed from the word-level matrix of --layer (default: mean over all
 // decoder layers; for a model trained with guided alignment, its supervised layer and head) and
-// --head (default: mean over heads): argmax source word per target word,
-// or every pair with weight >= --threshold. With --shift the word-level matrices and the hard
-// alignment use shift-att rows (AlignOptions::shift); the subword matrices stay as computed.
+// --head (default: mean over heads): argmax source word per target word (argmax-null: none
+// where the mass on EOS, the NULL word, is larger; the default for the supervised head of a model
+// trained with training.guided_alignment.null_to_eos), or every pair with weight >= --threshold.
+// With --shift the word-level matrices and the hard alignment use shift-att rows
+// (AlignOptions::shift); the subword matrices stay as computed.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -60,6 +62,7 @@ struct AlignArgs {
   CLI::Option* threads_opt = nullptr;
   CLI::Option* layer_opt = nullptr;
   CLI::Option* head_opt = nullptr;
+  CLI::Option* method_opt = nullptr;
 };
 
 // The hard alignment's layer and head: --layer/--head when given; else the alignment layer
@@ -76,9 +79,20 @@ std::pair<std::string, std::string> read_out(const AlignArgs& a, const Config& c
   return {a.layer, a.head};
 }
 
+// The hard alignment's method: --method when given; else argmax-null for the supervised head of
+// a model whose guided training put unlinked target pieces on the source EOS, argmax otherwise.
+std::string method_of(const AlignArgs& a, const Config& cfg, bool use_layer) {
+  if (a.method_opt->count() || use_layer || a.layer_opt->count() || a.head_opt->count())
+    return a.method;
+  const auto& g = cfg.training.guided_alignment;
+  const bool guided = !cfg.data.train.alignment.empty() && g.weight > 0;
+  return guided && g.null_to_eos ? "argmax-null" : a.method;
+}
+
 int run(const AlignArgs& a) {
-  if (a.method != "argmax" && a.method != "threshold") {
-    throw UsageError(fmt::format("align: --method '{}' (choices: argmax, threshold)", a.method));
+  if (a.method != "argmax" && a.method != "argmax-null" && a.method != "threshold") {
+    throw UsageError(
+        fmt::format("align: --method '{}' (choices: argmax, argmax-null, threshold)", a.method));
   }
   if (a.batch_size < 1) throw UsageError("align: --batch-size must be >= 1");
   const auto src = read_lines(a.src);
@@ -103,7 +117,7 @@ int run(const AlignArgs& a) {
   if (!c.data.train.alignment.empty() && c.training.guided_alignment.weight > 0 &&
       c.training.guided_alignment.full_context)
     opts.guided_full_context = guided_head(c);
-  opts.method = a.method;
+  opts.method = method_of(a, c, use_layer);
   opts.threshold = a.threshold;
   opts.batch_size = a.batch_size;
   opts.shift = a.shift;
@@ -149,7 +163,7 @@ int run(const AlignArgs& a) {
   for (auto& w : writers) w->close();
   std::cerr << fmt::format(
       "aligned {} pairs in {:.1f} s ({} links; layer {}, head {}, {}{}): {}{}{}\n", src.size(),
-      seconds(std::chrono::steady_clock::now() - t0), links, opts.layer, opts.head, a.method,
+      seconds(std::chrono::steady_clock::now() - t0), links, opts.layer, opts.head, opts.method,
       opts.shift ? ", shift-att" : "", a.pharaoh_only ? "" : jsonl_path + " ", align_path,
       a.npy ? fmt::format(" {}.NNNN.{{subword,word}}.npy", a.out) : "");
   return 0;
@@ -184,9 +198,12 @@ Command add_align_command(CLI::App& app) {
   args->head_opt =
       sub->add_option("--head", args->head, "head for the hard alignment: index or mean");
   args->head_opt->capture_default_str();
-  sub->add_option("--method", args->method,
-                  "argmax: best source word per target word; threshold: all pairs >= T")
-      ->capture_default_str();
+  args->method_opt =
+      sub->add_option("--method", args->method,
+                      "argmax: best source word per target word; argmax-null: the same, none "
+                      "where EOS (the NULL word) holds more (the default for a model trained with "
+                      "training.guided_alignment.null_to_eos); threshold: all pairs >= T");
+  args->method_opt->capture_default_str();
   sub->add_option("--threshold", args->threshold, "T for --method threshold")
       ->capture_default_str();
   sub->add_flag("--shift", args->shift,

@@ -68,6 +68,7 @@ struct GuidedAlignmentConfig {
   int64_t layer = -1;         ///< decoder layer, 0-based; -1 = the penultimate
   int64_t head = 0;           ///< head of that layer's cross-attention
   bool full_context = false;  ///< the head's layers recomputed without the causal mask
+  bool null_to_eos = false;   ///< unlinked target pieces supervised onto the source EOS (NULL)
 };
 
 struct TrainingConfig {

@@ -117,6 +117,10 @@ const std::map<std::string, std::string>& docs() {
       {"training.guided_alignment.full_context",
        "Guided alignment: the supervised head's layers are recomputed without the causal mask, "
        "seeing the whole target (Garg et al. 2019 §4.2); training only."},
+      {"training.guided_alignment.null_to_eos",
+       "Guided alignment: the target pieces of a linked pair that have no link are supervised "
+       "onto the source EOS, which stands for the NULL word of the IBM models, so the head learns "
+       "to leave them unaligned; `tinynmt align` then reads it with `--method argmax-null`."},
       {"training.precision", "bf16 autocast (CUDA only) or fp32."},
       {"training.validate_max_sentences", "Dev sentences decoded for BLEU; 0 = all."},
       {"training.report_sentences",

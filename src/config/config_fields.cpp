@@ -216,6 +216,8 @@ void add_training_fields(std::vector<Field>& t) {
                        S{}, 0, 1000));
   t.push_back(TN_FIELD(training, T, "training.guided_alignment.full_context",
                        guided_alignment.full_context, kBool));
+  t.push_back(TN_FIELD(training, T, "training.guided_alignment.null_to_eos",
+                       guided_alignment.null_to_eos, kBool));
   t.push_back(TN_FIELD(training, T, "training.precision", precision, kString, S{"fp32", "bf16"}));
   t.push_back(TN_FIELD(training, T, "training.validate_max_sentences", validate_max_sentences, kInt,
                        S{}, 0, kInf));

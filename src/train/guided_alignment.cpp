@@ -17,21 +17,46 @@ GuidedHead guided_head(const Config& cfg) {
   return h;
 }
 
-int64_t supervised_rows(const align::PieceLinks& links) {
+int64_t supervised_rows(const align::PieceLinks& links, int64_t tgt_pieces) {
+  if (tgt_pieces > 0 && !links.empty()) return tgt_pieces;
   int64_t n = 0;
   for (size_t k = 0; k < links.size(); ++k)
     if (k == 0 || links[k].second != links[k - 1].second) ++n;  // sorted by target piece
   return n;
 }
 
+namespace {
+
+// G_{t,EOS} = 1 for the target pieces t < n.tgt_pieces of row r without a link (l sorted by
+// target piece).
+void add_null_rows(torch::TensorAccessor<float, 2> a, const align::PieceLinks& l,
+                   const NullColumn& n) {
+  const int64_t tgt_len = a.size(0), src_len = a.size(1);
+  if (n.tgt_pieces > tgt_len || n.src_eos < 0 || n.src_eos >= src_len)
+    throw std::invalid_argument(
+        fmt::format("guidance_matrix: NULL rows of {} pieces onto column {} outside [{}, {}]",
+                    n.tgt_pieces, n.src_eos, tgt_len, src_len));
+  size_t k = 0;
+  for (int64_t t = 0; t < n.tgt_pieces; ++t) {
+    while (k < l.size() && l[k].second < t) ++k;
+    if (k == l.size() || l[k].second != t) a[t][n.src_eos] = 1.0f;
+  }
+}
+
+}  // namespace
+
 torch::Tensor guidance_matrix(const std::vector<align::PieceLinks>& links,
-                              const std::vector<int64_t>& indices, int64_t tgt_len,
-                              int64_t src_len) {
+                              const std::vector<int64_t>& indices, int64_t tgt_len, int64_t src_len,
+                              const std::vector<NullColumn>& null) {
   const auto rows = static_cast<int64_t>(indices.size());
+  if (!null.empty() && null.size() != indices.size())
+    throw std::invalid_argument(
+        fmt::format("guidance_matrix: {} NULL columns for {} rows", null.size(), indices.size()));
   auto g = torch::zeros({rows, tgt_len, src_len});  // [B, T, S]
   auto a = g.accessor<float, 3>();
   for (int64_t r = 0; r < rows; ++r) {
     const auto& l = links.at(static_cast<size_t>(indices[r]));
+    if (!null.empty() && !l.empty()) add_null_rows(a[r], l, null[static_cast<size_t>(r)]);
     for (size_t k = 0; k < l.size();) {  // one run of links per target piece (sorted)
       size_t end = k;
       while (end < l.size() && l[end].second == l[k].second) ++end;

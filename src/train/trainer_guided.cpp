@@ -16,19 +16,21 @@ void Trainer::load_guided_links(const ParallelText& train_text) {
   guided_links_ = std::move(links.pairs);
   guided_rows_.clear();
   guided_rows_.reserve(guided_links_.size());
+  const bool null = t_.guided_alignment.null_to_eos;
   int64_t supervised = 0;
-  for (const auto& l : guided_links_) {
-    guided_rows_.push_back(supervised_rows(l));
+  for (size_t k = 0; k < guided_links_.size(); ++k) {
+    const auto tgt_pieces = static_cast<int64_t>(train_data_.tgt[k].size());
+    guided_rows_.push_back(supervised_rows(guided_links_[k], null ? tgt_pieces : 0));
     supervised += guided_rows_.back();
   }
   guided_ = t_.guided_alignment.weight > 0;
   if (!is_main()) return;
   const GuidedHead h = guided_head(cfg_);
   spdlog::info(
-      "guided alignment: {} piece links, {} supervised target pieces; layer {} head {}{}, "
+      "guided alignment: {} piece links, {} supervised target pieces{}; layer {} head {}{}, "
       "weight {}",
-      links.links, supervised, h.layer, h.head, h.full_context ? " (full context)" : "",
-      t_.guided_alignment.weight);
+      links.links, supervised, null ? " (unlinked ones onto the source EOS)" : "", h.layer, h.head,
+      h.full_context ? " (full context)" : "", t_.guided_alignment.weight);
   if (links.mismatched > 0)
     spdlog::warn("{}: {} pairs whose pieces do not spell the text's words get no guidance",
                  f.alignment, links.mismatched);
@@ -45,7 +47,15 @@ std::optional<GuidedTerm> Trainer::guided_term(const Batch& mb, int64_t step_sup
   if (!guided_ || step_supervised == 0) return std::nullopt;
   GuidedTerm g;
   g.head = guided_head(cfg_);
-  g.guidance = guidance_matrix(guided_links_, mb.indices, mb.tgt_out.size(1), mb.src.size(1))
+  std::vector<NullColumn> null;
+  if (t_.guided_alignment.null_to_eos) {
+    for (int64_t k : mb.indices) {  // source ids end in EOS (encode_corpus)
+      const auto u = static_cast<size_t>(k);
+      null.push_back({static_cast<int64_t>(train_data_.tgt[u].size()),
+                      static_cast<int64_t>(train_data_.src[u].size()) - 1});
+    }
+  }
+  g.guidance = guidance_matrix(guided_links_, mb.indices, mb.tgt_out.size(1), mb.src.size(1), null)
                    .to(device_);  // [rows, T, S]
   g.weight = t_.guided_alignment.weight;
   g.normaliser = static_cast<double>(step_supervised);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CLI test of guided alignment: the toy copy task trained 20 steps with anti-diagonal word links
 # (data.train.alignment) logs a guided loss, and `tinynmt align` reads the supervised head by
-# default; the full-context variant trains and aligns; a link file with the wrong line count
+# default; the full-context variant trains and aligns; with null_to_eos, align reads the head
+# with argmax-null by default; a link file with the wrong line count
 # and an RNN decoder are refused in one line.
 set -u
 bin="$1"
@@ -26,6 +27,23 @@ grep -q 'layer 0, head 0' "$tmp/align.err" || fail "align did not read the guide
 "$bin" align --model "$tmp/runf" --src "$tmp/a.src" --tgt "$tmp/a.src" --out "$tmp/alf" \
   --threads 1 2>"$tmp/alignf.err" || fail "full-context align: $(cat "$tmp/alignf.err")"
 [ "$(wc -l <"$tmp/alf.align")" -eq 3 ] || fail "full-context align: expected 3 lines"
+# NULL: links of the even target words only; the others are supervised onto the source EOS, and
+# align reads the head with argmax-null unless --method says otherwise
+awk '{ s = ""; for (i = 0; i < NF; i += 2) s = s (i ? " " : "") (NF - 1 - i) "-" i; print s }' \
+  "$d/train.src" >"$tmp/even.align"
+"$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/runn" "${toy_data[@]}" \
+  --set data.train.alignment="$tmp/even.align" --set training.guided_alignment.null_to_eos=true \
+  --set training.max_steps=5 --set training.validate_every=5 >"$tmp/logn" 2>&1 ||
+  { cat "$tmp/logn"; fail "null_to_eos training exited non-zero"; }
+grep -q 'supervised target pieces (unlinked ones onto the source EOS)' "$tmp/logn" ||
+  fail "no NULL setup line: $(cat "$tmp/logn")"
+"$bin" align --model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" --out "$tmp/aln" \
+  --threads 1 2>"$tmp/alignn.err" || fail "null_to_eos align: $(cat "$tmp/alignn.err")"
+grep -q 'layer 0, head 0, argmax-null)' "$tmp/alignn.err" ||
+  fail "align did not default to argmax-null: $(cat "$tmp/alignn.err")"
+"$bin" align --model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" --out "$tmp/alm" \
+  --threads 1 --method argmax 2>"$tmp/alignm.err" || fail "align --method argmax: $(cat "$tmp/alignm.err")"
+grep -q 'layer 0, head 0, argmax)' "$tmp/alignm.err" || fail "--method argmax ignored: $(cat "$tmp/alignm.err")"
 head -5 "$tmp/train.align" >"$tmp/short.align"
 "$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/run2" "${toy_data[@]}" \
   --set data.train.alignment="$tmp/short.align" --set training.max_steps=2 >/dev/null 2>"$tmp/err"
