@@ -109,7 +109,7 @@ std::vector<Task> tasks() {
       {"reverse_luong_general", rnn("luong-general"), true, 3e-3, 2000},
       {"copy_transformer_multihead", transformer("multihead"), false, 1e-3, 2000},
       // Reversal needs the distance to the source end: a second encoder layer learns it faster.
-      {"reverse_transformer_multihead", transformer("multihead", 2), true, 2e-3, 3000},
+      {"reverse_transformer_multihead", transformer("multihead", 2), true, 2e-3, 6000},
   };
 }
 
