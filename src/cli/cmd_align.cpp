@@ -65,6 +65,11 @@ struct AlignArgs {
   CLI::Option* method_opt = nullptr;
 };
 
+// A model trained with guided alignment (Garg et al. 2019): links given and a weight above 0.
+bool guided_model(const Config& cfg) {
+  return !cfg.data.train.alignment.empty() && cfg.training.guided_alignment.weight > 0;
+}
+
 // The hard alignment's layer and head: --layer/--head when given; else the alignment layer
 // (with --alignment-layer), the head a guided model was trained to align with
 // (training.guided_alignment), or the mean.
@@ -72,7 +77,7 @@ std::pair<std::string, std::string> read_out(const AlignArgs& a, const Config& c
                                              bool use_layer) {
   if (use_layer) return {a.layer_opt->count() ? a.layer : "-1", a.head};
   const bool given = a.layer_opt->count() || a.head_opt->count();
-  if (!given && !cfg.data.train.alignment.empty() && cfg.training.guided_alignment.weight > 0) {
+  if (!given && guided_model(cfg)) {
     const GuidedHead h = guided_head(cfg);
     return {std::to_string(h.layer), std::to_string(h.head)};
   }
@@ -84,9 +89,7 @@ std::pair<std::string, std::string> read_out(const AlignArgs& a, const Config& c
 std::string method_of(const AlignArgs& a, const Config& cfg, bool use_layer) {
   if (a.method_opt->count() || use_layer || a.layer_opt->count() || a.head_opt->count())
     return a.method;
-  const auto& g = cfg.training.guided_alignment;
-  const bool guided = !cfg.data.train.alignment.empty() && g.weight > 0;
-  return guided && g.null_to_eos ? "argmax-null" : a.method;
+  return guided_model(cfg) && cfg.training.guided_alignment.null_to_eos ? "argmax-null" : a.method;
 }
 
 int run(const AlignArgs& a) {
@@ -114,8 +117,7 @@ int run(const AlignArgs& a) {
   opts.tokenized = a.tokenized;
   std::tie(opts.layer, opts.head) = read_out(a, loaded.config, use_layer);
   const Config& c = loaded.config;
-  if (!c.data.train.alignment.empty() && c.training.guided_alignment.weight > 0 &&
-      c.training.guided_alignment.full_context)
+  if (guided_model(c) && c.training.guided_alignment.full_context)
     opts.guided_full_context = guided_head(c);
   opts.method = method_of(a, c, use_layer);
   opts.threshold = a.threshold;
