@@ -6,7 +6,9 @@
 #include <chrono>
 #include <iostream>
 #include <random>
+#include <stdexcept>
 
+#include "data/batching.h"
 #include "decode/forced_decode.h"
 #include "models/special_ids.h"
 #include "synthetic_tasks.h"
@@ -150,6 +152,33 @@ Batch to_batch(const synthetic::Batch& s) {
   b.num_tgt_tokens = s.tgt_out.ne(kPadId).sum().item<int64_t>();
   for (int64_t i = 0; i < s.src.size(0); ++i) b.indices.push_back(i);
   return b;
+}
+
+TEST(GuidedAlignment, NullColumnsPointAtTheEosOfTheBatchTensors) {
+  // Three pairs of different lengths, batched out of order as the trainer does: each row's NULL
+  // column must hold that row's source EOS, and its target pieces end where tgt_out has EOS.
+  EncodedCorpus c;
+  c.src = {{10, 11, kEosId}, {12, 13, 14, 15, 16, kEosId}, {17, kEosId}};
+  c.tgt = {{20, 21, 22, 23}, {24}, {25, 26}};
+  const std::vector<int64_t> rows = {2, 0, 1};
+  const Batch b = make_batch(c, rows);
+  const auto null = null_columns(c, rows);
+  ASSERT_EQ(null.size(), rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto i = static_cast<int64_t>(r);
+    EXPECT_EQ(b.src[i][null[r].src_eos].item<int64_t>(), kEosId) << "row " << r;
+    EXPECT_EQ(b.tgt_out[i][null[r].tgt_pieces].item<int64_t>(), kEosId) << "row " << r;
+  }
+  // Pair 0's piece 1 linked to source 0: its pieces 0, 2 and 3 go to its EOS, column 2.
+  const std::vector<PieceLinks> links = {{{0, 1}}, {{4, 0}}, {}};
+  const auto g = guidance_matrix(links, rows, b.tgt_out.size(1), b.src.size(1), null);
+  auto expected = torch::zeros({b.tgt_out.size(1), b.src.size(1)});
+  expected[1][0] = 1.0f;
+  for (int t : {0, 2, 3}) expected[t][2] = 1.0f;
+  EXPECT_TRUE(torch::equal(g[1], expected));
+  EXPECT_EQ(g[0].sum().item<float>(), 0.0f);  // pair 2: no links, no NULL rows
+  EXPECT_EQ(g[2].sum().item<float>(), 1.0f);  // pair 1: its one piece is linked
+  EXPECT_THROW(null_columns(c, {3}), std::out_of_range);
 }
 
 // Links of the anti-diagonal: target piece j <-> source piece len-1-j.

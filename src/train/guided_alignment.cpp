@@ -25,6 +25,18 @@ int64_t supervised_rows(const align::PieceLinks& links, int64_t tgt_pieces) {
   return n;
 }
 
+std::vector<NullColumn> null_columns(const EncodedCorpus& data,
+                                     const std::vector<int64_t>& indices) {
+  std::vector<NullColumn> out;
+  out.reserve(indices.size());
+  for (int64_t k : indices) {
+    const auto u = static_cast<size_t>(k);
+    out.push_back({static_cast<int64_t>(data.tgt.at(u).size()),
+                   static_cast<int64_t>(data.src.at(u).size()) - 1});
+  }
+  return out;
+}
+
 namespace {
 
 // G_{t,EOS} = 1 for the target pieces t < n.tgt_pieces of row r without a link (l sorted by

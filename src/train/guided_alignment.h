@@ -11,6 +11,7 @@
 
 #include "align/training_links.h"
 #include "config/config.h"
+#include "data/batching.h"
 #include "models/seq2seq.h"
 
 namespace tinynmt {
@@ -31,6 +32,12 @@ struct NullColumn {
   int64_t tgt_pieces = 0;
   int64_t src_eos = 0;
 };
+
+/// The NULL columns of batch rows `indices` of `data` (encode_corpus: source ids are the pieces
+/// then EOS): tgt_pieces = |tgt[k]|, src_eos = |src[k]| - 1, the column of the row's EOS in
+/// make_batch's source tensor. Throws std::out_of_range for an index outside `data`.
+std::vector<NullColumn> null_columns(const EncodedCorpus& data,
+                                     const std::vector<int64_t>& indices);
 
 /// The guidance of a batch (Garg et al. 2019 §3: G_{t,s} = 1/|A_t| for the source pieces s
 /// linked to target piece t): [rows, tgt_len, src_len] float32 on the CPU. Row r is example

@@ -47,14 +47,8 @@ std::optional<GuidedTerm> Trainer::guided_term(const Batch& mb, int64_t step_sup
   if (!guided_ || step_supervised == 0) return std::nullopt;
   GuidedTerm g;
   g.head = guided_head(cfg_);
-  std::vector<NullColumn> null;
-  if (t_.guided_alignment.null_to_eos) {
-    for (int64_t k : mb.indices) {  // source ids end in EOS (encode_corpus)
-      const auto u = static_cast<size_t>(k);
-      null.push_back({static_cast<int64_t>(train_data_.tgt[u].size()),
-                      static_cast<int64_t>(train_data_.src[u].size()) - 1});
-    }
-  }
+  const auto null = t_.guided_alignment.null_to_eos ? null_columns(train_data_, mb.indices)
+                                                    : std::vector<NullColumn>{};
   g.guidance = guidance_matrix(guided_links_, mb.indices, mb.tgt_out.size(1), mb.src.size(1), null)
                    .to(device_);  // [rows, T, S]
   g.weight = t_.guided_alignment.weight;
