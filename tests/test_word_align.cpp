@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,21 @@ TEST(WordAlign, ArgmaxNullLeavesRowsWhoseEosMassWins) {
   const Matrix m = {{0.1f, 0.8f}, {0.3f, 0.1f}, {0.5f, 0.0f}};
   EXPECT_EQ(argmax_alignment(m), (Alignment{{0, 1}, {0, 2}, {1, 0}}));
   EXPECT_EQ(argmax_alignment(m, /*null_column=*/true), (Alignment{{1, 0}}));
+}
+
+TEST(WordAlign, HardAlignmentByName) {
+  const Matrix m = {{0.1f, 0.8f}, {0.3f, 0.1f}, {0.5f, 0.0f}};
+  EXPECT_EQ(hard_alignment(m, parse_hard_alignment("argmax"), 0.3f), argmax_alignment(m));
+  EXPECT_EQ(hard_alignment(m, parse_hard_alignment("argmax-null"), 0.3f),
+            argmax_alignment(m, true));
+  EXPECT_EQ(hard_alignment(m, parse_hard_alignment("threshold"), 0.3f),
+            (Alignment{{0, 1}, {0, 2}, {1, 0}}));  // 0.3 included, 0.1 not
+  try {
+    parse_hard_alignment("intersection");
+    FAIL() << "an unknown method must throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "method 'intersection' (choices: argmax, argmax-null, threshold)");
+  }
 }
 
 }  // namespace

@@ -7,21 +7,18 @@
 #include <set>
 #include <stdexcept>
 
+#include "util/named_values.h"
+
 namespace tinynmt::align {
 namespace {
 
-struct MethodName {
-  SymmetrizeMethod method;
-  const char* name;
-};
-
-constexpr std::array<MethodName, 6> kMethods = {{
-    {SymmetrizeMethod::kIntersection, "intersection"},
-    {SymmetrizeMethod::kUnion, "union"},
-    {SymmetrizeMethod::kGrow, "grow"},
-    {SymmetrizeMethod::kGrowDiag, "grow-diag"},
-    {SymmetrizeMethod::kGrowDiagFinal, "grow-diag-final"},
-    {SymmetrizeMethod::kGrowDiagFinalAnd, "grow-diag-final-and"},
+constexpr std::array<Named<SymmetrizeMethod>, 6> kMethods = {{
+    {"intersection", SymmetrizeMethod::kIntersection},
+    {"union", SymmetrizeMethod::kUnion},
+    {"grow", SymmetrizeMethod::kGrow},
+    {"grow-diag", SymmetrizeMethod::kGrowDiag},
+    {"grow-diag-final", SymmetrizeMethod::kGrowDiagFinal},
+    {"grow-diag-final-and", SymmetrizeMethod::kGrowDiagFinalAnd},
 }};
 
 std::set<Link> to_set(const Alignment& links) {
@@ -55,17 +52,12 @@ class Coverage {
 }  // namespace
 
 SymmetrizeMethod parse_symmetrize_method(const std::string& name) {
-  for (const auto& m : kMethods)
-    if (name == m.name) return m.method;
+  if (const auto* m = find_named(kMethods, name)) return *m;
   throw std::invalid_argument(
       fmt::format("unknown symmetrisation '{}' (choices: {})", name, symmetrize_method_names()));
 }
 
-std::string symmetrize_method_names() {
-  std::string out;
-  for (const auto& m : kMethods) out += (out.empty() ? "" : ", ") + std::string(m.name);
-  return out;
-}
+std::string symmetrize_method_names() { return joined_names(kMethods); }
 
 Alignment symmetrize(const Alignment& forward, const Alignment& reverse, SymmetrizeMethod method) {
   const auto fwd = to_set(forward), rev = to_set(reverse);

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <numeric>
 #include <stdexcept>
+
+#include "util/named_values.h"
 
 namespace tinynmt::align {
 
@@ -125,6 +128,25 @@ Alignment threshold_alignment(const Matrix& word, float threshold) {
   }
   sort_links(out);
   return out;
+}
+
+namespace {
+constexpr std::array<Named<HardAlignment>, 3> kHardAlignments = {{
+    {"argmax", HardAlignment::kArgmax},
+    {"argmax-null", HardAlignment::kArgmaxNull},
+    {"threshold", HardAlignment::kThreshold},
+}};
+}  // namespace
+
+HardAlignment parse_hard_alignment(const std::string& name) {
+  if (const auto* m = find_named(kHardAlignments, name)) return *m;
+  throw std::invalid_argument(
+      fmt::format("method '{}' (choices: {})", name, joined_names(kHardAlignments)));
+}
+
+Alignment hard_alignment(const Matrix& word, HardAlignment method, float threshold) {
+  if (method == HardAlignment::kThreshold) return threshold_alignment(word, threshold);
+  return argmax_alignment(word, method == HardAlignment::kArgmaxNull);
 }
 
 }  // namespace tinynmt::align

@@ -59,4 +59,16 @@ Alignment argmax_alignment(const Matrix& word, bool null_column = false);
 /// Every (row, column) with weight >= threshold, sorted by (source, target).
 Alignment threshold_alignment(const Matrix& word, float threshold);
 
+/// The hard alignments by name (`tinynmt align --method`): argmax_alignment without and with its
+/// NULL column ("argmax", "argmax-null"), threshold_alignment ("threshold").
+enum class HardAlignment { kArgmax, kArgmaxNull, kThreshold };
+
+/// The method named `name`. Throws std::invalid_argument "method 'NAME' (choices: argmax,
+/// argmax-null, threshold)".
+HardAlignment parse_hard_alignment(const std::string& name);
+
+/// The links of `word` ([tgt_words][src_words]) by `method`; `threshold` is read by kThreshold
+/// only. Sorted by (source, target).
+Alignment hard_alignment(const Matrix& word, HardAlignment method, float threshold);
+
 }  // namespace tinynmt::align

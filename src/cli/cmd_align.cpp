@@ -27,6 +27,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -35,6 +36,7 @@
 #include "align/attention_io.h"
 #include "align/pharaoh.h"
 #include "align/record_writer.h"
+#include "align/word_align.h"
 #include "cli/commands.h"
 #include "data/corpus.h"
 #include "decode/attention_records.h"
@@ -93,9 +95,10 @@ std::string method_of(const AlignArgs& a, const Config& cfg, bool use_layer) {
 }
 
 int run(const AlignArgs& a) {
-  if (a.method != "argmax" && a.method != "argmax-null" && a.method != "threshold") {
-    throw UsageError(
-        fmt::format("align: --method '{}' (choices: argmax, argmax-null, threshold)", a.method));
+  try {
+    align::parse_hard_alignment(a.method);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("align: --{}", e.what()));
   }
   if (a.batch_size < 1) throw UsageError("align: --batch-size must be >= 1");
   const auto src = read_lines(a.src);

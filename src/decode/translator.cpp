@@ -256,11 +256,7 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
     throw std::invalid_argument(
         fmt::format("align: {} source but {} target sentences", src.size(), tgt.size()));
   }
-  if (options.method != "argmax" && options.method != "argmax-null" &&
-      options.method != "threshold") {
-    throw std::invalid_argument(fmt::format(
-        "align: method '{}' (choices: argmax, argmax-null, threshold)", options.method));
-  }
+  const align::HardAlignment method = align::parse_hard_alignment(options.method);
   if (options.batch_size < 1) throw std::invalid_argument("align: batch size must be >= 1");
   const int nl = static_cast<int>(model.attention_layers());
   const int nh = static_cast<int>(model.model->attention_heads());
@@ -331,9 +327,7 @@ std::vector<AlignResult> force_align_encoded(const LoadedModel& model,
         align::fill_word_level(rec);
       }
       const align::Matrix sel = align::select_layer_head(rec.word, options.layer, options.head);
-      r.links = options.method == "threshold"
-                    ? align::threshold_alignment(sel, static_cast<float>(options.threshold))
-                    : align::argmax_alignment(sel, options.method == "argmax-null");
+      r.links = align::hard_alignment(sel, method, static_cast<float>(options.threshold));
       rec.alignment = align::format_pharaoh(r.links);
       r.score = forced[k].score;
     }

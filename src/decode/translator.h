@@ -127,7 +127,7 @@ struct AlignOptions {
   std::string layer = "mean";     ///< decoder layer for the hard alignment: index (negative
                                   ///< counts from the end) or "mean" over all layers
   std::string head = "mean";      ///< head index or "mean" over heads
-  std::string method = "argmax";  ///< argmax | argmax-null (align/word_align.h) | threshold
+  std::string method = "argmax";  ///< align::parse_hard_alignment: argmax, argmax-null, threshold
   double threshold = 0.3;         ///< method threshold: link every word pair with weight >= T
   int64_t batch_size = 64;        ///< sentence pairs per forward pass
   /// shift-att (Chen et al. 2020, "Accurate Word Alignment Induction from Neural Machine

@@ -2,7 +2,7 @@
 # CLI test of guided alignment: the toy copy task trained 20 steps with anti-diagonal word links
 # (data.train.alignment) logs a guided loss, and `tinynmt align` reads the supervised head by
 # default; the full-context variant trains and aligns; with null_to_eos, align reads the head
-# with argmax-null by default; a link file with the wrong line count
+# with argmax-null by default and refuses an unknown --method; a link file with the wrong line count
 # and an RNN decoder are refused in one line.
 set -u
 bin="$1"
@@ -44,6 +44,12 @@ grep -q 'layer 0, head 0, argmax-null)' "$tmp/alignn.err" ||
 "$bin" align --model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" --out "$tmp/alm" \
   --threads 1 --method argmax 2>"$tmp/alignm.err" || fail "align --method argmax: $(cat "$tmp/alignm.err")"
 grep -q 'layer 0, head 0, argmax)' "$tmp/alignm.err" || fail "--method argmax ignored: $(cat "$tmp/alignm.err")"
+"$bin" align --model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" --out "$tmp/alb" \
+  --method grow-diag 2>"$tmp/alignb.err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "align --method grow-diag exited $rc, expected 2"
+grep -q "align: --method 'grow-diag' (choices: argmax, argmax-null, threshold)" "$tmp/alignb.err" ||
+  fail "bad --method: $(cat "$tmp/alignb.err")"
 head -5 "$tmp/train.align" >"$tmp/short.align"
 "$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/run2" "${toy_data[@]}" \
   --set data.train.alignment="$tmp/short.align" --set training.max_steps=2 >/dev/null 2>"$tmp/err"
