@@ -54,4 +54,4 @@ printf '%s processes x 1 thread: %8.0f tok/s (median of %s windows)\n' "$t" "$m"
 awk -v s="$s" -v m="$m" 'BEGIN {printf "ratio                  : %8.2f\n", m / s}'
 printf 'all-reduce per step    : %8.1f ms, %s bytes (%.1f MB)\n' "$ms" "$bytes" "$(awk -v b="$bytes" 'BEGIN {print b / 1e6}')"
 echo "losses per step (single | multi, last round):"
-paste <(field loss "$tmp/single/metrics.jsonl") <(field loss "$tmp/multi/metrics.jsonl") | head -8
+paste <(field loss "$tmp/single/metrics.jsonl") <(field loss "$tmp/multi/metrics.jsonl") | sed -n 1,8p

@@ -49,7 +49,8 @@ mkdir -p "$out"
 
 if [ -n "$decode_run" ]; then
   peer=ctranslate2
-  grep -A2 '^ *encoder:' "$decode_run/config.yaml" | grep -q 'type: *"\?rnn' && peer=joeynmt
+  encoder=$(grep -A2 '^ *encoder:' "$decode_run/config.yaml" || true)
+  grep -q 'type: *"\?rnn' <<<"$encoder" && peer=joeynmt
   echo "compare_peers: decoding against $peer on test2016 ($(date +%T))"
   JOEY_PYTHON="$joey_py" scripts/compare_$peer.sh "$decode_run" data/multi30k/test_2016_flickr.de \
     data/multi30k/test_2016_flickr.en "$threads" "$bin" | tee -a "$out/peers.md"

@@ -26,7 +26,8 @@ done
 
 # Corpus: source NUL target (two files), and TSV.
 { head -40 data/toy/train.src; printf '\0'; head -40 data/toy/train.tgt; } > "$seeds/fuzz_corpus/toy"
-paste data/toy/dev.src data/toy/dev.tgt | head -40 > "$seeds/fuzz_corpus/toy.tsv"
+# sed, not head: head exits after 40 lines and paste would die of SIGPIPE (pipefail).
+paste data/toy/dev.src data/toy/dev.tgt | sed -n 1,40p > "$seeds/fuzz_corpus/toy.tsv"
 m30k=../shared/data/multi30k
 if [ -f "$m30k/val.de" ]; then
   { head -30 "$m30k/val.de"; printf '\0'; head -30 "$m30k/val.en"; } > "$seeds/fuzz_corpus/multi30k"
