@@ -30,7 +30,9 @@
 #   SHIFT         --shift: read the first models with shift-att (default: without)
 #   GUIDE_METHOD  symmetrisation of the first models' links (default grow-diag)
 #   METHOD        symmetrisation of the output (default grow-diag-final-and; or intersection,
-#                 grow-diag)
+#                 grow-diag, or mean: the two supervised heads' weights averaged and linked
+#                 where the mean is >= 0.5, `tinynmt align --reverse-model`; the best of these
+#                 for guided models trained with training.guided_alignment.null_to_eos)
 #   TINYNMT_BIN   the binary (default build/tinynmt)
 # Each stage prints a line with the time taken; training shows its progress lines. The
 # models' full logs are WORK/NAME.log.
@@ -85,6 +87,12 @@ align() {
   local name=$1 fwd=$2 rev=$3 sym=$4 t0=$SECONDS
   shift 4
   say "$name: aligning $n pairs with $fwd and $rev"
+  if [[ $sym == mean ]]; then  # soft: both runs' weights averaged, then thresholded at 0.5
+    "$bin" align --model "$fwd" --reverse-model "$rev" --src "$src" --tgt "$tgt" --tokenized \
+      --pharaoh-only --out "$work/$name" "$@" || die "align with $fwd and $rev failed"
+    say "$name: aligned and symmetrised (mean) in $(elapsed "$t0")"
+    return
+  fi
   "$bin" align --model "$fwd" --src "$src" --tgt "$tgt" --tokenized --pharaoh-only \
     --out "$work/$name.fwd" "$@" || die "align with $fwd failed"
   "$bin" align --model "$rev" --src "$tgt" --tgt "$src" --tokenized --pharaoh-only \

@@ -10,7 +10,8 @@
 # same for RUN_DIR/alignment_layer_hansards.ckpt, that layer trained on further on the text of the
 # 447 pairs (see README, "Word alignment"). A run trained with guided alignment (Garg et al. 2019)
 # also gets the rows of its supervised head, `tinynmt align`'s default read-out for it, read by
-# argmax and by threshold 0.5.
+# argmax and by threshold 0.5; with a guided reverse run, the two heads symmetrised too, both by
+# the heuristics and softly (their weights averaged, then the threshold: align --reverse-model).
 # REVERSE_RUN_DIR may be a folder that does not exist (e.g. none): en→fr rows only.
 #
 #   scripts/eval_alignment.sh [RUN_DIR [REVERSE_RUN_DIR]]
@@ -134,6 +135,10 @@ layer_label() {
       reverse_rows "supervised heads" supervised
       reverse_rows "supervised heads, threshold $threshold" supervised_t05 --method threshold \
         --threshold "$threshold"
+      # Soft symmetrisation: the two supervised heads' weights averaged, links where the mean is
+      # at least the same fixed threshold (align --reverse-model).
+      align_row "supervised heads, mean of both >= $threshold" supervised_soft \
+        --reverse-model "$rev_dir" --threshold "$threshold"
     fi
     for ckpt in $ckpts; do
       reverse_rows "$(layer_label "$ckpt")" "$ckpt" --alignment-layer-file "$rev_dir/$ckpt.ckpt"

@@ -51,4 +51,23 @@ TEST(Symmetrize, InvertParseAndErrors) {
   EXPECT_TRUE(symmetrize({}, {}, SymmetrizeMethod::kGrowDiagFinalAnd).empty());
 }
 
+// Soft symmetrisation: 2 source words, 3 target words. The forward model's rows are target words,
+// the reverse model's rows source words; link (i, j) averages forward[j][i] and reverse[i][j].
+// Means: 0-0 0.85, 0-1 0.4, 1-2 0.45, the rest <= 0.2. Target word 1 puts most of its forward
+// mass on the NULL word (0.4 left off the row) and ties between the two source words.
+TEST(Symmetrize, SoftAveragesTheTwoDirectionsBeforeTheThreshold) {
+  const Matrix forward = {{0.9f, 0.05f}, {0.3f, 0.3f}, {0.1f, 0.6f}};
+  const Matrix reverse = {{0.8f, 0.5f, 0.0f}, {0.0f, 0.1f, 0.3f}};
+  EXPECT_EQ(symmetrize_soft(forward, reverse, 0.5f), (Alignment{{0, 0}}));
+  EXPECT_EQ(symmetrize_soft(forward, reverse, 0.42f), (Alignment{{0, 0}, {1, 2}}));
+  EXPECT_EQ(symmetrize_soft(forward, reverse, 0.35f), (Alignment{{0, 0}, {0, 1}, {1, 2}}));
+  EXPECT_TRUE(symmetrize_soft(forward, reverse, 0.9f).empty());
+  // Reading either matrix the wrong way round gives other links: reverse transposed is 3x2.
+  const Matrix reverse_t = {{0.8f, 0.0f}, {0.5f, 0.1f}, {0.0f, 0.3f}};
+  EXPECT_THROW(symmetrize_soft(forward, reverse_t, 0.5f), std::invalid_argument);
+  EXPECT_THROW(symmetrize_soft(forward, {{0.8f, 0.5f, 0.0f}, {0.0f, 0.1f}}, 0.5f),
+               std::invalid_argument);  // ragged
+  EXPECT_TRUE(symmetrize_soft({}, {}, 0.5f).empty());
+}
+
 }  // namespace

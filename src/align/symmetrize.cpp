@@ -116,4 +116,28 @@ Alignment symmetrize(const Alignment& forward, const Alignment& reverse, Symmetr
   return {a.begin(), a.end()};
 }
 
+Alignment symmetrize_soft(const Matrix& forward, const Matrix& reverse, float threshold) {
+  const size_t tgt_words = forward.size(), src_words = reverse.size();
+  const auto shape = [](const Matrix& m) {
+    return fmt::format("{}x{}", m.size(), m.empty() ? 0 : m[0].size());
+  };
+  const auto fits = [](const Matrix& m, size_t cols) {
+    return std::all_of(m.begin(), m.end(), [cols](const auto& row) { return row.size() == cols; });
+  };
+  if (!fits(forward, src_words) || !fits(reverse, tgt_words)) {
+    throw std::invalid_argument(fmt::format(
+        "soft symmetrisation: the forward matrix is {} (target x source words), the reverse {} "
+        "(source x target words): the two models see different words",
+        shape(forward), shape(reverse)));
+  }
+  Alignment links;
+  for (size_t i = 0; i < src_words; ++i) {
+    for (size_t j = 0; j < tgt_words; ++j) {
+      if ((forward[j][i] + reverse[i][j]) / 2 >= threshold)
+        links.emplace_back(static_cast<int>(i), static_cast<int>(j));
+    }
+  }
+  return links;
+}
+
 }  // namespace tinynmt::align

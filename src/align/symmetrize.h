@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "align/pharaoh.h"
+#include "align/word_align.h"
 
 namespace tinynmt::align {
 
@@ -49,5 +50,18 @@ std::string symmetrize_method_names();
 /// links sorted by (i, j), without duplicates. Sentence lengths are not needed: every link of
 /// the result is a link of forward ∪ reverse. Throws std::invalid_argument on a negative index.
 Alignment symmetrize(const Alignment& forward, const Alignment& reverse, SymmetrizeMethod method);
+
+/// Soft symmetrisation: the two directions' word-level attention averaged before a threshold,
+/// instead of two hard alignments combined. `forward` is the source->target model's read-out
+/// matrix [tgt_words][src_words] (rows: target words), `reverse` the target->source model's
+/// [src_words][tgt_words] (rows: source words, the words that model predicts). Links every
+/// (source word i, target word j) with (forward[j][i] + reverse[i][j]) / 2 >= threshold, sorted
+/// by (i, j); a word both models leave to the NULL word (EOS) stays unlinked. Mask-Align (Chen,
+/// Sun & Liu 2021, "Mask-Align: Self-Supervised Neural Word Alignment", ACL; the authors' code,
+/// bidir_weights_to_align) combines the two directions' weights before its threshold the same
+/// way, with the harmonic mean; the arithmetic mean here scored better on the Hansards gold
+/// (docs/alignment.md). Throws std::invalid_argument when the shapes do not transpose into each
+/// other (the two models split a sentence into different words) or a matrix is ragged.
+Alignment symmetrize_soft(const Matrix& forward, const Matrix& reverse, float threshold);
 
 }  // namespace tinynmt::align

@@ -19,6 +19,10 @@
 // trained with training.guided_alignment.null_to_eos), or every pair with weight >= --threshold.
 // With --shift the word-level matrices and the hard alignment use shift-att rows
 // (AlignOptions::shift); the subword matrices stay as computed.
+// With --reverse-model (a target->source run), both models align every pair, each read out as
+// above, and the hard alignment is their soft symmetrisation (align::symmetrize_soft): the
+// two directions' word-level weights averaged and thresholded at --threshold (0.5 unless given).
+// PREFIX.jsonl and the .npy files then hold the forward model's records, with that alignment.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -27,6 +31,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -36,6 +41,8 @@
 #include "align/attention_io.h"
 #include "align/pharaoh.h"
 #include "align/record_writer.h"
+#include "align/selection.h"
+#include "align/symmetrize.h"
 #include "align/word_align.h"
 #include "cli/commands.h"
 #include "data/corpus.h"
@@ -50,7 +57,7 @@ namespace tinynmt::cli {
 namespace {
 
 struct AlignArgs {
-  std::string model;
+  std::string model, reverse_model;
   std::string checkpoint = "best";
   std::string src, tgt, out;
   bool tokenized = false;
@@ -65,6 +72,7 @@ struct AlignArgs {
   CLI::Option* layer_opt = nullptr;
   CLI::Option* head_opt = nullptr;
   CLI::Option* method_opt = nullptr;
+  CLI::Option* threshold_opt = nullptr;
 };
 
 // A model trained with guided alignment (Garg et al. 2019): links given and a weight above 0.
@@ -94,6 +102,63 @@ std::string method_of(const AlignArgs& a, const Config& cfg, bool use_layer) {
   return guided_model(cfg) && cfg.training.guided_alignment.null_to_eos ? "argmax-null" : a.method;
 }
 
+// The forced-alignment options for `model`: its read-out (read_out, method_of) and the flags.
+decode::AlignOptions align_options(const AlignArgs& a, const LoadedModel& model, bool use_layer) {
+  decode::AlignOptions opts;
+  opts.tokenized = a.tokenized;
+  const Config& c = model.config;
+  std::tie(opts.layer, opts.head) = read_out(a, c, use_layer);
+  if (guided_model(c) && c.training.guided_alignment.full_context)
+    opts.guided_full_context = guided_head(c);
+  opts.method = method_of(a, c, use_layer);
+  opts.threshold = a.threshold;
+  opts.batch_size = a.batch_size;
+  opts.shift = a.shift;
+  opts.self_attention = a.self_attention;
+  opts.scores = false;  // the output layer's log-probabilities are not written
+  try {                 // bad --layer/--head: a usage error before any work
+    decode::force_align_encoded(model, {}, {}, opts);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("align: --{}", e.what()));
+  }
+  return opts;
+}
+
+// The reverse model and its options (--reverse-model), aligning target lines to source lines.
+struct ReverseAligner {
+  LoadedModel model;
+  decode::AlignOptions options;
+  float threshold = 0.5f;
+};
+
+// Replaces each forward result's links with the soft symmetrisation of the two directions' read
+// out matrices (align::symmetrize_soft); pair k of `forward` is line first_line + k of the input.
+void symmetrize_with_reverse(std::vector<decode::AlignResult>& forward,
+                             const decode::AlignOptions& forward_options,
+                             const ReverseAligner& reverse, const std::vector<std::string>& src,
+                             const std::vector<std::string>& tgt, size_t first_line,
+                             const std::string& src_path) {
+  const auto back = decode::force_align(reverse.model, tgt, src, reverse.options,
+                                        static_cast<int64_t>(first_line));
+  for (size_t k = 0; k < forward.size(); ++k) {
+    auto& r = forward[k];
+    r.links.clear();
+    if (!r.record.word.empty() && !back[k].record.word.empty()) {
+      try {
+        r.links = align::symmetrize_soft(
+            align::select_layer_head(r.record.word, forward_options.layer, forward_options.head),
+            align::select_layer_head(back[k].record.word, reverse.options.layer,
+                                     reverse.options.head),
+            reverse.threshold);
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(fmt::format("{}: line {}: {} (--tokenized splits both alike)",
+                                             src_path, first_line + k + 1, e.what()));
+      }
+    }
+    r.record.alignment = align::format_pharaoh(r.links);
+  }
+}
+
 int run(const AlignArgs& a) {
   try {
     align::parse_hard_alignment(a.method);
@@ -101,6 +166,13 @@ int run(const AlignArgs& a) {
     throw UsageError(fmt::format("align: --{}", e.what()));
   }
   if (a.batch_size < 1) throw UsageError("align: --batch-size must be >= 1");
+  if (!a.reverse_model.empty() && a.method_opt->count())
+    throw UsageError(
+        "align: --method does not apply with --reverse-model (the two directions' "
+        "mean is thresholded at --threshold)");
+  if (!a.reverse_model.empty() && (a.alignment_layer || !a.alignment_layer_file.empty()))
+    throw UsageError(
+        "align: --reverse-model reads the models' own attention, not --alignment-layer");
   const auto src = read_lines(a.src);
   const auto tgt = read_lines(a.tgt);
   if (src.size() != tgt.size()) {
@@ -116,24 +188,15 @@ int run(const AlignArgs& a) {
         loaded, a.alignment_layer_file.empty() ? RunDir{a.model}.alignment_layer_checkpoint()
                                                : a.alignment_layer_file);
 
-  decode::AlignOptions opts;
-  opts.tokenized = a.tokenized;
-  std::tie(opts.layer, opts.head) = read_out(a, loaded.config, use_layer);
-  const Config& c = loaded.config;
-  if (guided_model(c) && c.training.guided_alignment.full_context)
-    opts.guided_full_context = guided_head(c);
-  opts.method = method_of(a, c, use_layer);
-  opts.threshold = a.threshold;
-  opts.batch_size = a.batch_size;
-  opts.shift = a.shift;
-  opts.self_attention = a.self_attention;
-  opts.scores = false;  // the output layer's log-probabilities are not written
+  const decode::AlignOptions opts = align_options(a, loaded, use_layer);
   const std::string note = a.self_attention ? decode::self_attention_note(loaded.config.model) : "";
   if (!note.empty()) std::cerr << "note: --self-attention: " << note << '\n';
-  try {  // bad --layer/--head: a usage error before any work
-    decode::force_align_encoded(loaded, {}, {}, opts);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(fmt::format("align: --{}", e.what()));
+  std::optional<ReverseAligner> reverse;
+  if (!a.reverse_model.empty()) {
+    reverse.emplace(ReverseAligner{load_model(a.reverse_model, a.checkpoint, a.device), {}});
+    reverse->options = align_options(a, reverse->model, false);
+    reverse->options.self_attention = false;
+    if (a.threshold_opt->count()) reverse->threshold = static_cast<float>(a.threshold);
   }
 
   const auto parent = std::filesystem::path(a.out).parent_path();
@@ -154,6 +217,7 @@ int run(const AlignArgs& a) {
     std::vector<std::string> s(src.begin() + start, src.begin() + end);
     std::vector<std::string> t(tgt.begin() + start, tgt.begin() + end);
     auto results = decode::force_align(loaded, s, t, opts, static_cast<int64_t>(start));
+    if (reverse) symmetrize_with_reverse(results, opts, *reverse, s, t, start, a.src);
     for (const auto& r : results) {
       for (auto& w : writers) w->write(r.record);
       links += static_cast<int64_t>(r.links.size());
@@ -166,11 +230,18 @@ int run(const AlignArgs& a) {
     }
   }
   for (auto& w : writers) w->close();
-  std::cerr << fmt::format(
-      "aligned {} pairs in {:.1f} s ({} links; layer {}, head {}, {}{}): {}{}{}\n", src.size(),
-      seconds(std::chrono::steady_clock::now() - t0), links, opts.layer, opts.head, opts.method,
-      opts.shift ? ", shift-att" : "", a.pharaoh_only ? "" : jsonl_path + " ", align_path,
-      a.npy ? fmt::format(" {}.NNNN.{{subword,word}}.npy", a.out) : "");
+  const std::string read =
+      reverse ? fmt::format(
+                    "layer {}, head {} and reverse layer {}, head {}, "
+                    "their mean >= {}",
+                    opts.layer, opts.head, reverse->options.layer, reverse->options.head,
+                    reverse->threshold)
+              : fmt::format("layer {}, head {}, {}", opts.layer, opts.head, opts.method);
+  std::cerr << fmt::format("aligned {} pairs in {:.1f} s ({} links; {}{}): {}{}{}\n", src.size(),
+                           seconds(std::chrono::steady_clock::now() - t0), links, read,
+                           opts.shift ? ", shift-att" : "", a.pharaoh_only ? "" : jsonl_path + " ",
+                           align_path,
+                           a.npy ? fmt::format(" {}.NNNN.{{subword,word}}.npy", a.out) : "");
   return 0;
 }
 
@@ -209,8 +280,14 @@ Command add_align_command(CLI::App& app) {
                       "where EOS (the NULL word) holds more (the default for a model trained with "
                       "training.guided_alignment.null_to_eos); threshold: all pairs >= T");
   args->method_opt->capture_default_str();
-  sub->add_option("--threshold", args->threshold, "T for --method threshold")
-      ->capture_default_str();
+  args->threshold_opt =
+      sub->add_option("--threshold", args->threshold,
+                      "T for --method threshold (with --reverse-model: for the two directions' "
+                      "mean, default 0.5)");
+  args->threshold_opt->capture_default_str();
+  sub->add_option("--reverse-model", args->reverse_model,
+                  "a target->source run: link the word pairs whose weight, averaged over both "
+                  "models' read-outs, is >= --threshold (soft symmetrisation)");
   sub->add_flag("--shift", args->shift,
                 "shift-att (Chen et al. 2020): align target word t with the attention of the "
                 "step whose decoder input is t (the step predicting t + 1); usually a much "

@@ -3,7 +3,8 @@
 # (data.train.alignment) logs a guided loss, and `tinynmt align` reads the supervised head by
 # default; the full-context variant trains and aligns; with null_to_eos, align reads the head
 # with argmax-null by default and refuses an unknown --method; a link file with the wrong line count
-# and an RNN decoder are refused in one line.
+# and an RNN decoder are refused in one line; --reverse-model's soft symmetrisation keeps every
+# link the two threshold read-outs share and none outside their union.
 set -u
 bin="$1"
 source tests/cli/lib/toy_env.sh
@@ -50,6 +51,31 @@ rc=$?
 [ "$rc" -eq 2 ] || fail "align --method grow-diag exited $rc, expected 2"
 grep -q "align: --method 'grow-diag' (choices: argmax, argmax-null, threshold)" "$tmp/alignb.err" ||
   fail "bad --method: $(cat "$tmp/alignb.err")"
+# Soft symmetrisation with the same run both ways (the copy task's two sides are alike): every
+# link both directions' threshold read-outs share is kept, and no link outside their union.
+t=0.15  # a 5-step toy model spreads its attention: 9, 23 and 31 links in the three files
+"$bin" align --model "$tmp/runn" --reverse-model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" \
+  --out "$tmp/soft" --threshold $t --threads 1 2>"$tmp/soft.err" || fail "soft: $(cat "$tmp/soft.err")"
+grep -q "their mean >= $t" "$tmp/soft.err" || fail "soft: no read-out line: $(cat "$tmp/soft.err")"
+"$bin" align --model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" --out "$tmp/thr" \
+  --method threshold --threshold $t --threads 1 2>/dev/null || fail "align --method threshold"
+for m in intersection union; do
+  "$bin" symmetrize --forward "$tmp/thr.align" --reverse "$tmp/thr.align" --method $m \
+    --out "$tmp/thr.$m" 2>/dev/null || fail "symmetrize $m"
+done
+# subset A B: every link of each line of A is on the same line of B
+subset() { paste -d'|' "$1" "$2" | awk -F'|' '{ n = split($2, b, " "); delete in_b
+  for (k = 1; k <= n; k++) in_b[b[k]] = 1; m = split($1, a, " ")
+  for (k = 1; k <= m; k++) if (!(a[k] in in_b)) { print "line " NR ": " a[k]; exit 1 } }'; }
+subset "$tmp/thr.intersection" "$tmp/soft.align" || fail "soft lacks a link both directions have"
+subset "$tmp/soft.align" "$tmp/thr.union" || fail "soft has a link neither direction has"
+[ "$(wc -w <"$tmp/soft.align")" -gt 0 ] || fail "soft: no links at all"
+[ "$(wc -l <"$tmp/soft.align")" -eq 3 ] || fail "soft: expected 3 lines"
+"$bin" align --model "$tmp/runn" --reverse-model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" \
+  --out "$tmp/softm" --method argmax 2>"$tmp/softm.err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "--reverse-model with --method exited $rc, expected 2"
+grep -q "align: --method does not apply with --reverse-model" "$tmp/softm.err" || fail "$(cat "$tmp/softm.err")"
 head -5 "$tmp/train.align" >"$tmp/short.align"
 "$bin" train configs/toy_copy.yaml --threads 1 --set run.dir="$tmp/run2" "${toy_data[@]}" \
   --set data.train.alignment="$tmp/short.align" --set training.max_steps=2 >/dev/null 2>"$tmp/err"
