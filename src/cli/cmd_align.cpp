@@ -58,7 +58,7 @@ namespace {
 
 struct AlignArgs {
   std::string model, reverse_model;
-  std::string checkpoint = "best";
+  std::string checkpoint = "best", reverse_checkpoint;
   std::string src, tgt, out;
   bool tokenized = false;
   std::string layer = "mean", head = "mean", method = "argmax";
@@ -159,6 +159,17 @@ void symmetrize_with_reverse(std::vector<decode::AlignResult>& forward,
   }
 }
 
+// The reverse model's checkpoint: --reverse-checkpoint, else --checkpoint when it names one of
+// a run's checkpoints (best, last) rather than a file of the forward run.
+std::string reverse_checkpoint(const AlignArgs& a) {
+  if (!a.reverse_checkpoint.empty()) return a.reverse_checkpoint;
+  if (a.checkpoint == "best" || a.checkpoint == "last") return a.checkpoint;
+  throw UsageError(fmt::format(
+      "align: --checkpoint {} is a file of the forward run: name the reverse run's with "
+      "--reverse-checkpoint",
+      a.checkpoint));
+}
+
 int run(const AlignArgs& a) {
   try {
     align::parse_hard_alignment(a.method);
@@ -166,6 +177,9 @@ int run(const AlignArgs& a) {
     throw UsageError(fmt::format("align: --{}", e.what()));
   }
   if (a.batch_size < 1) throw UsageError("align: --batch-size must be >= 1");
+  if (a.reverse_model.empty() && !a.reverse_checkpoint.empty())
+    throw UsageError("align: --reverse-checkpoint needs --reverse-model");
+  if (!a.reverse_model.empty()) reverse_checkpoint(a);  // a usage error before loading anything
   if (!a.reverse_model.empty() && a.method_opt->count())
     throw UsageError(
         "align: --method does not apply with --reverse-model (the two directions' "
@@ -193,7 +207,8 @@ int run(const AlignArgs& a) {
   if (!note.empty()) std::cerr << "note: --self-attention: " << note << '\n';
   std::optional<ReverseAligner> reverse;
   if (!a.reverse_model.empty()) {
-    reverse.emplace(ReverseAligner{load_model(a.reverse_model, a.checkpoint, a.device), {}});
+    reverse.emplace(
+        ReverseAligner{load_model(a.reverse_model, reverse_checkpoint(a), a.device), {}});
     reverse->options = align_options(a, reverse->model, false);
     reverse->options.self_attention = false;
     if (a.threshold_opt->count()) reverse->threshold = static_cast<float>(a.threshold);
@@ -288,6 +303,9 @@ Command add_align_command(CLI::App& app) {
   sub->add_option("--reverse-model", args->reverse_model,
                   "a target->source run: link the word pairs whose weight, averaged over both "
                   "models' read-outs, is >= --threshold (soft symmetrisation)");
+  sub->add_option("--reverse-checkpoint", args->reverse_checkpoint,
+                  "the reverse run's checkpoint: best, last or a file (default: --checkpoint when "
+                  "that is best or last)");
   sub->add_flag("--shift", args->shift,
                 "shift-att (Chen et al. 2020): align target word t with the attention of the "
                 "step whose decoder input is t (the step predicting t + 1); usually a much "

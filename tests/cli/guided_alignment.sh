@@ -71,6 +71,16 @@ subset "$tmp/thr.intersection" "$tmp/soft.align" || fail "soft lacks a link both
 subset "$tmp/soft.align" "$tmp/thr.union" || fail "soft has a link neither direction has"
 [ "$(wc -w <"$tmp/soft.align")" -gt 0 ] || fail "soft: no links at all"
 [ "$(wc -l <"$tmp/soft.align")" -eq 3 ] || fail "soft: expected 3 lines"
+# checkpoint files: the reverse run's is named on its own (a file of the forward run is refused)
+"$bin" align --model "$tmp/runn" --reverse-model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" \
+  --out "$tmp/softc" --threshold $t --threads 1 --checkpoint "$tmp/runn/last.ckpt" \
+  --reverse-checkpoint "$tmp/runn/last.ckpt" 2>"$tmp/softc.err" || fail "soft: $(cat "$tmp/softc.err")"
+cmp -s "$tmp/softc.align" "$tmp/soft.align" || fail "soft from last.ckpt differs from best (both step 5)"
+"$bin" align --model "$tmp/runn" --reverse-model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" \
+  --out "$tmp/softc" --checkpoint "$tmp/runn/last.ckpt" 2>"$tmp/softc.err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "--checkpoint FILE with --reverse-model exited $rc, expected 2"
+grep -q "name the reverse run's with --reverse-checkpoint" "$tmp/softc.err" || fail "$(cat "$tmp/softc.err")"
 "$bin" align --model "$tmp/runn" --reverse-model "$tmp/runn" --src "$tmp/a.src" --tgt "$tmp/a.src" \
   --out "$tmp/softm" --method argmax 2>"$tmp/softm.err"
 rc=$?
