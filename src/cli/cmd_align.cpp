@@ -170,23 +170,31 @@ std::string reverse_checkpoint(const AlignArgs& a) {
       a.checkpoint));
 }
 
-int run(const AlignArgs& a) {
+// The option combinations refused before any file is read (UsageError, exit 2).
+void check_args(const AlignArgs& a) {
   try {
     align::parse_hard_alignment(a.method);
   } catch (const std::invalid_argument& e) {
     throw UsageError(fmt::format("align: --{}", e.what()));
   }
   if (a.batch_size < 1) throw UsageError("align: --batch-size must be >= 1");
-  if (a.reverse_model.empty() && !a.reverse_checkpoint.empty())
-    throw UsageError("align: --reverse-checkpoint needs --reverse-model");
-  if (!a.reverse_model.empty()) reverse_checkpoint(a);  // a usage error before loading anything
-  if (!a.reverse_model.empty() && a.method_opt->count())
+  if (a.reverse_model.empty()) {
+    if (!a.reverse_checkpoint.empty())
+      throw UsageError("align: --reverse-checkpoint needs --reverse-model");
+    return;
+  }
+  reverse_checkpoint(a);
+  if (a.method_opt->count())
     throw UsageError(
         "align: --method does not apply with --reverse-model (the two directions' "
         "mean is thresholded at --threshold)");
-  if (!a.reverse_model.empty() && (a.alignment_layer || !a.alignment_layer_file.empty()))
+  if (a.alignment_layer || !a.alignment_layer_file.empty())
     throw UsageError(
         "align: --reverse-model reads the models' own attention, not --alignment-layer");
+}
+
+int run(const AlignArgs& a) {
+  check_args(a);
   const auto src = read_lines(a.src);
   const auto tgt = read_lines(a.tgt);
   if (src.size() != tgt.size()) {
