@@ -70,16 +70,32 @@ std::set<std::string> temporaries(const fs::path& dir) {
   return out;
 }
 
-// Kills `pid` with SIGKILL as soon as a temporary file not in `old` appears in `dir` (a write in
-// progress), within 60 s. Returns true when that file was still there after the kill: the kill
-// landed inside the write.
+// True when `pid` has exited; the exit stays waitable (wait_for still reaps it).
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+}
+
+// Kills `pid` with SIGKILL inside a checkpoint write, within 60 s. When a temporary file not in
+// `old` appears in `dir` (a write in progress), the process is stopped with SIGSTOP first; a
+// signal takes effect only between system calls, so once it has stopped, a file still there is
+// one the rename has not reached. Then SIGKILL, and true. A write that ended before the stop is
+// let go on (SIGCONT) and the next one tried. False when no write was caught: the run ended or
+// 60 s passed (the process is killed then).
 bool kill_during_write(pid_t pid, const fs::path& dir, const std::set<std::string>& old) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < until) {
+  while (std::chrono::steady_clock::now() < until && !has_exited(pid)) {
     for (const auto& name : temporaries(dir)) {
       if (old.count(name)) continue;
-      ::kill(pid, SIGKILL);
-      return fs::exists(dir / name);
+      ::kill(pid, SIGSTOP);
+      siginfo_t info{};
+      ::waitid(P_PID, pid, &info, WSTOPPED | WEXITED | WNOWAIT);
+      if (info.si_code == CLD_STOPPED && fs::exists(dir / name)) {
+        ::kill(pid, SIGKILL);
+        return true;
+      }
+      ::kill(pid, SIGCONT);
+      break;
     }
   }
   ::kill(pid, SIGKILL);
@@ -162,7 +178,9 @@ TEST(Faults, KilledRunResumesToTheUninterruptedWeights) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   EXPECT_GE(in_write, 1) << "no kill landed inside a checkpoint write";
-  if (!finished) ASSERT_EQ(wait_for(pid), 0) << slurp(log);
+  if (!finished) {
+    ASSERT_EQ(wait_for(pid), 0) << slurp(log);
+  }
   EXPECT_NE(slurp(log).find(": left by an interrupted write"), std::string::npos);
   EXPECT_TRUE(temporaries(killed).empty());
 
