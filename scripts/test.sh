@@ -28,10 +28,10 @@ if [ $# -gt 0 ]; then
   cd "$build"
   exec ctest --output-on-failure --timeout 900 --parallel 1 "$@"
 fi
-# The unit suite: from the repository root (ctest's working directory for it), with the binary
-# the CLI tests use in TINYNMT_BIN, as ctest sets it; a hang is stopped after 40 minutes.
+# The unit suite, from the repository root (ctest's working directory for it); a hang is stopped
+# after 40 minutes.
 start=$(date +%s)
-TINYNMT_BIN="$PWD/$build/tinynmt" timeout --signal=KILL 2400 "$build/tinynmt_tests" --gtest_brief=1
+timeout --signal=KILL 2400 "$build/tinynmt_tests" --gtest_brief=1
 echo "test: unit suite passed in $(($(date +%s) - start)) s"
 cd "$build"
 ctest --output-on-failure --timeout 900 --parallel 1 -R '^(cli_|browser_)'
